@@ -1,0 +1,28 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is a convenience.
+.PHONY: demo test bootstrap release build-test bench clean
+
+JOBS ?= $(shell nproc)
+DEMO_DIR ?= demo-workspace
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+release: bootstrap
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+demo: release
+	./build/release/gyre demo --workspace $(DEMO_DIR)
+
+build-test: bootstrap
+	cmake --preset test
+	cmake --build --preset test -j $(JOBS)
+
+test: build-test
+	ctest --preset test
+
+bench: release
+	bash bench/run_all.sh
+
+clean:
+	rm -rf build

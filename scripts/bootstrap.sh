@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package that gyre's build, tests and benchmarks need.
+# Idempotent: asks apt-get only for what is missing, so a second run costs a dpkg query.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config ccache git
+  # libraries
+  libboost-dev            # Boost.Asio / Beast: the HTTP server
+  nlohmann-json3-dev      # JSON
+  libyaml-cpp-dev         # workspace configuration
+  libcli11-dev            # command line
+  libfmt-dev libspdlog-dev
+  libxxhash-dev           # hashing (dictionary encoding, fingerprints)
+  libsqlite3-dev libpq-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # benchmark peers
+  wrk nginx-light
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "bootstrap: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "bootstrap: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

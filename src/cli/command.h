@@ -1,0 +1,34 @@
+// The CLI boundary: where a Status becomes a message on stderr and an exit code.
+//
+// Each subcommand lives in its own <name>_command.cc and registers itself on the root CLI::App through
+// an Add*Command function declared below. A command's action parses nothing itself (CLI11 did), calls
+// its module, formats the result, and returns a Status. Domain logic never lives here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "core/status.h"
+
+namespace gyre::cli {
+
+// Thrown only from inside Run() callbacks and caught only in main(): carries a failed Status out of
+// CLI11's callback machinery.
+struct CommandFailed {
+  Status status;
+};
+
+// Makes `fn` the action of `command`; a non-OK Status ends the program with an error message.
+void SetAction(CLI::App* command, std::function<Status()> fn);
+
+// Exit code for a failed Status: 2 for bad input (usage, invalid or missing things), 1 otherwise.
+int ExitCode(const Status& status);
+
+void AddInitCommand(CLI::App& root);
+void AddDataCommand(CLI::App& root);
+void AddDatagenCommand(CLI::App& root);
+void AddServerCommand(CLI::App& root);
+void AddDemoCommand(CLI::App& root);
+
+}  // namespace gyre::cli

@@ -1,0 +1,139 @@
+#include "core/csv_writer.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace gyre {
+
+Result<CsvWriter> CsvWriter::Open(const std::string& path, Options options) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) {
+    return Status::IOError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
+  }
+  return CsvWriter(file, path, options);
+}
+
+CsvWriter::CsvWriter(std::FILE* file, std::string path, Options options)
+    : file_(file), path_(std::move(path)), options_(options), buffer_(std::max<size_t>(options.buffer_bytes, 4096)) {}
+
+CsvWriter::CsvWriter(CsvWriter&& other) noexcept { *this = std::move(other); }
+
+CsvWriter& CsvWriter::operator=(CsvWriter&& other) noexcept {
+  if (this != &other) {
+    if (file_ != nullptr) (void)Close();
+    file_ = std::exchange(other.file_, nullptr);
+    path_ = std::move(other.path_);
+    options_ = other.options_;
+    buffer_ = std::move(other.buffer_);
+    used_ = std::exchange(other.used_, 0);
+    at_row_start_ = other.at_row_start_;
+    rows_ = other.rows_;
+    error_ = std::move(other.error_);
+  }
+  return *this;
+}
+
+CsvWriter::~CsvWriter() {
+  if (file_ != nullptr) (void)Close();
+}
+
+void CsvWriter::FlushBuffer() {
+  if (used_ == 0 || file_ == nullptr) return;
+  if (error_.ok() && std::fwrite(buffer_.data(), 1, used_, file_) != used_) {
+    error_ = Status::IOError(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
+  }
+  used_ = 0;
+}
+
+char* CsvWriter::Reserve(size_t n) {
+  if (used_ + n > buffer_.size()) {
+    FlushBuffer();
+    if (n > buffer_.size()) buffer_.resize(n);
+  }
+  return buffer_.data() + used_;
+}
+
+void CsvWriter::Separator() {
+  if (!at_row_start_) *Reserve(1) = options_.delimiter, ++used_;
+  at_row_start_ = false;
+}
+
+void CsvWriter::Field(std::string_view value) {
+  Separator();
+  bool needs_quotes = !value.empty() && (value.front() == ' ' || value.back() == ' ');
+  for (char c : value) {
+    if (c == options_.delimiter || c == '"' || c == '\n' || c == '\r') {
+      needs_quotes = true;
+      break;
+    }
+  }
+  if (!needs_quotes) {
+    std::memcpy(Reserve(value.size()), value.data(), value.size());
+    used_ += value.size();
+    return;
+  }
+  char* p = Reserve(value.size() * 2 + 2);
+  char* start = p;
+  *p++ = '"';
+  for (char c : value) {
+    if (c == '"') *p++ = '"';
+    *p++ = c;
+  }
+  *p++ = '"';
+  used_ += p - start;
+}
+
+void CsvWriter::Field(int64_t value) {
+  Separator();
+  char* p = Reserve(24);
+  used_ += std::to_chars(p, p + 24, value).ptr - p;
+}
+
+void CsvWriter::Field(double value) {
+  Separator();
+  if (std::isnan(value)) return;
+  char* p = Reserve(32);
+  used_ += std::to_chars(p, p + 32, value).ptr - p;
+}
+
+void CsvWriter::Field(bool value) {
+  Separator();
+  std::string_view text = value ? "true" : "false";
+  std::memcpy(Reserve(text.size()), text.data(), text.size());
+  used_ += text.size();
+}
+
+void CsvWriter::TimestampField(TimestampMicros ts) {
+  Separator();
+  used_ += FormatTimestamp(ts, Reserve(kMaxTimestampChars));
+}
+
+void CsvWriter::NullField() { Separator(); }
+
+void CsvWriter::EndRow() {
+  *Reserve(1) = '\n';
+  ++used_;
+  at_row_start_ = true;
+  ++rows_;
+}
+
+void CsvWriter::Row(const std::vector<std::string>& fields) {
+  for (const auto& f : fields) Field(std::string_view(f));
+  EndRow();
+}
+
+Status CsvWriter::Close() {
+  if (file_ == nullptr) return error_;
+  FlushBuffer();
+  if (std::fclose(file_) != 0 && error_.ok()) {
+    error_ = Status::IOError(fmt::format("{}: close failed: {}", path_, std::strerror(errno)));
+  }
+  file_ = nullptr;
+  return error_;
+}
+
+}  // namespace gyre

@@ -1,0 +1,71 @@
+// Workspace: a folder holding gyre.yaml (stores and server settings), the project's YAML definitions, and
+// gyre's state under .gyre/ (metadata database, online feature state, artifacts, logs).
+//
+// Contract:
+// - Open(dir) on a missing or empty folder initialises it with embedded defaults (SQLite metadata,
+//   RocksDB online state, local artifacts), so every command works with zero setup.
+// - Open(dir) on a non-empty folder without gyre.yaml is an error: gyre never scatters state into a
+//   folder it was not asked to own. `gyre init DIR` (Init) is the explicit way to adopt such a folder.
+// - gyre.yaml is read strictly (core/config.h): unknown keys and wrong types name file:line:column.
+// Paths in WorkspaceConfig are returned absolute, resolved against the workspace folder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+
+namespace gyre {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 0;                          // 0: one per core
+  int64_t max_body_bytes = 16 << 20;        // larger requests get 413
+  int64_t max_header_bytes = 64 << 10;      // larger headers get 431
+  int64_t read_timeout_ms = 30'000;         // a request must arrive within this once started (408)
+  int64_t idle_timeout_ms = 60'000;         // keep-alive connections idle longer are closed
+  int64_t drain_timeout_ms = 10'000;        // on SIGTERM, in-flight requests get this long to finish
+};
+
+struct StoreConfig {
+  std::string metadata = "sqlite";  // "sqlite" (embedded, under .gyre/) or a postgresql:// URL
+  std::string online = "rocksdb";   // "rocksdb" (embedded, under .gyre/) or a redis:// URL
+  std::string artifacts;            // folder for artifacts; default <workspace>/.gyre/artifacts
+};
+
+struct WorkspaceConfig {
+  std::string name = "gyre";
+  StoreConfig store;
+  ServerConfig server;
+};
+
+class Workspace {
+ public:
+  static constexpr const char* kConfigFile = "gyre.yaml";
+  static constexpr const char* kStateDir = ".gyre";
+
+  // Opens `dir`, initialising it when missing or empty (see the contract above).
+  static Result<Workspace> Open(const std::string& dir);
+  // Creates gyre.yaml (if absent) and .gyre/ in `dir`, which may already hold files. Returns the opened
+  // workspace; *created says whether gyre.yaml was written now.
+  static Result<Workspace> Init(const std::string& dir, bool* created = nullptr);
+  // Parses a gyre.yaml; exposed for tests and `gyre config check`.
+  static Result<WorkspaceConfig> LoadConfig(const std::string& path, const std::string& workspace_dir);
+
+  const std::string& root() const { return root_; }            // absolute
+  const std::string& state_dir() const { return state_dir_; }  // <root>/.gyre
+  const WorkspaceConfig& config() const { return config_; }
+  // <root>/.gyre/<relative>; creates the parent folders.
+  Result<std::string> StatePath(const std::string& relative) const;
+
+ private:
+  std::string root_;
+  std::string state_dir_;
+  WorkspaceConfig config_;
+};
+
+// The gyre.yaml that Init writes: every setting at its default, commented.
+std::string DefaultWorkspaceYaml(const std::string& name);
+
+}  // namespace gyre
