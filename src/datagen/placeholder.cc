@@ -1,0 +1,1 @@
+// Placeholder until the datagen module lands.
