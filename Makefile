@@ -19,7 +19,7 @@ build-test: bootstrap
 	cmake --build --preset test -j $(JOBS)
 
 test: build-test
-	ctest --preset test
+	bash scripts/run-tests.sh
 
 bench: release
 	bash bench/run_all.sh

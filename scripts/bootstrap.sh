@@ -15,6 +15,8 @@ PACKAGES=(
   libxxhash-dev           # hashing (dictionary encoding, fingerprints)
   libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # real servers the tests run against (started on loopback by scripts/test-services.sh)
+  postgresql
   # benchmark peers
   wrk nginx-light
 )

@@ -1,0 +1,30 @@
+// The main job: `gyre demo` runs every lifecycle stage that exists, end to end, on embedded defaults.
+//
+// It lays out the examples/ato project (compiled into the binary) in a workspace, then runs the stages in
+// order, printing progress and a summary per stage, and ends with where its outputs are. Each capability
+// adds its stage here. Re-running it in the same workspace is safe: files the user changed are kept, and
+// generated outputs are rebuilt deterministically.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "core/status.h"
+
+namespace gyre::demo {
+
+struct DemoOptions {
+  std::string workspace = "demo-workspace";
+  // Overrides of examples/ato/datagen.yaml, for quick runs (tests use tiny values). 0 keeps the file's.
+  int users = 0;
+  int days = 0;
+  std::FILE* out = stdout;  // where progress and summaries go
+};
+
+Status RunDemo(const DemoOptions& options);
+
+// Writes the files of examples/ato into `dir` (creating it), skipping files that already exist there.
+// Returns how many were written.
+Result<int> LayOutAtoExample(const std::string& dir);
+
+}  // namespace gyre::demo
