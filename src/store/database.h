@@ -3,6 +3,8 @@
 //
 // Modules above (tracking, registry, monitoring, labeling) write one portable SQL dialect:
 // - placeholders are `?` (the PostgreSQL backend rewrites them to $1, $2, ...);
+// - LIKE is case-sensitive on both (SQLite runs with case_sensitive_like); use LOWER() for ILIKE;
+// - upserts are INSERT ... ON CONFLICT (...) DO UPDATE / DO NOTHING, and RETURNING works, on both;
 // - types: BIGINT, DOUBLE PRECISION, TEXT (and BOOLEAN stored as BIGINT 0/1);
 // - where the two differ (auto-increment keys, upserts), migrations carry one script per dialect, and
 //   dialect() lets a caller choose.

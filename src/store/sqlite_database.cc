@@ -45,7 +45,8 @@ class SqliteConnection final : public Connection {
     sqlite3_busy_timeout(db, busy_timeout_ms);
     sqlite3_extended_result_codes(db, 1);
     GYRE_RETURN_IF_ERROR(conn->ExecuteScript(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"));
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+        "PRAGMA case_sensitive_like=ON;"));
     return conn;
   }
 

@@ -145,10 +145,7 @@ TEST_P(DatabaseTest, FailedMigrationLeavesPreviousVersion) {
   EXPECT_EQ(*SchemaVersion(*db_, "items"), 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::ValuesIn(testing::Backends()),
-                         [](const auto& info) { return std::string(info.param == "sqlite-file" ? "SqliteFile"
-                                                                   : info.param == "sqlite-memory" ? "SqliteMemory"
-                                                                                                   : "Postgres"); });
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::ValuesIn(testing::Backends()), testing::BackendName);
 
 TEST(DatabaseOpenTest, RejectsUnknownScheme) {
   auto db = Database::Open("mysql://x", "/tmp");

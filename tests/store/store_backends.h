@@ -16,6 +16,11 @@ namespace gyre::store::testing {
 
 inline std::vector<std::string> Backends() { return {"sqlite-file", "sqlite-memory", "postgresql"}; }
 
+// Test-name suffix for a backend parameter.
+inline std::string BackendName(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param == "sqlite-file" ? "SqliteFile" : info.param == "sqlite-memory" ? "SqliteMemory" : "Postgres";
+}
+
 // A fresh, empty database of the named backend. For PostgreSQL every call gets its own schema, so tests
 // never see each other's tables.
 class BackendTest : public ::testing::TestWithParam<std::string> {
