@@ -1,0 +1,96 @@
+// Private to the http module: a Beast parser that writes a request into storage the connection reuses,
+// instead of Beast's allocating basic_fields, so steady-state parsing does not touch the heap.
+//
+// Beast copies nothing it hands us and may move its input buffer between put() calls, so the request
+// line and fields are copied into RequestData::head (an arena that keeps its capacity) and recorded as
+// offsets; Views() turns them into string_views once the header is complete. Not thread-safe: one parser
+// per connection, one request at a time. A parser is single-use (Beast's rule): emplace a new one per
+// request; RequestData survives.
+#pragma once
+
+#include <boost/beast/http/basic_parser.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.h"
+
+namespace gyre::http::internal {
+
+struct RequestData {
+  struct Span {
+    uint32_t offset = 0;
+    uint32_t size = 0;
+  };
+  std::string head;  // method, target, then each field's name and value, back to back
+  Span method;
+  Span target;
+  int version = 11;
+  std::vector<std::pair<Span, Span>> field_spans;
+  std::vector<HeaderField> fields;  // filled by Views()
+  std::string body;
+
+  void Reset() {
+    head.clear();
+    field_spans.clear();
+    fields.clear();
+    body.clear();
+  }
+  std::string_view View(Span s) const { return std::string_view(head).substr(s.offset, s.size); }
+  Span Append(std::string_view text) {
+    Span s{static_cast<uint32_t>(head.size()), static_cast<uint32_t>(text.size())};
+    head.append(text);
+    return s;
+  }
+  // Builds `fields` from field_spans; call after the header is complete (head no longer grows).
+  void Views() {
+    fields.clear();
+    for (const auto& [name, value] : field_spans) fields.push_back(HeaderField{View(name), View(value)});
+  }
+};
+
+class RequestParser final : public boost::beast::http::basic_parser<true> {
+ public:
+  explicit RequestParser(RequestData* data) : data_(data) {}
+
+ private:
+  using error_code = boost::beast::error_code;
+  using string_view = boost::beast::string_view;
+  static std::string_view Std(string_view s) { return std::string_view(s.data(), s.size()); }
+
+  void on_request_impl(boost::beast::http::verb, string_view method, string_view target, int version,
+                       error_code&) override {
+    data_->method = data_->Append(Std(method));
+    data_->target = data_->Append(Std(target));
+    data_->version = version;
+  }
+  void on_response_impl(int, string_view, int, error_code& ec) override {
+    ec = boost::beast::http::error::bad_version;  // never a response on a server socket
+  }
+  void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
+    RequestData::Span n = data_->Append(Std(name));
+    RequestData::Span v = data_->Append(Std(value));
+    data_->field_spans.emplace_back(n, v);
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(boost::optional<std::uint64_t> const& content_length, error_code&) override {
+    // Beast has already refused a Content-Length over body_limit, so this reserve is bounded.
+    if (content_length) data_->body.reserve(static_cast<size_t>(*content_length));
+  }
+  std::size_t on_body_impl(string_view body, error_code&) override {
+    data_->body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
+    data_->body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  RequestData* data_;
+};
+
+}  // namespace gyre::http::internal
