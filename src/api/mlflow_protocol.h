@@ -1,0 +1,68 @@
+// The MLflow REST 2.0 wire format, shared by the tracking and registry routes: reading request fields the
+// way MLflow's server does (query string for GET, JSON body otherwise; int64 as numbers or numeric strings,
+// as protobuf's JSON mapping allows), writing messages with MLflow's field names, and MLflow's error shape
+// {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "..."} with its HTTP statuses.
+// Facts: ../shared/reference/mlflow-rest.md. Pure functions; thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "http/message.h"
+#include "http/status_mapping.h"
+#include "tracking/types.h"
+
+namespace gyre::api {
+
+// Request fields as one JSON object: the body of a POST/PATCH/DELETE (an empty body is {}), or the query
+// string of a GET (every value a string; a key that repeats becomes an array).
+class MlflowFields {
+ public:
+  static Result<MlflowFields> From(const http::Request& request);
+
+  // A string field. Required: missing → INVALID_PARAMETER_VALUE "Missing value for required parameter 'x'".
+  Result<std::string> RequiredString(const std::string& key) const;
+  Result<std::optional<std::string>> OptionalString(const std::string& key) const;
+  // int64 from a JSON number or a numeric string.
+  Result<std::optional<int64_t>> OptionalInt(const std::string& key) const;
+  Result<int64_t> RequiredInt(const std::string& key) const;
+  Result<std::optional<double>> OptionalDouble(const std::string& key) const;  // also "NaN", "Infinity"
+  Result<std::optional<bool>> OptionalBool(const std::string& key) const;
+  // A repeated string field; a single value counts as a list of one.
+  Result<std::vector<std::string>> StringList(const std::string& key) const;
+  // [{"key": ..., "value": ...}, ...]
+  Result<std::vector<tracking::Tag>> Tags(const std::string& key) const;
+  Result<std::vector<tracking::Metric>> Metrics(const std::string& key) const;
+
+  const nlohmann::json& json() const { return json_; }
+
+ private:
+  explicit MlflowFields(nlohmann::json json) : json_(std::move(json)) {}
+  nlohmann::json json_;
+};
+
+// Metric from its JSON object (value may be a number or "NaN"/"Infinity"/"-Infinity"; step defaults to 0).
+// `object_path` prefixes field names in errors ("metrics[3]"); "" for a top-level body.
+Result<tracking::Metric> MetricFromJson(const nlohmann::json& j, const std::string& object_path);
+
+// Messages.
+nlohmann::json ToJson(const tracking::Tag& tag);
+nlohmann::json ToJson(const tracking::Metric& metric);
+nlohmann::json ToJson(const tracking::Experiment& experiment);
+nlohmann::json ToJson(const tracking::RunInfo& info);
+nlohmann::json ToJson(const tracking::Run& run);
+nlohmann::json TagsToJson(const std::vector<tracking::Tag>& tags);
+// A double as protobuf's JSON mapping writes it: a number, or "NaN" / "Infinity" / "-Infinity".
+nlohmann::json DoubleToJson(double v);
+
+// MLflow's error code for a Status ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", ...).
+std::string_view MlflowErrorCode(StatusCode code);
+// The ErrorFormatter for MLflow's route prefixes: MLflow's body and statuses (RESOURCE_ALREADY_EXISTS is
+// 400 in MLflow, not 409; an unknown endpoint is ENDPOINT_NOT_FOUND).
+http::Response MlflowErrorFormatter(const http::ErrorInfo& info);
+
+}  // namespace gyre::api

@@ -1,0 +1,23 @@
+// The MLflow tracking REST API 2.0 and the MLflow artifact proxy, bound to gyre's TrackingStore and
+// ArtifactStore. Handlers parse the wire format (api/mlflow_protocol.h), call the store, and format the
+// answer; every rule (limits, immutability, search semantics) lives in the store.
+//
+// Routes: /api/2.0/mlflow/{experiments,runs,metrics,artifacts}/... and the same under /ajax-api/2.0/mlflow
+// (the MLflow UI's prefix); /api/2.0/mlflow-artifacts/artifacts[/<path>] GET (download or list), PUT,
+// DELETE. Errors on these prefixes have MLflow's shape.
+#pragma once
+
+#include "http/router.h"
+#include "tracking/artifact_store.h"
+#include "tracking/tracking_store.h"
+
+namespace gyre::api {
+
+inline constexpr const char* kMlflowApiPrefix = "/api/2.0/mlflow";
+inline constexpr const char* kMlflowAjaxPrefix = "/ajax-api/2.0/mlflow";
+inline constexpr const char* kMlflowArtifactsPrefix = "/api/2.0/mlflow-artifacts";
+
+// The stores must outlive the router's use of the routes.
+void AddMlflowTrackingRoutes(http::Router& router, tracking::TrackingStore* store, tracking::ArtifactStore* artifacts);
+
+}  // namespace gyre::api
