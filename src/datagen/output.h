@@ -1,0 +1,66 @@
+// Writes the generated events as the CSV files and manifest described in ato.h.
+//
+// Events must arrive in (time, key) order; each gets the next event_id. Labels are kept in memory and
+// written sorted by labeled_at in Finish(), which also writes campaigns.csv and manifest.json and fills
+// the summary. Not thread-safe: one writer thread. Errors of any file surface from Finish().
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/csv_writer.h"
+#include "core/status.h"
+#include "datagen/ato.h"
+#include "datagen/campaigns.h"
+#include "datagen/event.h"
+#include "datagen/population.h"
+
+namespace gyre::datagen {
+
+class AtoWriter {
+ public:
+  // Opens the event files in `dir` (which must exist). `population` and `plan` must outlive the writer.
+  static Result<std::unique_ptr<AtoWriter>> Open(const std::string& dir, const Population& population,
+                                                 const CampaignPlan& plan);
+
+  void Write(const Event& e);
+
+  // Writes labels, campaigns and the manifest, closes every file and fills `summary` (all but timing).
+  Status Finish(const AtoOptions& options, AtoSummary* summary);
+
+  int64_t events_written() const { return next_id_ - 1; }
+
+ private:
+  struct LabelRecord {
+    TimestampMicros labeled_at, event_time;
+    int64_t event_id;
+    EventKind kind;
+    LabelSource source;
+    bool value;
+  };
+
+  AtoWriter(std::string dir, const Population& population, const CampaignPlan& plan, CsvWriter logins,
+            CsvWriter accounts, CsvWriter promos, CsvWriter ground_truth);
+  void WriteCommon(CsvWriter& w, int64_t id, const Event& e, bool geo);
+  std::string_view UserId(uint32_t user) const {
+    return {user_ids_[user].data(), static_cast<size_t>(user_ids_[user][11])};
+  }
+  Status WriteLabels(AtoSummary* summary);
+  Status WriteCampaigns(AtoSummary* summary);
+  Status WriteManifest(const AtoOptions& options, const AtoSummary& summary);
+
+  std::string dir_;
+  const Population& pop_;
+  const CampaignPlan& plan_;
+  CsvWriter logins_, accounts_, promos_, ground_truth_;
+  std::vector<LabelRecord> labels_;
+  int64_t next_id_ = 1;
+  int64_t fraud_ = 0, recovery_ = 0, never_labeled_ = 0;
+  std::vector<int64_t> fraud_by_campaign_;
+  // User ids packed densely: the writer looks one up per row, at random, and the profiles are large.
+  std::vector<std::array<char, 12>> user_ids_;
+};
+
+}  // namespace gyre::datagen

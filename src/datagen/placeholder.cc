@@ -1,1 +1,0 @@
-// Placeholder until the datagen module lands.
