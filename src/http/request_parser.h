@@ -10,6 +10,7 @@
 
 #include <boost/beast/http/basic_parser.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -76,8 +77,9 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(boost::optional<std::uint64_t> const& content_length, error_code&) override {
-    // Beast has already refused a Content-Length over body_limit, so this reserve is bounded.
-    if (content_length) data_->body.reserve(static_cast<size_t>(*content_length));
+    // Beast has already refused a Content-Length over body_limit. Reserve at most 1 MiB up front anyway:
+    // a client that announces 16 MiB and then trickles should not pin 16 MiB per connection.
+    if (content_length) data_->body.reserve(static_cast<size_t>(std::min<std::uint64_t>(*content_length, 1 << 20)));
   }
   std::size_t on_body_impl(string_view body, error_code&) override {
     data_->body.append(body.data(), body.size());

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -56,6 +57,7 @@ class RawClient {
     return 0;
   }
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
 
   bool Send(std::string_view data) {
     while (!data.empty()) {
