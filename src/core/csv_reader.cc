@@ -96,58 +96,107 @@ class MemorySource : public ByteSource {
 
 // ------------------------------------------------------------------------------------------ Tokenizing
 
-// First delimiter or '\n' in [p, end), or end. May read up to 15 bytes past end (the buffer's padding).
-inline const char* FindDelimiterOrNewline(const char* p, const char* end, char delimiter) {
+// Bit i set where p[i] is `a` or `b`, for the 64 bytes at p (which must be readable).
+inline uint64_t Match64(const char* p, char a, char b) {
 #if defined(__SSE2__)
-  const __m128i delim = _mm_set1_epi8(delimiter);
-  const __m128i newline = _mm_set1_epi8('\n');
-  for (; p < end; p += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    unsigned mask = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, newline))));
-    if (mask != 0) {
-      const char* hit = p + __builtin_ctz(mask);
-      return hit < end ? hit : end;
-    }
+  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+  uint64_t mask = 0;
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb))));
+    mask |= static_cast<uint64_t>(m) << (16 * k);
   }
-  return end;
+  return mask;
 #else
-  for (; p < end; ++p) {
-    if (*p == delimiter || *p == '\n') return p;
-  }
-  return end;
+  uint64_t mask = 0;
+  for (int i = 0; i < 64; ++i) mask |= static_cast<uint64_t>(p[i] == a || p[i] == b) << i;
+  return mask;
 #endif
 }
 
-int64_t CountNewlines(const char* p, const char* end) {
-  int64_t n = 0;
-  while (p < end) {
-    const void* hit = std::memchr(p, '\n', static_cast<size_t>(end - p));
-    if (hit == nullptr) break;
-    ++n;
-    p = static_cast<const char*>(hit) + 1;
+// The first '"' in [p, end), or nullptr; adds the '\n' bytes before it (or before end) to *newlines.
+// One pass over the quoted text instead of a memchr for the quote and another for line ends. May read up
+// to 15 bytes past end (the buffer's padding), which are masked off.
+inline const char* FindQuoteCountingNewlines(const char* p, const char* end, int64_t* newlines) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), newline = _mm_set1_epi8('\n');
+  for (; p < end; p += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    unsigned valid = end - p >= 16 ? 0xFFFFu : (1u << (end - p)) - 1;
+    unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))) & valid;
+    unsigned n = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline))) & valid;
+    if (q != 0) {
+      unsigned before = (q & -q) - 1;  // bits below the first quote
+      *newlines += __builtin_popcount(n & before);
+      return p + __builtin_ctz(q);
+    }
+    *newlines += __builtin_popcount(n);
   }
-  return n;
+  return nullptr;
+#else
+  for (; p < end; ++p) {
+    if (*p == '"') return p;
+    *newlines += *p == '\n';
+  }
+  return nullptr;
+#endif
 }
 
 struct FieldRef {
   const char* data;
-  size_t size;
-  bool escaped;  // quoted and holds doubled quotes still to be collapsed
+  uint32_t size;
+  uint32_t escaped;  // quoted and holds doubled quotes still to be collapsed
+
+  std::string_view view() const { return {data, size}; }
 };
 
-// Splits the byte stream into records. Owns the read buffer; field views point into it (or into a
-// scratch buffer for fields with doubled quotes) and stay valid until the next call to Next().
+struct RecordInfo {
+  std::string_view raw;  // the record's bytes without its line end
+  int64_t line;          // physical line where the record starts (1-based)
+  uint32_t first_field;  // into Batch::fields
+  uint32_t num_fields;
+  int32_t error = -1;  // index into Batch::errors if the record is malformed
+};
+
+struct MalformedInfo {
+  int field;     // 0-based field the problem concerns
+  int64_t line;  // line where the problem is
+  std::string message;
+};
+
+// Consecutive records of the input, tokenized. Field and raw views point into the reader's buffers and
+// stay valid until the next call to NextBatch().
+struct Batch {
+  std::vector<FieldRef> fields;  // the first num_fields are in use; the rest is room to grow into
+  size_t num_fields = 0;
+  std::vector<RecordInfo> records;
+  std::vector<MalformedInfo> errors;
+
+  const FieldRef* Fields(const RecordInfo& r) const { return fields.data() + r.first_field; }
+  void Clear() {
+    num_fields = 0;
+    records.clear();
+    errors.clear();
+  }
+  // Inline and branch-light: it runs once per field of the file.
+  void AddField(const char* data, size_t size, bool escaped) {
+    if (num_fields == fields.size()) Grow();
+    fields[num_fields++] = {data, static_cast<uint32_t>(size), escaped ? 1u : 0u};
+  }
+  [[gnu::noinline]] void Grow() { fields.resize(std::max<size_t>(1024, fields.size() * 2)); }
+};
+
+// Splits the byte stream into records. Owns the read buffer, refilling it only between batches, so that
+// every view of a batch stays valid while the batch is processed.
 class RecordReader {
  public:
-  enum class Kind { kRecord, kMalformed, kEnd };
-
   RecordReader(ByteSource* source, char delimiter, size_t chunk_bytes)
       : source_(source), delimiter_(delimiter), chunk_(std::max<size_t>(chunk_bytes, 16)) {}
 
   // Rewinds to the start of the input and skips a UTF-8 byte order mark.
   Status Reset() {
     GYRE_RETURN_IF_ERROR(source_->Rewind());
+    block_ = nullptr;
     if (buffer_.empty()) buffer_.assign(chunk_ + kPadding, 0);
     pos_ = len_ = 0;
     consumed_ = 0;
@@ -162,10 +211,14 @@ class RecordReader {
 
   void set_skip_blank_lines(bool skip) { skip_blank_lines_ = skip; }
 
-  Result<Kind> Next() {
-    for (;;) {
+  // Replaces `batch` with up to max_records next records (fewer at the end of the buffered data). Returns
+  // false, with an empty batch, at the end of the input.
+  Result<bool> NextBatch(Batch* batch, size_t max_records) {
+    batch->Clear();
+    scratch_used_ = 0;
+    while (batch->records.size() < max_records) {
       if (pos_ == len_) {
-        if (eof_) return Kind::kEnd;
+        if (eof_ || !batch->records.empty()) break;
         GYRE_RETURN_IF_ERROR(Refill());
         continue;
       }
@@ -178,6 +231,7 @@ class RecordReader {
         }
         if (c == '\r') {
           if (pos_ + 1 == len_ && !eof_) {
+            if (!batch->records.empty()) break;
             GYRE_RETURN_IF_ERROR(Refill());
             continue;
           }
@@ -188,31 +242,32 @@ class RecordReader {
           }
         }
       }
-      Step step = Tokenize();
+      if (batch->records.empty()) batch_start_ = pos_;
+      const size_t first_field = batch->num_fields;
+      Step step = Tokenize(batch);
       if (step == Step::kNeedMore) {
+        batch->num_fields = first_field;
+        if (!batch->records.empty()) break;
         if (eof_) return Status::Internal("CSV tokenizer asked for more data at the end of the input");
         GYRE_RETURN_IF_ERROR(Refill());
         continue;
       }
-      record_line_ = line_;
+      RecordInfo& r = batch->records.emplace_back();
+      r.raw = std::string_view(buffer_.data() + pos_, raw_end_ - pos_);
+      r.line = line_;
+      r.first_field = static_cast<uint32_t>(first_field);
+      r.num_fields = static_cast<uint32_t>(batch->num_fields - first_field);
       line_ += newlines_;
-      raw_ = std::string_view(buffer_.data() + pos_, raw_end_ - pos_);
       pos_ = next_pos_;
-      if (step == Step::kMalformed) return Kind::kMalformed;
-      if (any_escaped_) Unescape();
-      return Kind::kRecord;
+      if (step == Step::kMalformed) {
+        r.error = static_cast<int32_t>(batch->errors.size());
+        batch->errors.push_back({error_field_, error_line_, std::move(error_)});
+      } else if (any_escaped_) {
+        Unescape(batch->fields.data() + first_field, r.num_fields);
+      }
     }
+    return !batch->records.empty();
   }
-
-  const std::vector<FieldRef>& fields() const { return fields_; }
-  // Physical line where the current record starts (1-based).
-  int64_t line() const { return record_line_; }
-  // The record's bytes without its line end.
-  std::string_view raw() const { return raw_; }
-  // After kMalformed: what is wrong, the 0-based field it concerns, and the line where the problem is.
-  const std::string& error() const { return error_; }
-  int error_field() const { return error_field_; }
-  int64_t error_line() const { return error_line_; }
 
   // Bytes consumed so far (for size estimates), and statistics at the end.
   int64_t offset() const { return consumed_ + static_cast<int64_t>(pos_); }
@@ -224,6 +279,7 @@ class RecordReader {
 
   // Keeps the unread bytes [pos_, len_), moves them to the front and appends more from the source.
   Status Refill() {
+    block_ = nullptr;  // the bytes under it move
     if (eof_) return Status::OK();
     size_t keep = len_ - pos_;
     if (pos_ > 0) {
@@ -234,6 +290,11 @@ class RecordReader {
     }
     size_t capacity = buffer_.size() - kPadding;
     if (capacity - len_ < capacity / 4) {  // one record fills most of the buffer: grow it
+      if (capacity >= (size_t{1} << 31)) {
+        return Status::ResourceExhausted(
+            fmt::format("a record (or an unclosed quote) starting {} bytes into the file is longer than 2 GiB",
+                        consumed_));
+      }
       capacity *= 2;
       buffer_.resize(capacity + kPadding, 0);
     }
@@ -268,31 +329,49 @@ class RecordReader {
     return Step::kMalformed;
   }
 
-  // Splits the record at pos_ into fields_. Sets next_pos_, raw_end_ and newlines_ (line ends inside the
-  // record including its own). kNeedMore means the record may continue past the buffered data.
-  Step Tokenize() {
+  // The first delimiter or '\n' in [p, end), or end. Keeps a bitmask of the separators in a 64-byte block,
+  // so consecutive short fields cost a shift and a count-trailing-zeros each rather than a scan.
+  const char* NextSeparator(const char* p, const char* end) {
+    for (;;) {
+      if (block_ != nullptr && p >= block_ && p - block_ < 64) {
+        uint64_t m = block_mask_ >> (p - block_);
+        if (m != 0) {
+          const char* q = p + __builtin_ctzll(m);
+          return q < end ? q : end;
+        }
+        p = block_ + 64;
+      }
+      if (p >= end) return end;
+      block_ = p;
+      block_mask_ = Match64(p, delimiter_, '\n');
+    }
+  }
+
+  // Splits the record at pos_, appending its fields. Sets next_pos_, raw_end_ and newlines_ (line ends
+  // inside the record, including its own). kNeedMore: the record may continue past the buffered data.
+  Step Tokenize(Batch* batch) {
     const char* const base = buffer_.data();
     const char* const end = base + len_;
     const char* p = base + pos_;
+    const size_t first = batch->num_fields;
     int64_t newlines = 0;
-    fields_.clear();
     any_escaped_ = false;
     for (;;) {
       if (p < end && *p == '"') {
         const char* content = p + 1;
         const char* q = content;
+        const int64_t quote_line = line_ + newlines;
         bool escaped = false;
         for (;;) {
-          const void* hit = std::memchr(q, '"', static_cast<size_t>(end - q));
-          if (hit == nullptr) {
+          q = FindQuoteCountingNewlines(q, end, &newlines);
+          if (q == nullptr) {
             if (!eof_) return Step::kNeedMore;
             raw_end_ = len_;
             next_pos_ = len_;
-            newlines_ = newlines + CountNewlines(content, end);
-            return Malformed(static_cast<int>(fields_.size()), line_ + newlines,
+            newlines_ = newlines;
+            return Malformed(static_cast<int>(batch->num_fields - first), quote_line,
                              "quoted field is never closed (its opening quote is on this line)");
           }
-          q = static_cast<const char*>(hit);
           if (q + 1 < end && q[1] == '"') {
             escaped = true;
             q += 2;
@@ -301,8 +380,7 @@ class RecordReader {
           if (q + 1 == end && !eof_) return Step::kNeedMore;  // cannot tell "" from a closing quote yet
           break;
         }
-        newlines += CountNewlines(content, q);
-        fields_.push_back({content, static_cast<size_t>(q - content), escaped});
+        batch->AddField(content, static_cast<size_t>(q - content), escaped);
         any_escaped_ |= escaped;
         const char* after = q + 1;
         if (after == end) {  // only at the end of the input (see above)
@@ -339,30 +417,30 @@ class RecordReader {
         Step s = Resync(after, newlines);
         if (s == Step::kNeedMore) return s;
         std::string shown = c == '\r' ? "\\r" : std::string(1, c);
-        return Malformed(static_cast<int>(fields_.size()) - 1, line_ + newlines,
+        return Malformed(static_cast<int>(batch->num_fields - first) - 1, line_ + newlines,
                          fmt::format("unexpected '{}' after the closing quote (a quote inside a quoted field "
                                      "must be doubled: \"\")",
                                      shown));
       }
-      const char* q = FindDelimiterOrNewline(p, end, delimiter_);
+      const char* q = NextSeparator(p, end);
       if (q == end) {
         if (!eof_) return Step::kNeedMore;
         size_t n = static_cast<size_t>(end - p);
         if (n > 0 && p[n - 1] == '\r') --n;
-        fields_.push_back({p, n, false});
+        batch->AddField(p, n, false);
         raw_end_ = static_cast<size_t>(p + n - base);
         next_pos_ = len_;
         newlines_ = newlines;
         return Step::kDone;
       }
       if (*q == delimiter_) {
-        fields_.push_back({p, static_cast<size_t>(q - p), false});
+        batch->AddField(p, static_cast<size_t>(q - p), false);
         p = q + 1;
         continue;
       }
       size_t n = static_cast<size_t>(q - p);
       if (n > 0 && p[n - 1] == '\r') --n;
-      fields_.push_back({p, n, false});
+      batch->AddField(p, n, false);
       raw_end_ = static_cast<size_t>(p + n - base);
       next_pos_ = static_cast<size_t>(q - base) + 1;
       newlines_ = newlines + 1;
@@ -370,21 +448,22 @@ class RecordReader {
     }
   }
 
-  // Collapses doubled quotes of the current record's fields into scratch_.
-  void Unescape() {
-    size_t total = 0;
-    for (const FieldRef& f : fields_) total += f.escaped ? f.size : 0;
-    if (scratch_.size() < total) scratch_.resize(total);
-    char* out = scratch_.data();
-    for (FieldRef& f : fields_) {
+  // Collapses the doubled quotes of a record's fields into scratch_. The scratch space is sized once per
+  // batch for all the batch's bytes, so earlier records' views into it stay valid.
+  void Unescape(FieldRef* fields, uint32_t count) {
+    if (scratch_used_ == 0 && scratch_.size() < len_ - batch_start_) scratch_.resize(len_ - batch_start_);
+    char* out = scratch_.data() + scratch_used_;
+    for (uint32_t k = 0; k < count; ++k) {
+      FieldRef& f = fields[k];
       if (!f.escaped) continue;
       char* start = out;
-      for (size_t i = 0; i < f.size; ++i) {
+      for (uint32_t i = 0; i < f.size; ++i) {
         *out++ = f.data[i];
         if (f.data[i] == '"') ++i;  // the tokenizer guarantees the pair
       }
-      f = {start, static_cast<size_t>(out - start), false};
+      f = {start, static_cast<uint32_t>(out - start), 0};
     }
+    scratch_used_ = static_cast<size_t>(out - scratch_.data());
   }
 
   ByteSource* source_;
@@ -393,20 +472,21 @@ class RecordReader {
   std::vector<char> buffer_;  // data in [0, len_), then at least kPadding readable bytes
   size_t pos_ = 0;            // start of the next record
   size_t len_ = 0;
-  int64_t consumed_ = 0;  // bytes dropped from the front of the buffer so far
+  size_t batch_start_ = 0;  // pos_ when the current batch began
+  int64_t consumed_ = 0;    // bytes dropped from the front of the buffer so far
   int64_t bytes_read_ = 0;
   bool eof_ = false;
   bool skip_blank_lines_ = true;
   char last_byte_ = '\n';
   int64_t line_ = 1;  // line of the byte at pos_
+  const char* block_ = nullptr;  // NextSeparator's cached 64-byte block and its separator bits
+  uint64_t block_mask_ = 0;
 
-  std::vector<FieldRef> fields_;
   std::vector<char> scratch_;
+  size_t scratch_used_ = 0;
   bool any_escaped_ = false;
   size_t next_pos_ = 0, raw_end_ = 0;
   int64_t newlines_ = 0;
-  int64_t record_line_ = 0;
-  std::string_view raw_;
   std::string error_;
   int error_field_ = 0;
   int64_t error_line_ = 0;
@@ -457,6 +537,9 @@ std::string Shown(std::string_view value) {
 
 // ------------------------------------------------------------------------------------------ The reader
 
+constexpr size_t kBatchRecords = 1024;
+constexpr size_t kPrefetchDistance = 16;  // dictionary lookups ahead whose slots are prefetched
+
 class CsvReadJob {
  public:
   CsvReadJob(ByteSource* source, const CsvReadOptions& options, std::string name)
@@ -492,28 +575,28 @@ class CsvReadJob {
   }
 
   Status ReadHeader() {
-    GYRE_ASSIGN_OR_RETURN(RecordReader::Kind kind, reader_.Next());
-    if (kind == RecordReader::Kind::kEnd) {
+    GYRE_ASSIGN_OR_RETURN(bool any, reader_.NextBatch(&batch_, 1));
+    if (!any) {
       return Status::InvalidArgument(fmt::format("{}: the file is empty (a header row is required)", name_));
     }
-    if (kind == RecordReader::Kind::kMalformed) {
-      return Status::InvalidArgument(Located(
-          name_, static_cast<int>(reader_.error_line()), 0,
-          fmt::format("header field {}: {}", reader_.error_field() + 1, reader_.error())));
+    const RecordInfo& r = batch_.records[0];
+    if (r.error >= 0) {
+      const MalformedInfo& e = batch_.errors[r.error];
+      return Status::InvalidArgument(
+          Located(name_, static_cast<int>(e.line), 0, fmt::format("header field {}: {}", e.field + 1, e.message)));
     }
-    header_line_ = reader_.line();
-    for (const FieldRef& f : reader_.fields()) header_.emplace_back(f.data, f.size);
+    const int line = static_cast<int>(r.line);
+    const FieldRef* fields = batch_.Fields(r);
+    for (uint32_t i = 0; i < r.num_fields; ++i) header_.emplace_back(fields[i].view());
     for (size_t i = 0; i < header_.size(); ++i) {
       if (header_[i].empty()) {
-        return Status::InvalidArgument(
-            Located(name_, static_cast<int>(header_line_), 0, fmt::format("header field {} is empty", i + 1)));
+        return Status::InvalidArgument(Located(name_, line, 0, fmt::format("header field {} is empty", i + 1)));
       }
       for (size_t j = 0; j < i; ++j) {
         if (header_[j] == header_[i]) {
-          return Status::InvalidArgument(
-              Located(name_, static_cast<int>(header_line_), 0,
-                      fmt::format("duplicate column name '{}' in the header (fields {} and {})", header_[i], j + 1,
-                                  i + 1)));
+          return Status::InvalidArgument(Located(
+              name_, line, 0,
+              fmt::format("duplicate column name '{}' in the header (fields {} and {})", header_[i], j + 1, i + 1)));
         }
       }
     }
@@ -574,31 +657,42 @@ class CsvReadJob {
       plan_.push_back(std::move(p));
     }
     if (plan_.empty()) return Status::InvalidArgument(fmt::format("{}: no columns selected", name_));
-    reader_.set_skip_blank_lines(header_.size() > 1);
     return Status::OK();
   }
 
   Status SkipToFirstRecord() {
     GYRE_RETURN_IF_ERROR(reader_.Reset());
-    bool skip_blank = header_.size() > 1;
     reader_.set_skip_blank_lines(true);  // blank lines before the header are never records
-    GYRE_ASSIGN_OR_RETURN(RecordReader::Kind kind, reader_.Next());
-    (void)kind;  // validated by ReadHeader
-    reader_.set_skip_blank_lines(skip_blank);
+    GYRE_ASSIGN_OR_RETURN(bool any, reader_.NextBatch(&batch_, 1));
+    (void)any;  // validated by ReadHeader
+    reader_.set_skip_blank_lines(header_.size() > 1);
     return Status::OK();
+  }
+
+  bool WellFormed(const RecordInfo& r) const { return r.error < 0 && r.num_fields == header_.size(); }
+
+  void ObserveRecord(const RecordInfo& r) {
+    const FieldRef* fields = batch_.Fields(r);
+    for (auto& p : plan_) {
+      if (p.inferred) p.Observe(fields[p.field].view());
+    }
   }
 
   // Settles inferred types from the first infer_rows well-formed records.
   Status Sample() {
+    GYRE_RETURN_IF_ERROR(SkipToFirstRecord());
     int64_t records = 0;
-    int64_t limit = options_.infer_rows > 0 ? options_.infer_rows : INT64_MAX;
-    int64_t start = reader_.offset();
+    const int64_t limit = options_.infer_rows > 0 ? options_.infer_rows : INT64_MAX;
+    const int64_t start = reader_.offset();
     while (records < limit) {
-      GYRE_ASSIGN_OR_RETURN(RecordReader::Kind kind, reader_.Next());
-      if (kind == RecordReader::Kind::kEnd) break;
-      if (kind == RecordReader::Kind::kMalformed || reader_.fields().size() != header_.size()) continue;
-      ObserveRecord();
-      ++records;
+      size_t want = static_cast<size_t>(std::min<int64_t>(limit - records, kBatchRecords));
+      GYRE_ASSIGN_OR_RETURN(bool more, reader_.NextBatch(&batch_, want));
+      if (!more) break;
+      for (const RecordInfo& r : batch_.records) {
+        if (!WellFormed(r)) continue;
+        ObserveRecord(r);
+        ++records;
+      }
     }
     if (records > 0) bytes_per_record_ = static_cast<double>(reader_.offset() - start) / records;
     for (auto& p : plan_) {
@@ -607,17 +701,9 @@ class CsvReadJob {
     return Status::OK();
   }
 
-  void ObserveRecord() {
-    const auto& fields = reader_.fields();
-    for (auto& p : plan_) {
-      if (p.inferred) p.Observe(std::string_view(fields[p.field].data, fields[p.field].size));
-    }
-  }
-
   // A bad record: an error, or a line in the reject file.
-  Status Bad(int64_t line, const std::string& message) {
+  Status Bad(int64_t line, const std::string& message, std::string_view raw) {
     if (!rejects_) return Status::InvalidArgument(Located(name_, static_cast<int>(line), 0, message));
-    std::string_view raw = reader_.raw();
     rejects_->Field(line);
     rejects_->Field(std::string_view(message));
     rejects_->Field(raw.substr(0, kMaxRejectRecordBytes));
@@ -626,29 +712,164 @@ class CsvReadJob {
     return Status::OK();
   }
 
-  void ReserveRows(std::vector<Column>& columns, int64_t rows) {
-    for (auto& c : columns) c.Reserve(rows);
+  // A malformed record or one with the wrong number of fields.
+  Status BadRecord(const RecordInfo& r) {
+    if (r.error >= 0) {
+      const MalformedInfo& e = batch_.errors[r.error];
+      return Bad(e.line, fmt::format("{}: {}", ColumnLabel(e.field), e.message), r.raw);
+    }
+    return Bad(r.line,
+               fmt::format("too {} fields: the record has {}, the header has {}",
+                           r.num_fields < header_.size() ? "few" : "many", r.num_fields, header_.size()),
+               r.raw);
+  }
+
+  // Parses one column of n consecutive well-formed records (fields at f[p.field + k * stride]) and appends
+  // the values. Returns false at the first value that does not parse; the caller then undoes the run.
+  static bool ParseRun(const PlannedColumn& p, Column& column, const FieldRef* f, size_t stride, size_t n) {
+    f += p.field;
+    switch (p.type) {
+      case ColumnType::kInt64:
+        for (size_t r = 0; r < n; ++r, f += stride) {
+          int64_t v;
+          if (f->size == 0) {
+            column.AppendNull();
+          } else if (ParseInt64(f->view(), &v)) {
+            column.AppendInt64(v);
+          } else {
+            return false;
+          }
+        }
+        return true;
+      case ColumnType::kFloat64:
+        for (size_t r = 0; r < n; ++r, f += stride) {
+          double v;
+          if (f->size == 0) {
+            column.AppendNull();
+          } else if (ParseFloat64(f->view(), &v)) {
+            column.AppendFloat64(v);
+          } else {
+            return false;
+          }
+        }
+        return true;
+      case ColumnType::kBool:
+        for (size_t r = 0; r < n; ++r, f += stride) {
+          bool v;
+          if (f->size == 0) {
+            column.AppendNull();
+          } else if (p.inferred ? IsBoolLiteral(f->view()) : ParseBool(f->view(), &v)) {
+            column.AppendBool(p.inferred ? (f->data[0] == 't' || f->data[0] == 'T') : v);
+          } else {
+            return false;
+          }
+        }
+        return true;
+      case ColumnType::kTimestamp: {
+        const bool iso = p.timestamp_format == TimestampFormat::kAuto || p.timestamp_format == TimestampFormat::kIso8601;
+        for (size_t r = 0; r < n; ++r, f += stride) {
+          TimestampMicros ts;
+          if (f->size == 0) {
+            column.AppendNull();
+          } else if (iso && ParseIsoTimestampFastPath(f->view(), &ts)) {
+            column.AppendTimestamp(ts);
+          } else if (Result<TimestampMicros> parsed = ParseTimestampFast(f->view(), p.timestamp_format); parsed.ok()) {
+            column.AppendTimestamp(*parsed);
+          } else {
+            return false;
+          }
+        }
+        return true;
+      }
+      case ColumnType::kString:
+        break;
+    }
+    return true;
+  }
+
+  // Appends one string column of n consecutive records. Lookups in large dictionaries (ids, IPs) miss the
+  // caches; hashing everything first and prefetching kPrefetchDistance lookups ahead overlaps the misses.
+  void AppendStringRun(const PlannedColumn& p, Column& column, const FieldRef* f, size_t stride, size_t n) {
+    f += p.field;
+    hashes_.resize(n);
+    for (size_t r = 0; r < n; ++r) {
+      const FieldRef& x = f[r * stride];
+      hashes_[r] = x.size == 0 ? 0 : StringDictionary::Hash(x.view());
+    }
+    const StringDictionary& dictionary = column.dictionary();
+    for (size_t r = 0; r < n; ++r) {
+      if (r + kPrefetchDistance < n) dictionary.Prefetch(hashes_[r + kPrefetchDistance]);
+      const FieldRef& x = f[r * stride];
+      if (x.size == 0) {
+        column.AppendNull();
+      } else {
+        column.AppendString(x.view(), hashes_[r]);
+      }
+    }
+  }
+
+  // Appends records [begin, end) of the batch, all well-formed, column by column. Returns false if a value
+  // does not parse; columns may then hold part of the run (the caller truncates them). Strings come last:
+  // they cannot fail, so a failed run never adds to a dictionary.
+  bool AppendRun(size_t begin, size_t end) {
+    const FieldRef* fields = batch_.Fields(batch_.records[begin]);
+    const size_t stride = header_.size(), n = end - begin;
+    for (int k = 0; k < fallible_; ++k) {
+      if (!ParseRun(plan_[order_[k]], columns_[order_[k]], fields, stride, n)) return false;
+    }
+    for (size_t k = fallible_; k < order_.size(); ++k) {
+      AppendStringRun(plan_[order_[k]], columns_[order_[k]], fields, stride, n);
+    }
+    return true;
+  }
+
+  // The exact path for one well-formed record: appends it, or rejects it / returns its error naming the
+  // first bad value. Returns true if a value did not parse as its column's inferred type.
+  Result<bool> AppendRecord(const RecordInfo& r) {
+    const FieldRef* fields = batch_.Fields(r);
+    for (int k = 0; k < fallible_; ++k) {
+      const PlannedColumn& p = plan_[order_[k]];
+      if (ParseRun(p, columns_[order_[k]], fields, 0, 1)) continue;
+      for (int j = 0; j < k; ++j) columns_[order_[j]].PopBack();
+      if (p.inferred) return true;
+      std::string_view v = fields[p.field].view();
+      std::string failure;
+      if (p.type == ColumnType::kTimestamp) {
+        failure = ParseTimestamp(v, p.timestamp_format).status().message();
+      } else {
+        failure = fmt::format("cannot parse '{}' as {}", Shown(v), ColumnTypeName(p.type));
+      }
+      GYRE_RETURN_IF_ERROR(Bad(r.line, fmt::format("{}: {}", ColumnLabel(p.field), failure), r.raw));
+      return false;
+    }
+    for (size_t k = fallible_; k < order_.size(); ++k) {
+      AppendStringRun(plan_[order_[k]], columns_[order_[k]], fields, 0, 1);
+    }
+    ++rows_;
+    return false;
+  }
+
+  void ReserveRows(int64_t rows) {
+    for (auto& c : columns_) c.Reserve(rows);
   }
 
   // Reads every record into columns. Returns true if an inferred type was widened and the caller must
   // read again; then `out` is left unfinished.
   Result<bool> MainPass(CsvReadResult* out) {
     GYRE_RETURN_IF_ERROR(SkipToFirstRecord());
-    std::vector<Column> columns;
+    columns_.clear();
     std::vector<ColumnSchema> schema;
     for (const auto& p : plan_) {
-      columns.emplace_back(p.type);
+      columns_.emplace_back(p.type);
       schema.push_back({p.name, p.type});
     }
-    // Values that can fail are parsed before strings, which cannot: a bad record is then undone with
-    // PopBack() on the columns already appended, and never adds to a dictionary.
-    std::vector<int> order;
+    order_.clear();
     for (int i = 0; i < static_cast<int>(plan_.size()); ++i) {
-      if (plan_[i].type != ColumnType::kString) order.push_back(i);
+      if (plan_[i].type != ColumnType::kString) order_.push_back(i);
     }
-    const int fallible = static_cast<int>(order.size());
+    fallible_ = static_cast<int>(order_.size());
     for (int i = 0; i < static_cast<int>(plan_.size()); ++i) {
-      if (plan_[i].type == ColumnType::kString) order.push_back(i);
+      if (plan_[i].type == ColumnType::kString) order_.push_back(i);
     }
 
     rejected_ = 0;
@@ -659,112 +880,55 @@ class CsvReadJob {
       rejects_->Row({"line", "error", "record"});
     }
 
+    // Reserving from an estimate of the row count avoids regrowing (and copying) large columns.
     const int64_t size = source_->Size();
-    if (bytes_per_record_ > 0 && size > 0) ReserveRows(columns, static_cast<int64_t>(size / bytes_per_record_ * 1.05) + 16);
-    bool reserved = bytes_per_record_ > 0;
-    const size_t num_fields = header_.size();
-    int64_t rows = 0;
-    for (;;) {
-      GYRE_ASSIGN_OR_RETURN(RecordReader::Kind kind, reader_.Next());
-      if (kind == RecordReader::Kind::kEnd) break;
-      if (kind == RecordReader::Kind::kMalformed) {
-        GYRE_RETURN_IF_ERROR(Bad(reader_.error_line(),
-                                 fmt::format("{}: {}", ColumnLabel(reader_.error_field()), reader_.error())));
-        continue;
-      }
-      const std::vector<FieldRef>& fields = reader_.fields();
-      if (fields.size() != num_fields) {
-        GYRE_RETURN_IF_ERROR(Bad(reader_.line(), fmt::format("too {} fields: the record has {}, the header has {}",
-                                                             fields.size() < num_fields ? "few" : "many",
-                                                             fields.size(), num_fields)));
-        continue;
-      }
+    bool reserved = false;
+    auto reserve = [&](double bytes_per_record) {
+      reserved = true;
+      if (size > 0 && bytes_per_record > 0) ReserveRows(static_cast<int64_t>(size / bytes_per_record * 1.05) + 16);
+    };
+    if (bytes_per_record_ > 0) reserve(bytes_per_record_);
 
-      int done = 0;
-      std::string failure;
-      for (; done < fallible; ++done) {
-        const int c = order[done];
-        const PlannedColumn& p = plan_[c];
-        const FieldRef& f = fields[p.field];
-        Column& column = columns[c];
-        if (f.size == 0) {
-          column.AppendNull();
-          continue;
-        }
-        std::string_view v(f.data, f.size);
-        bool ok = true;
-        switch (p.type) {
-          case ColumnType::kInt64: {
-            int64_t x;
-            ok = ParseInt64(v, &x);
-            if (ok) column.AppendInt64(x);
-            break;
-          }
-          case ColumnType::kFloat64: {
-            double x;
-            ok = ParseFloat64(v, &x);
-            if (ok) column.AppendFloat64(x);
-            break;
-          }
-          case ColumnType::kBool: {
-            // An inferred bool accepts what inference called bool (true/false), so that any other value
-            // widens the column instead of silently meaning true or false.
-            bool x;
-            ok = p.inferred ? IsBoolLiteral(v) : ParseBool(v, &x);
-            if (ok) column.AppendBool(p.inferred ? (v[0] == 't' || v[0] == 'T') : x);
-            break;
-          }
-          case ColumnType::kTimestamp: {
-            Result<TimestampMicros> ts = ParseTimestampFast(v, p.timestamp_format);
-            ok = ts.ok();
-            if (ok) {
-              column.AppendTimestamp(*ts);
-            } else {
-              failure = ts.status().message();
+    rows_ = 0;
+    const int64_t start = reader_.offset();
+    for (;;) {
+      GYRE_ASSIGN_OR_RETURN(bool more, reader_.NextBatch(&batch_, kBatchRecords));
+      if (!more) break;
+      const std::vector<RecordInfo>& records = batch_.records;
+      size_t i = 0;
+      while (i < records.size()) {
+        size_t j = i;
+        while (j < records.size() && WellFormed(records[j])) ++j;
+        if (j > i) {
+          if (AppendRun(i, j)) {
+            rows_ += static_cast<int64_t>(j - i);
+          } else {
+            for (auto& c : columns_) c.Truncate(rows_);
+            for (size_t k = i; k < j; ++k) {
+              GYRE_ASSIGN_OR_RETURN(bool widen, AppendRecord(records[k]));
+              if (widen) {
+                GYRE_RETURN_IF_ERROR(SettleInferredTypes(k));
+                return true;
+              }
             }
-            break;
           }
-          case ColumnType::kString: break;  // not in the fallible part of `order`
+          i = j;
         }
-        if (!ok) break;
-      }
-      if (done < fallible) {
-        for (int j = 0; j < done; ++j) columns[order[j]].PopBack();
-        PlannedColumn& p = plan_[order[done]];
-        std::string_view v(fields[p.field].data, fields[p.field].size);
-        if (p.inferred) {
-          GYRE_RETURN_IF_ERROR(SettleInferredTypes());
-          return true;
-        }
-        if (failure.empty()) failure = fmt::format("cannot parse '{}' as {}", Shown(v), ColumnTypeName(p.type));
-        GYRE_RETURN_IF_ERROR(Bad(reader_.line(), fmt::format("{}: {}", ColumnLabel(p.field), failure)));
-        continue;
-      }
-      for (int i = fallible; i < static_cast<int>(order.size()); ++i) {
-        const int c = order[i];
-        const FieldRef& f = fields[plan_[c].field];
-        if (f.size == 0) {
-          columns[c].AppendNull();
-        } else {
-          columns[c].AppendString(std::string_view(f.data, f.size));
+        if (i < records.size()) {
+          GYRE_RETURN_IF_ERROR(BadRecord(records[i]));
+          ++i;
         }
       }
-      ++rows;
-      if (!reserved && rows == 4096) {
-        reserved = true;
-        if (size > 0) {
-          double per_record = static_cast<double>(reader_.offset()) / rows;
-          ReserveRows(columns, static_cast<int64_t>(size / per_record * 1.05) + 16);
-        }
-      }
+      if (!reserved && rows_ >= 4096) reserve(static_cast<double>(reader_.offset() - start) / rows_);
     }
 
     if (rejects_) {
       GYRE_RETURN_IF_ERROR(rejects_->Close());
       rejects_.reset();
     }
-    GYRE_ASSIGN_OR_RETURN(out->table, Table::Make(Schema(std::move(schema)), std::move(columns)));
-    out->stats.rows = rows;
+    GYRE_ASSIGN_OR_RETURN(out->table, Table::Make(Schema(std::move(schema)), std::move(columns_)));
+    columns_.clear();
+    out->stats.rows = rows_;
     out->stats.rejected_rows = rejected_;
     out->stats.lines = reader_.lines();
     out->stats.bytes = reader_.bytes_read();
@@ -772,15 +936,18 @@ class CsvReadJob {
     return false;
   }
 
-  // A value of the current record did not parse as its inferred type: observes it and every later
-  // record, so that one more pass suffices, and sets the widened types.
-  Status SettleInferredTypes() {
-    ObserveRecord();
+  // Record `failed` of the batch has a value that does not parse as its inferred type: observes it and
+  // every later record, so that one more pass suffices, and sets the widened types.
+  Status SettleInferredTypes(size_t failed) {
+    for (size_t k = failed; k < batch_.records.size(); ++k) {
+      if (WellFormed(batch_.records[k])) ObserveRecord(batch_.records[k]);
+    }
     for (;;) {
-      GYRE_ASSIGN_OR_RETURN(RecordReader::Kind kind, reader_.Next());
-      if (kind == RecordReader::Kind::kEnd) break;
-      if (kind == RecordReader::Kind::kMalformed || reader_.fields().size() != header_.size()) continue;
-      ObserveRecord();
+      GYRE_ASSIGN_OR_RETURN(bool more, reader_.NextBatch(&batch_, kBatchRecords));
+      if (!more) break;
+      for (const RecordInfo& r : batch_.records) {
+        if (WellFormed(r)) ObserveRecord(r);
+      }
     }
     for (auto& p : plan_) {
       if (p.inferred) p.type = p.InferredType();
@@ -796,10 +963,17 @@ class CsvReadJob {
   const CsvReadOptions& options_;
   std::string name_;
   RecordReader reader_;
+  Batch batch_;
   std::vector<std::string> header_;
-  int64_t header_line_ = 1;
   std::vector<PlannedColumn> plan_;
   double bytes_per_record_ = 0;
+
+  // State of the current pass.
+  std::vector<Column> columns_;  // one per plan_ entry
+  std::vector<int> order_;       // plan_ indices: fallible (non-string) columns first, then strings
+  int fallible_ = 0;
+  std::vector<uint64_t> hashes_;
+  int64_t rows_ = 0;
   std::unique_ptr<CsvWriter> rejects_;
   int64_t rejected_ = 0;
 };

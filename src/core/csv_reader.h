@@ -74,9 +74,9 @@ struct CsvReadOptions {
   std::string reject_path;
   // Name used in messages; default: the path given to ReadCsv ("<string>" for ReadCsvString).
   std::string display_name;
-  // Bytes read from the file per read() call. Default 4 MiB. A record longer than this is still read
+  // Bytes read from the file per read() call. Default 1 MiB. A record longer than this is still read
   // whole (the buffer grows).
-  size_t read_buffer_bytes = 4 << 20;
+  size_t read_buffer_bytes = 1 << 20;
 };
 
 struct CsvReadStats {

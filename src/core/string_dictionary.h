@@ -2,8 +2,16 @@
 //
 // Codes are dense int32 values 0, 1, 2, ... in order of first insertion, so a column's codes can index
 // plain arrays (counts per value, per-category statistics) without any lookup. The strings live in one
-// contiguous byte arena; lookups hash a string_view with XXH3 and probe an open-addressing table whose
-// slots carry 32 bits of the hash, so a miss rarely touches the arena. Nothing is allocated per string.
+// contiguous byte arena; nothing is allocated per string.
+//
+// Lookups hash a string_view with XXH3 and probe an open-addressing table (linear probing, at most 3/4
+// full), in the manner of Abseil's SwissTable: a control array holds one byte per slot (7 bits of the hash,
+// or 0 for empty) and is scanned 16 slots at a time with SIMD compares, so even a lookup of a new string
+// reads one cache line of control bytes. Each 32-byte slot holds the full hash, the length and either the
+// whole string (up to 16 bytes: ids, IPs, country codes) or its first 8 bytes and arena offset, so a hit
+// on a short string reads one slot and never the arena. This matters because dictionaries of ids outgrow
+// the CPU caches. Callers that look up many strings (a CSV column) can Hash() and Prefetch() ahead so the
+// remaining cache misses overlap, then call Insert(value, hash).
 //
 // Contract: Get() returns a view into the arena that stays valid until the next Insert() (which may grow
 // the arena); a dictionary that is no longer modified (e.g. inside a built Table) hands out stable views.
@@ -19,12 +27,28 @@ namespace gyre {
 class StringDictionary {
  public:
   StringDictionary() = default;
+  StringDictionary(const StringDictionary& other);
+  StringDictionary& operator=(const StringDictionary& other);
+  StringDictionary(StringDictionary&& other) noexcept;
+  StringDictionary& operator=(StringDictionary&& other) noexcept;
+  ~StringDictionary();
 
-  // The code of `value`, inserting it first if it is new.
-  int32_t Insert(std::string_view value);
+  static uint64_t Hash(std::string_view value);
+
+  // The code of `value`, inserting it first if it is new. `hash` must be Hash(value).
+  int32_t Insert(std::string_view value, uint64_t hash);
+  int32_t Insert(std::string_view value) { return Insert(value, Hash(value)); }
 
   // The code of `value`, or -1 if it is not in the dictionary.
   int32_t Find(std::string_view value) const;
+
+  // Hints that a lookup of a string with this hash is coming.
+  void Prefetch(uint64_t hash) const {
+    if (capacity_ == 0) return;
+    size_t i = hash & (capacity_ - 1);
+    __builtin_prefetch(control_ + i);
+    __builtin_prefetch(slots_ + i);
+  }
 
   // The string for `code` (0 <= code < size()); see the lifetime note above.
   std::string_view Get(int32_t code) const {
@@ -39,15 +63,33 @@ class StringDictionary {
   void Reserve(int32_t strings, int64_t bytes);
 
  private:
-  static uint64_t Hash(std::string_view value);
-  int32_t Probe(std::string_view value, uint64_t hash, size_t* empty_slot) const;
+  static constexpr size_t kInline = 16;
+  struct Slot {
+    uint64_t hash;
+    uint32_t code_plus_1;  // 0 = empty
+    uint32_t size;
+    uint64_t head;  // bytes 0-7 of the string, zero-padded
+    uint64_t tail;  // bytes 8-15 if size <= 16, else the string's offset in arena_
+  };
+  static_assert(sizeof(Slot) == 32);
+
+  static constexpr size_t kGroup = 16;  // control bytes compared at once
+
+  int32_t Probe(std::string_view value, uint64_t hash, uint64_t head, uint64_t tail, size_t* empty) const;
+  void SetControl(size_t i, uint8_t control);
   void Rehash(size_t capacity);
+  // One zeroed block for the control bytes (capacity + kGroup: the first kGroup are mirrored at the end,
+  // so a group can be loaded at any index) and the slots. Large tables are mapped with huge pages where
+  // the OS allows it: lookups are random, and with 4 KiB pages nearly every one would also miss the TLB.
+  void Allocate(size_t capacity, uint8_t** control, Slot** slots) const;
+  static size_t BlockBytes(size_t capacity) { return capacity * sizeof(Slot) + capacity + kGroup; }
+  static void Free(Slot* slots, size_t capacity);
 
   std::vector<char> arena_;
   std::vector<int64_t> offsets_{0};  // string i is arena_[offsets_[i], offsets_[i + 1])
-  // 0 = empty; otherwise (upper 32 bits of the hash) << 32 | (code + 1). Capacity is a power of two and
-  // at most half full, so linear probing stays short.
-  std::vector<uint64_t> slots_;
+  Slot* slots_ = nullptr;            // capacity_ slots, a power of two >= kGroup (or none)
+  uint8_t* control_ = nullptr;       // right after the slots, in the same block
+  size_t capacity_ = 0;
 };
 
 }  // namespace gyre

@@ -130,6 +130,23 @@ void Column::PopBack() {
   --size_;
 }
 
+void Column::Truncate(int64_t rows) {
+  if (rows < 0 || rows >= size_) return;
+  size_t n = static_cast<size_t>(rows);
+  switch (type_) {
+    case ColumnType::kInt64:
+    case ColumnType::kTimestamp: i64_.resize(n); break;
+    case ColumnType::kFloat64: f64_.resize(n); break;
+    case ColumnType::kBool: bool_.resize(n); break;
+    case ColumnType::kString: codes_.resize(n); break;
+  }
+  if (!validity_.empty()) {
+    null_count_ -= std::count(validity_.begin() + rows, validity_.end(), uint8_t{0});
+    validity_.resize(n);
+  }
+  size_ = rows;
+}
+
 std::string Column::ValueToString(int64_t row) const {
   if (IsNull(row)) return "";
   switch (type_) {

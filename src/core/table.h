@@ -111,9 +111,11 @@ class Column {
     bool_.push_back(v ? 1 : 0);
     AppendValidity();
   }
-  void AppendString(std::string_view v) {
+  void AppendString(std::string_view v) { AppendString(v, StringDictionary::Hash(v)); }
+  // `hash` must be StringDictionary::Hash(v): for callers that hashed (and prefetched) ahead.
+  void AppendString(std::string_view v, uint64_t hash) {
     assert(type_ == ColumnType::kString);
-    codes_.push_back(dictionary_.Insert(v));
+    codes_.push_back(dictionary_.Insert(v, hash));
     AppendValidity();
   }
   // Appends a code of this column's dictionary (0 <= code < dictionary().size()).
@@ -128,6 +130,8 @@ class Column {
   // Removes the last row. Dictionary entries stay, so a string appended only by removed rows remains in
   // dictionary(); users needing "values present" count codes (as the profiler does).
   void PopBack();
+  // Keeps the first `rows` rows (no-op if the column is shorter); dictionary entries stay, as for PopBack().
+  void Truncate(int64_t rows);
   // Dictionary access while building, e.g. to intern values once and AppendCode() them many times.
   StringDictionary& mutable_dictionary() { return dictionary_; }
 

@@ -6,78 +6,46 @@
 namespace gyre {
 namespace {
 
-inline unsigned Digit(char c) { return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0'; }
-
-// Case-insensitive equality with a lowercase ASCII literal.
-inline bool EqualsLower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
+using value_parse_internal::Digit;
 
 bool IsLeapYear(unsigned y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 }  // namespace
 
-bool ParseInt64(std::string_view text, int64_t* out) {
-  const char* p = text.data();
-  size_t n = text.size();
-  bool negative = n != 0 && *p == '-';
-  if (negative) {
-    ++p;
-    --n;
-  }
-  if (n == 0) return false;
-  if (n <= 18) {  // cannot overflow: at most 999,999,999,999,999,999
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i) {
-      unsigned d = Digit(p[i]);
-      if (d > 9) return false;
-      v = v * 10 + d;
-    }
-    *out = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
-    return true;
-  }
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && ptr == text.data() + text.size();
-}
-
-bool ParseFloat64(std::string_view text, double* out) {
+namespace value_parse_internal {
+bool ParseInt64Slow(std::string_view text, int64_t* out) {
   if (text.empty()) return false;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
   return ec == std::errc() && ptr == text.data() + text.size();
 }
+}  // namespace value_parse_internal
 
-bool ParseBool(std::string_view text, bool* out) {
-  switch (text.size()) {
-    case 1: {
-      char c = text[0];
-      if (c == '1' || c == 't' || c == 'T' || c == 'y' || c == 'Y') return *out = true, true;
-      if (c == '0' || c == 'f' || c == 'F' || c == 'n' || c == 'N') return *out = false, true;
-      return false;
-    }
-    case 2:
-      if (EqualsLower(text, "no")) return *out = false, true;
-      return false;
-    case 3:
-      if (EqualsLower(text, "yes")) return *out = true, true;
-      return false;
-    case 4:
-      if (EqualsLower(text, "true")) return *out = true, true;
-      return false;
-    case 5:
-      if (EqualsLower(text, "false")) return *out = false, true;
-      return false;
-    default:
-      return false;
+bool ParseFloat64(std::string_view text, double* out) {
+  // Fast path for plain decimals ("-12.3456"): with at most 15 digits the mantissa is exact in a double,
+  // and so is 10^k for k <= 22, so one IEEE division gives the correctly rounded value: the same double
+  // from_chars returns (Clinger's fast path).
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  const bool negative = p != end && *p == '-';
+  p += negative;
+  uint64_t mantissa = 0;
+  int digits = 0, fraction_digits = 0;
+  for (; p != end && Digit(*p) <= 9; ++p, ++digits) mantissa = mantissa * 10 + Digit(*p);
+  if (p != end && *p == '.') {
+    ++p;
+    for (; p != end && Digit(*p) <= 9; ++p, ++digits, ++fraction_digits) mantissa = mantissa * 10 + Digit(*p);
   }
+  if (p == end && digits > 0 && digits <= 15 && (fraction_digits > 0 || text.back() != '.')) {
+    double v = static_cast<double>(mantissa) / kPow10[fraction_digits];
+    *out = negative ? -v : v;
+    return true;
+  }
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
 }
-
-bool IsBoolLiteral(std::string_view text) { return EqualsLower(text, "true") || EqualsLower(text, "false"); }
 
 bool ParseIsoTimestampFastPath(std::string_view text, TimestampMicros* out) {
   const size_t n = text.size();

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -517,6 +519,31 @@ TEST(ValueParseTest, Float64AndBool) {
   for (const char* bad : {"", "2", "truth", "on"}) EXPECT_FALSE(ParseBool(bad, &b)) << bad;
   EXPECT_TRUE(IsBoolLiteral("False"));
   EXPECT_FALSE(IsBoolLiteral("1"));
+}
+
+// The decimal fast path must give exactly the double std::from_chars gives.
+TEST(ValueParseTest, Float64FastPathMatchesFromChars) {
+  std::mt19937_64 rng(11);
+  std::vector<std::string> inputs = {"0", "-0", "0.1", "5.", ".5", "-.5", "123456789012345", "1234567890123456",
+                                     "0.000000000000000000001", "9007199254740993", "1.7976931348623157",
+                                     "-48.8566", "2.2250738585072014", "000000000000000.5"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = rng() % 2 ? "-" : "";
+    int int_digits = static_cast<int>(rng() % 10), frac_digits = static_cast<int>(rng() % 14);
+    for (int k = 0; k < int_digits; ++k) s += static_cast<char>('0' + rng() % 10);
+    if (frac_digits > 0 || rng() % 4 == 0) s += '.';
+    for (int k = 0; k < frac_digits; ++k) s += static_cast<char>('0' + rng() % 10);
+    inputs.push_back(s);
+  }
+  for (const auto& s : inputs) {
+    double expected = 0, got = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), expected);
+    bool ok = ec == std::errc() && ptr == s.data() + s.size();
+    ASSERT_EQ(ParseFloat64(s, &got), ok) << s;
+    if (ok) {
+      ASSERT_EQ(std::memcmp(&got, &expected, sizeof got), 0) << s << ": " << got << " vs " << expected;
+    }
+  }
 }
 
 // The fast timestamp path must agree with ParseTimestamp on every input: values and error messages.
