@@ -1,0 +1,243 @@
+// Registry searches: MLflow's filter grammar (parsed by tracking/search_filter) turned into SQL over the
+// registry tables, with offset paging over a total order.
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "registry/registry_schema.h"
+#include "registry/registry_store.h"
+#include "tracking/search_filter.h"
+#include "tracking/tracking_store.h"
+
+namespace gyre::registry {
+
+using internal::Reader;
+using store::QueryResult;
+using store::Value;
+using tracking::CompareOp;
+using tracking::Comparison;
+using tracking::EntityType;
+using tracking::OrderBy;
+
+namespace {
+
+// SQL for a string comparison on `column`; appends its parameters. `allow_in`: IN / NOT IN lists.
+Result<std::string> StringClause(const std::string& column, const Comparison& c, std::vector<Value>& params,
+                                 const std::string& what, bool allow_in) {
+  if (c.is_number) {
+    return Status::InvalidArgument(
+        fmt::format("{}: expected a quoted string, got {} (quote the value: '{}')", what, c.text, c.text));
+  }
+  switch (c.op) {
+    case CompareOp::kEq:
+    case CompareOp::kNe:
+      params.emplace_back(c.text);
+      return fmt::format("{} {} ?", column, c.op == CompareOp::kEq ? "=" : "<>");
+    case CompareOp::kLike:
+      params.emplace_back(c.text);
+      return fmt::format("{} LIKE ?", column);
+    case CompareOp::kILike:
+      params.emplace_back(c.text);
+      return fmt::format("LOWER({}) LIKE LOWER(?)", column);
+    case CompareOp::kIn:
+    case CompareOp::kNotIn:
+      if (allow_in) {
+        if (c.list.empty()) return Status::InvalidArgument(fmt::format("{}: the IN list is empty", what));
+        for (const auto& v : c.list) params.emplace_back(v);
+        return fmt::format("{} {} ({})", column, c.op == CompareOp::kIn ? "IN" : "NOT IN",
+                           internal::Placeholders(c.list.size()));
+      }
+      [[fallthrough]];
+    default:
+      return Status::InvalidArgument(fmt::format("{} does not support the comparator '{}' (use {})", what,
+                                                 tracking::CompareOpName(c.op),
+                                                 allow_in ? "=, !=, LIKE, ILIKE, IN or NOT IN" : "=, !=, LIKE or ILIKE"));
+  }
+}
+
+Result<std::string> NumericClause(const std::string& column, const Comparison& c, std::vector<Value>& params,
+                                  const std::string& what) {
+  if (!c.is_number) {
+    return Status::InvalidArgument(fmt::format("{}: expected a number, got '{}'", what, c.text));
+  }
+  const char* op = nullptr;
+  switch (c.op) {
+    case CompareOp::kEq: op = "="; break;
+    case CompareOp::kNe: op = "<>"; break;
+    case CompareOp::kGt: op = ">"; break;
+    case CompareOp::kGe: op = ">="; break;
+    case CompareOp::kLt: op = "<"; break;
+    case CompareOp::kLe: op = "<="; break;
+    default:
+      return Status::InvalidArgument(fmt::format("{} does not support the comparator '{}' (use =, !=, >, >=, <, <=)",
+                                                 what, tracking::CompareOpName(c.op)));
+  }
+  params.emplace_back(c.number);
+  // The column is an integer; the literal may not be ("version_number > 2.5"): compare as doubles, which
+  // PostgreSQL would otherwise refuse to bind to a BIGINT parameter.
+  return fmt::format("{} {} CAST(? AS DOUBLE PRECISION)", column, op);
+}
+
+Status CheckMaxResults(int64_t max_results, int64_t limit) {
+  if (max_results <= 0) {
+    return Status::InvalidArgument(fmt::format(
+        "Invalid value for request parameter max_results. It must be a positive integer, but got {}", max_results));
+  }
+  if (max_results > limit) {
+    return Status::InvalidArgument(fmt::format(
+        "Invalid value for request parameter max_results. It must be at most {}, but got value {}", limit,
+        max_results));
+  }
+  return Status::OK();
+}
+
+// Turns order_by clauses into SQL through `columns` (order-by key → SQL expression), rejecting unknown and
+// repeated keys, then appends the tie-breaks not already used. `valid` lists the keys for messages.
+Result<std::string> OrderClause(const std::vector<std::string>& order_by,
+                                const std::map<std::string, std::string>& columns, const std::string& valid,
+                                const std::vector<std::pair<std::string, bool>>& tie_breaks) {
+  std::string order;
+  std::set<std::string> used;
+  for (const std::string& clause : order_by) {
+    GYRE_ASSIGN_OR_RETURN(OrderBy o, tracking::ParseOrderBy(clause));
+    auto it = o.entity == EntityType::kAttribute ? columns.find(o.key) : columns.end();
+    if (it == columns.end()) {
+      return Status::InvalidArgument(
+          fmt::format("Invalid order by key '{}' in order_by clause '{}'. Valid keys are {}", o.key, clause, valid));
+    }
+    if (!used.insert(it->second).second) {
+      return Status::InvalidArgument(fmt::format("order_by contains the field '{}' twice", o.key));
+    }
+    order += fmt::format("{} {}, ", it->second, o.ascending ? "ASC" : "DESC");
+  }
+  for (const auto& [expr, ascending] : tie_breaks) {
+    if (used.insert(expr).second) order += fmt::format("{} {}, ", expr, ascending ? "ASC" : "DESC");
+  }
+  order.resize(order.size() - 2);
+  return order;
+}
+
+}  // namespace
+
+Result<Page<RegisteredModel>> RegistryStore::SearchRegisteredModels(const SearchRegisteredModelsRequest& request) {
+  GYRE_RETURN_IF_ERROR(CheckMaxResults(request.max_results, kMaxSearchModelsResults));
+  GYRE_ASSIGN_OR_RETURN(int64_t offset, tracking::DecodeOffsetToken(request.page_token));
+  GYRE_ASSIGN_OR_RETURN(std::vector<Comparison> filter, tracking::ParseFilter(request.filter));
+  // Joins carry their own parameters, which precede the WHERE clause's in the SQL text.
+  std::string joins, where = "1 = 1";
+  std::vector<Value> join_params, where_params;
+  size_t n_join = 0;
+  for (const Comparison& c : filter) {
+    std::string clause;
+    if (c.entity == EntityType::kAttribute && c.key == "name") {
+      GYRE_ASSIGN_OR_RETURN(clause, StringClause("m.name", c, where_params, "attribute 'name'", /*allow_in=*/true));
+    } else if (c.entity == EntityType::kTag) {
+      std::string a = fmt::format("t{}", n_join++);
+      joins += fmt::format(" JOIN registered_model_tags {0} ON {0}.model_id = m.model_id AND {0}.key = ?", a);
+      join_params.emplace_back(c.key);
+      GYRE_ASSIGN_OR_RETURN(clause, StringClause(a + ".value", c, where_params, "tag '" + c.key + "'", false));
+    } else {
+      return Status::InvalidArgument(fmt::format(
+          "Invalid filter key '{}{}' for registered model search: use name or tags.<key>",
+          c.entity == EntityType::kAttribute ? "" : std::string(tracking::EntityTypeName(c.entity)) + ".", c.key));
+    }
+    where += " AND " + clause;
+  }
+  static const std::map<std::string, std::string> kColumns = {{"name", "m.name"},
+                                                              {"timestamp", "m.last_updated_timestamp"},
+                                                              {"last_updated_timestamp", "m.last_updated_timestamp"},
+                                                              {"creation_timestamp", "m.creation_timestamp"}};
+  GYRE_ASSIGN_OR_RETURN(std::string order,
+                        OrderClause(request.order_by, kColumns, "name, last_updated_timestamp, creation_timestamp",
+                                    {{"m.name", true}}));
+  std::vector<Value> params = std::move(join_params);
+  for (auto& v : where_params) params.push_back(std::move(v));
+  params.emplace_back(request.max_results + 1);
+  params.emplace_back(offset);
+  GYRE_ASSIGN_OR_RETURN(QueryResult r, db_->Query("SELECT m.model_id FROM registered_models m" + joins + " WHERE " +
+                                                      where + " ORDER BY " + order + " LIMIT ? OFFSET ?",
+                                                  params));
+  size_t n = std::min<size_t>(r.size(), static_cast<size_t>(request.max_results));
+  std::vector<int64_t> ids;
+  ids.reserve(n);
+  for (size_t i = 0; i < n; ++i) ids.push_back(r.Int(i, 0));
+  Reader reader(*db_);
+  Page<RegisteredModel> page;
+  GYRE_ASSIGN_OR_RETURN(page.items, internal::LoadModels(reader, ids));
+  if (r.size() > n) page.next_page_token = tracking::EncodeOffsetToken(offset + static_cast<int64_t>(n));
+  return page;
+}
+
+Result<Page<ModelVersion>> RegistryStore::SearchModelVersions(const SearchModelVersionsRequest& request) {
+  GYRE_RETURN_IF_ERROR(CheckMaxResults(request.max_results, kMaxSearchVersionsResults));
+  GYRE_ASSIGN_OR_RETURN(int64_t offset, tracking::DecodeOffsetToken(request.page_token));
+  GYRE_ASSIGN_OR_RETURN(std::vector<Comparison> filter, tracking::ParseFilter(request.filter));
+  static const std::map<std::string, std::string> kStringAttrs = {
+      {"name", "m.name"},
+      {"run_id", "v.run_id"},
+      {"source_path", "v.source"},
+      {"training_data_fingerprint", "v.training_data_fingerprint"},
+      {"feature_set", "v.feature_set"},
+      {"code_version", "v.code_version"}};
+  static const std::map<std::string, std::string> kNumericAttrs = {
+      {"version_number", "v.version"},
+      {"creation_timestamp", "v.creation_timestamp"},
+      {"last_updated_timestamp", "v.last_updated_timestamp"}};
+  std::string joins, where = "1 = 1";
+  std::vector<Value> join_params, where_params;
+  size_t n_join = 0;
+  for (const Comparison& c : filter) {
+    std::string clause;
+    if (c.entity == EntityType::kAttribute) {
+      if (auto it = kStringAttrs.find(c.key); it != kStringAttrs.end()) {
+        GYRE_ASSIGN_OR_RETURN(clause, StringClause(it->second, c, where_params, "attribute '" + c.key + "'", true));
+      } else if (auto nit = kNumericAttrs.find(c.key); nit != kNumericAttrs.end()) {
+        GYRE_ASSIGN_OR_RETURN(clause, NumericClause(nit->second, c, where_params, "attribute '" + c.key + "'"));
+      } else {
+        return Status::InvalidArgument(fmt::format(
+            "Invalid attribute key '{}' for model version search. Valid keys are name, run_id, source_path, "
+            "version_number, creation_timestamp, last_updated_timestamp, training_data_fingerprint, feature_set, "
+            "code_version",
+            c.key));
+      }
+    } else if (c.entity == EntityType::kTag) {
+      std::string a = fmt::format("t{}", n_join++);
+      joins += fmt::format(
+          " JOIN model_version_tags {0} ON {0}.model_id = v.model_id AND {0}.version = v.version AND {0}.key = ?", a);
+      join_params.emplace_back(c.key);
+      GYRE_ASSIGN_OR_RETURN(clause, StringClause(a + ".value", c, where_params, "tag '" + c.key + "'", false));
+    } else {
+      return Status::InvalidArgument(
+          fmt::format("Invalid filter key '{}.{}' for model version search: use attributes or tags.<key>",
+                      tracking::EntityTypeName(c.entity), c.key));
+    }
+    where += " AND " + clause;
+  }
+  static const std::map<std::string, std::string> kColumns = {{"name", "m.name"},
+                                                              {"version_number", "v.version"},
+                                                              {"creation_timestamp", "v.creation_timestamp"},
+                                                              {"last_updated_timestamp", "v.last_updated_timestamp"}};
+  std::vector<std::string> order_by = request.order_by;
+  if (order_by.empty()) order_by = {"last_updated_timestamp DESC"};
+  GYRE_ASSIGN_OR_RETURN(
+      std::string order,
+      OrderClause(order_by, kColumns, "name, version_number, creation_timestamp, last_updated_timestamp",
+                  {{"m.name", true}, {"v.version", false}}));
+  std::vector<Value> params = std::move(join_params);
+  for (auto& v : where_params) params.push_back(std::move(v));
+  params.emplace_back(request.max_results + 1);
+  params.emplace_back(offset);
+  GYRE_ASSIGN_OR_RETURN(QueryResult r, db_->Query(std::string(internal::kVersionSelect) + joins + " WHERE " + where +
+                                                      " ORDER BY " + order + " LIMIT ? OFFSET ?",
+                                                  params));
+  bool more = r.size() > static_cast<size_t>(request.max_results);
+  if (more) r.rows.resize(static_cast<size_t>(request.max_results));
+  Reader reader(*db_);
+  Page<ModelVersion> page;
+  GYRE_ASSIGN_OR_RETURN(page.items, internal::VersionsFromQuery(reader, r));
+  if (more) page.next_page_token = tracking::EncodeOffsetToken(offset + request.max_results);
+  return page;
+}
+
+}  // namespace gyre::registry
