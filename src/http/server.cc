@@ -42,6 +42,7 @@ constexpr size_t kLargeBody = 32 << 10;
 constexpr size_t kFlushThreshold = 64 << 10;
 // After an error response, how long the client may keep sending before the socket is closed.
 constexpr int64_t kLingerMs = 1000;
+constexpr int64_t kDrainLingerMs = 100;
 // Buffers that grew past this for one large request are released afterwards.
 constexpr size_t kKeepCapacity = 1 << 20;
 
@@ -184,6 +185,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // connection whose next request has reached the socket but not been read yet (its worker was busy) is
   // not idle: it is read and answered (/health says "draining").
   void OnDrain() {
+    if (phase_ == Phase::kLingering) {
+      // Its response is out; do not hold the drain for a client slow to close its end.
+      deadline_ms_ = std::min(deadline_ms_, NowMs() + kDrainLingerMs);
+      return;
+    }
     if (phase_ != Phase::kIdle) return;
     // The pending read may already hold bytes the socket no longer shows, so do not close here: cancel
     // the read and let OnRead decide with everything known.
@@ -449,7 +455,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // client still sending a rejected body receives our response rather than a connection reset.
   void Linger() {
     phase_ = Phase::kLingering;
-    deadline_ms_ = NowMs() + std::min(kLingerMs, options().read_timeout_ms);
+    int64_t linger = server_->draining.load(std::memory_order_relaxed) ? kDrainLingerMs : kLingerMs;
+    deadline_ms_ = NowMs() + std::min(linger, options().read_timeout_ms);
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     parser_.reset();

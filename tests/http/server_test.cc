@@ -406,15 +406,18 @@ TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
 
 TEST_F(ServerTest, DrainFinishesInFlightWorkAndRefusesNewConnections) {
   Start();
-  // A: a slow request in flight when the drain starts.
-  RawClient a(port_);
-  ASSERT_TRUE(a.Send(RequestText("GET", "/slow?ms=700")));
-  // B: an idle keep-alive connection.
+  // B: an idle keep-alive connection. C: a connection that will have a request half sent. Both answer
+  // a request first, so they are surely accepted before the drain (connections still in the kernel's
+  // accept queue when the listening socket closes are reset, as with any server).
   RawClient b(port_);
   ASSERT_TRUE(b.Send(RequestText("GET", "/health")));
   ASSERT_TRUE(b.Read());
-  // C: a request half sent.
   RawClient c(port_);
+  ASSERT_TRUE(c.Send(RequestText("GET", "/health")));
+  ASSERT_TRUE(c.Read());
+  // A: a slow request in flight when the drain starts.
+  RawClient a(port_);
+  ASSERT_TRUE(a.Send(RequestText("GET", "/slow?ms=700")));
   ASSERT_TRUE(c.Send("GET /health HTTP/1.1\r\nHost: t\r\n"));
   auto wait_start = Clock::now();
   while (!slow_started_.load() && MsSince(wait_start) < 3000) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -441,6 +444,7 @@ TEST_F(ServerTest, DrainFinishesInFlightWorkAndRefusesNewConnections) {
   EXPECT_EQ(rc->status, 503);
   EXPECT_EQ(rc->body, R"({"status":"draining"})");
   EXPECT_EQ(rc->Header("connection"), "close");
+  c.Close();
 
   auto ra = a.Read(3000);
   ASSERT_TRUE(ra);
