@@ -750,6 +750,22 @@ TEST_P(RegistryStoreTest, ConcurrentVersionCreationGetsConsecutiveNumbers) {
   EXPECT_EQ(Audit(q).size(), 32u);
 }
 
+TEST_P(RegistryStoreTest, DatabaseRefusesToChangeAuditEntries) {
+  NewModel("fraud");
+  NewVersion("fraud");
+  std::vector<AuditEntry> before = Audit();
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_FALSE(db_->Execute("UPDATE registry_audit SET actor = 'mallory'").ok());
+  EXPECT_FALSE(db_->Execute("DELETE FROM registry_audit").ok());
+  if (db_->dialect() == store::Dialect::kPostgres) {
+    EXPECT_FALSE(db_->Execute("TRUNCATE registry_audit").ok());
+  }
+  EXPECT_EQ(Audit(), before);
+  // Deleting the model leaves its entries and adds one.
+  ASSERT_TRUE(store_->DeleteRegisteredModel("fraud", "ann").ok());
+  EXPECT_EQ(Audit().size(), 3u);
+}
+
 TEST_P(RegistryStoreTest, OpenIsIdempotent) {
   NewModel("fraud");
   auto again = RegistryStore::Open(db_.get());
