@@ -29,6 +29,7 @@ void AddInitCommand(CLI::App& root);
 void AddDataCommand(CLI::App& root);
 void AddDatagenCommand(CLI::App& root);
 void AddServerCommand(CLI::App& root);
+void AddRunsCommand(CLI::App& root);
 void AddDemoCommand(CLI::App& root);
 
 }  // namespace gyre::cli

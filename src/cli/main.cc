@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   AddDataCommand(app);
   AddDatagenCommand(app);
   AddServerCommand(app);
+  AddRunsCommand(app);
   AddDemoCommand(app);
 
   try {
