@@ -6,6 +6,8 @@
 # Builds nothing: GYRE_BIN (default build/release/gyre) must exist. Knobs (environment):
 #   HTTP_BENCH_ROUNDS=3  HTTP_BENCH_DURATION=10s  HTTP_BENCH_CONNECTIONS=32  HTTP_BENCH_WRK_THREADS=2
 #   HTTP_BENCH_SERVER_THREADS=2   (gyre --threads; nginx worker_processes is 2 in bench/nginx/)
+#   HTTP_BENCH_NGINX_CONF=bench/nginx/http_bench.conf.in   (another template, e.g. with open_file_cache)
+#   HTTP_BENCH_NGINX_CONF=bench/nginx/http_bench.conf.in   (another template, e.g. with open_file_cache)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,7 +57,7 @@ curl -sf "$GYRE_URL/health" >"$TMP/www/health" 2>/dev/null ||
   printf '{"status":"ok"}' >"$TMP/www/health"
 chmod -R a+rX "$TMP/www"
 NGINX_PORT=$(free_port)
-sed -e "s|@PREFIX@|$TMP|g" -e "s|@PORT@|$NGINX_PORT|g" bench/nginx/http_bench.conf.in >"$TMP/nginx.conf"
+sed -e "s|@PREFIX@|$TMP|g" -e "s|@PORT@|$NGINX_PORT|g" "${HTTP_BENCH_NGINX_CONF:-bench/nginx/http_bench.conf.in}" >"$TMP/nginx.conf"
 nginx -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/error.log" &
 NGINX_PID=$!
 NGINX_URL="http://127.0.0.1:$NGINX_PORT"
