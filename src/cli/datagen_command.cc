@@ -2,11 +2,14 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "cli/command.h"
 #include "core/time.h"
 #include "datagen/ato.h"
+#include "datagen/ato_config.h"
 
 namespace gyre::cli {
 namespace {
@@ -14,7 +17,9 @@ namespace {
 struct AtoFlags {
   datagen::AtoOptions options;
   std::string start = "2026-01-01";
+  std::string config;
   bool quiet = false;
+  std::vector<std::function<void(datagen::AtoOptions&)>> overrides;
 };
 
 void PrintSummary(const datagen::AtoSummary& s) {
@@ -58,36 +63,48 @@ void AddDatagenCommand(CLI::App& root) {
       "ato", "Login, account-change and promo events with takeover / stuffing / spray / promo-ring campaigns, "
              "late labels, ground truth and a planted drift");
   auto flags = std::make_shared<AtoFlags>();
-  auto& o = flags->options;
-  ato->add_option("--out", o.out_dir, "Output folder (created if missing)")->required();
-  ato->add_option("--seed", o.seed, "Random seed: same seed and options, same bytes")->capture_default_str();
-  ato->add_option("--users", o.users, "Initial customers")->capture_default_str();
-  ato->add_option("--days", o.days, "Days of events")->capture_default_str();
-  ato->add_option("--start", flags->start, "First day, YYYY-MM-DD (UTC)")->capture_default_str();
-  ato->add_option("--drift-day", o.drift_day, "Day index of the planted drift, 0..days (-1: days*2/3)")
-      ->capture_default_str();
-  ato->add_option("--fraud-rate", o.fraud_rate, "Share of events made by attackers")->capture_default_str();
-  ato->add_option("--stuffing-share", o.stuffing_share, "Fraud budget share: credential stuffing")->capture_default_str();
-  ato->add_option("--spray-share", o.spray_share, "Fraud budget share: password spray")->capture_default_str();
-  ato->add_option("--takeover-share", o.takeover_share, "Fraud budget share: account takeover")->capture_default_str();
-  ato->add_option("--promo-ring-share", o.promo_ring_share, "Fraud budget share: promo-abuse rings")
-      ->capture_default_str();
-  ato->add_option("--unlabeled-rate", o.unlabeled_fraud_rate, "Share of fraud events never labeled")
-      ->capture_default_str();
-  ato->add_option("--label-noise", o.label_noise, "Share of analyst verdicts that are wrong")->capture_default_str();
-  ato->add_option("--review-rate", o.review_rate, "Share of ordinary legit events an analyst reviews")
-      ->capture_default_str();
-  ato->add_option("--new-market-share", o.new_market_share, "New-market signups after the drift, per initial user")
-      ->capture_default_str();
-  ato->add_option("--activity-scale", o.activity_scale, "Multiplies every user's session rate")->capture_default_str();
-  ato->add_option("--threads", o.threads, "Generator threads (0: all cores); the output does not depend on it")
-      ->capture_default_str();
+  // Each flag writes into flags->options; with --config, only the flags given on the command line
+  // override the file's values.
+  auto flag = [&](const char* name, auto datagen::AtoOptions::*field, const char* help) {
+    CLI::Option* opt = ato->add_option(name, flags->options.*field, help)->capture_default_str();
+    flags->overrides.push_back([opt, field, f = flags.get()](datagen::AtoOptions& o) {
+      if (opt->count() > 0) o.*field = f->options.*field;
+    });
+  };
+  ato->add_option("--config", flags->config, "YAML file with the same settings (e.g. examples/ato/datagen.yaml); "
+                                             "flags given here override it");
+  flag("--out", &datagen::AtoOptions::out_dir, "Output folder (created if missing); required unless the config has out");
+  flag("--seed", &datagen::AtoOptions::seed, "Random seed: same seed and options, same bytes");
+  flag("--users", &datagen::AtoOptions::users, "Initial customers");
+  flag("--days", &datagen::AtoOptions::days, "Days of events");
+  CLI::Option* start = ato->add_option("--start", flags->start, "First day, YYYY-MM-DD (UTC)")->capture_default_str();
+  flag("--drift-day", &datagen::AtoOptions::drift_day, "Day index of the planted drift, 0..days (-1: days*2/3)");
+  flag("--fraud-rate", &datagen::AtoOptions::fraud_rate, "Share of events made by attackers");
+  flag("--stuffing-share", &datagen::AtoOptions::stuffing_share, "Fraud budget share: credential stuffing");
+  flag("--spray-share", &datagen::AtoOptions::spray_share, "Fraud budget share: password spray");
+  flag("--takeover-share", &datagen::AtoOptions::takeover_share, "Fraud budget share: account takeover");
+  flag("--promo-ring-share", &datagen::AtoOptions::promo_ring_share, "Fraud budget share: promo-abuse rings");
+  flag("--unlabeled-rate", &datagen::AtoOptions::unlabeled_fraud_rate, "Share of fraud events never labeled");
+  flag("--label-noise", &datagen::AtoOptions::label_noise, "Share of analyst verdicts that are wrong");
+  flag("--review-rate", &datagen::AtoOptions::review_rate, "Share of ordinary legit events an analyst reviews");
+  flag("--new-market-share", &datagen::AtoOptions::new_market_share,
+       "New-market signups after the drift, per initial user");
+  flag("--activity-scale", &datagen::AtoOptions::activity_scale, "Multiplies every user's session rate");
+  flag("--threads", &datagen::AtoOptions::threads, "Generator threads (0: all cores); the output does not depend on it");
   ato->add_flag("--quiet", flags->quiet, "No progress line");
 
-  SetAction(ato, [flags]() -> Status {
-    auto start = ParseDate(flags->start);
-    if (!start.ok()) return Status::InvalidArgument(fmt::format("option 'start': {}", start.status().message()));
-    flags->options.start = *start;
+  SetAction(ato, [flags, start]() -> Status {
+    datagen::AtoOptions options = flags->options;
+    if (!flags->config.empty()) {
+      GYRE_ASSIGN_OR_RETURN(options, datagen::LoadAtoOptions(flags->config));
+      for (const auto& apply : flags->overrides) apply(options);
+    }
+    if (flags->config.empty() || start->count() > 0) {
+      auto t = ParseDate(flags->start);
+      if (!t.ok()) return Status::InvalidArgument(fmt::format("option 'start': {}", t.status().message()));
+      options.start = *t;
+    }
+    if (options.out_dir.empty()) return Status::InvalidArgument("option 'out': --out (or 'out' in --config) is required");
     std::function<void(double)> progress;
     int last = -1;
     if (!flags->quiet) {
@@ -99,7 +116,7 @@ void AddDatagenCommand(CLI::App& root) {
         std::fflush(stderr);
       };
     }
-    auto summary = datagen::GenerateAto(flags->options, progress);
+    auto summary = datagen::GenerateAto(options, progress);
     if (!flags->quiet) fmt::print(stderr, "\n");
     if (!summary.ok()) return summary.status();
     PrintSummary(*summary);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "datagen/ato_config.h"
 #include "datagen/background.h"
 #include "datagen/campaigns.h"
 #include "datagen/output.h"
@@ -23,15 +24,6 @@ namespace {
 
 constexpr int kMaxUsers = 50'000'000;  // user indices, ids and event keys have room for 2^32
 constexpr int kMaxDays = 3660;
-
-Status BadOption(std::string_view option, std::string message) {
-  return Status::InvalidArgument(fmt::format("option '{}': {}", option, message));
-}
-
-Status CheckRange(std::string_view option, double value, double lo, double hi) {
-  if (!(value >= lo && value <= hi)) return BadOption(option, fmt::format("must be in [{}, {}], got {}", lo, hi, value));
-  return Status::OK();
-}
 
 // Hands one day of merged events at a time to the writer thread; holds at most `capacity` days so the
 // generator stays close ahead of the writer without buffering the whole window.
@@ -86,39 +78,73 @@ void MergeRuns(std::vector<std::pair<const Event*, const Event*>> runs, std::vec
   }
 }
 
+// Sorts one generator thread's day by (time, key): a counting pass into one-minute buckets, then a
+// comparison sort inside each (a few dozen events). Several times faster than sorting the 72-byte
+// records directly, and this runs once per event.
+void SortDay(TimestampMicros day_start, std::vector<Event>* events, std::vector<Event>* scratch,
+             std::vector<uint32_t>* counts) {
+  constexpr TimestampMicros kBucket = kMicrosPerMinute;
+  constexpr size_t kBuckets = 2 * 24 * 60 + 1;  // today, tomorrow (spill-over), anything later
+  auto bucket = [&](const Event& e) {
+    return static_cast<size_t>(std::min<TimestampMicros>((e.time - day_start) / kBucket, kBuckets - 1));
+  };
+  counts->assign(kBuckets + 1, 0);
+  for (const Event& e : *events) ++(*counts)[bucket(e) + 1];
+  for (size_t b = 0; b < kBuckets; ++b) (*counts)[b + 1] += (*counts)[b];
+  scratch->resize(events->size());
+  std::vector<uint32_t> next(counts->begin(), counts->end() - 1);
+  for (const Event& e : *events) (*scratch)[next[bucket(e)]++] = e;
+  for (size_t b = 0; b < kBuckets; ++b) {
+    std::sort(scratch->begin() + (*counts)[b], scratch->begin() + (*counts)[b + 1], EventBefore{});
+  }
+  std::swap(*events, *scratch);
+}
+
 }  // namespace
 
-Status ValidateAtoOptions(const AtoOptions& o) {
-  if (o.users < 1 || o.users > kMaxUsers) {
-    return BadOption("users", fmt::format("must be in [1, {}], got {}", kMaxUsers, o.users));
-  }
-  if (o.days < 1 || o.days > kMaxDays) return BadOption("days", fmt::format("must be in [1, {}], got {}", kMaxDays, o.days));
+bool FindBadOption(const AtoOptions& o, std::string* option, std::string* message) {
+  auto bad = [&](std::string_view name, std::string why) {
+    *option = name;
+    *message = std::move(why);
+    return true;
+  };
+  auto out_of = [&](std::string_view name, double value, double lo, double hi) {
+    return !(value >= lo && value <= hi) && bad(name, fmt::format("must be in [{}, {}], got {}", lo, hi, value));
+  };
+  if (o.users < 1 || o.users > kMaxUsers) return bad("users", fmt::format("must be in [1, {}], got {}", kMaxUsers, o.users));
+  if (o.days < 1 || o.days > kMaxDays) return bad("days", fmt::format("must be in [1, {}], got {}", kMaxDays, o.days));
   if (o.drift_day != -1 && (o.drift_day < 0 || o.drift_day > o.days)) {
-    return BadOption("drift_day", fmt::format("must be in [0, days={}] (or -1 for days*2/3), got {}", o.days, o.drift_day));
+    return bad("drift_day", fmt::format("must be in [0, days={}] (or -1 for days*2/3), got {}", o.days, o.drift_day));
   }
   // Timestamps must stay formattable as four-digit years, labels included (up to 90 days after the end).
   const TimestampMicros latest = DaysFromCivil(9999, 1, 1) * kMicrosPerDay;
   if (o.start < 0 || o.start > latest - (o.days + 100) * kMicrosPerDay) {
-    return BadOption("start", fmt::format("must be between 1970 and 9998, got {}", FormatTimestamp(o.start)));
+    return bad("start", fmt::format("must be between 1970 and 9998, got {}", FormatTimestamp(o.start)));
   }
-  if (o.out_dir.empty()) return BadOption("out_dir", "is required");
-  GYRE_RETURN_IF_ERROR(CheckRange("fraud_rate", o.fraud_rate, 0, 0.5));
-  GYRE_RETURN_IF_ERROR(CheckRange("stuffing_share", o.stuffing_share, 0, 1e6));
-  GYRE_RETURN_IF_ERROR(CheckRange("spray_share", o.spray_share, 0, 1e6));
-  GYRE_RETURN_IF_ERROR(CheckRange("takeover_share", o.takeover_share, 0, 1e6));
-  GYRE_RETURN_IF_ERROR(CheckRange("promo_ring_share", o.promo_ring_share, 0, 1e6));
+  if (o.out_dir.empty()) return bad("out_dir", "is required");
+  if (out_of("fraud_rate", o.fraud_rate, 0, 0.5) || out_of("stuffing_share", o.stuffing_share, 0, 1e6) ||
+      out_of("spray_share", o.spray_share, 0, 1e6) || out_of("takeover_share", o.takeover_share, 0, 1e6) ||
+      out_of("promo_ring_share", o.promo_ring_share, 0, 1e6)) {
+    return true;
+  }
   if (o.stuffing_share + o.spray_share + o.takeover_share + o.promo_ring_share <= 0) {
-    return BadOption("stuffing_share", "the four campaign shares must not all be 0");
+    return bad("stuffing_share", "the four campaign shares must not all be 0");
   }
-  GYRE_RETURN_IF_ERROR(CheckRange("unlabeled_fraud_rate", o.unlabeled_fraud_rate, 0, 1));
-  GYRE_RETURN_IF_ERROR(CheckRange("label_noise", o.label_noise, 0, 0.5));
-  GYRE_RETURN_IF_ERROR(CheckRange("review_rate", o.review_rate, 0, 1));
-  GYRE_RETURN_IF_ERROR(CheckRange("new_market_share", o.new_market_share, 0, 1));
+  if (out_of("unlabeled_fraud_rate", o.unlabeled_fraud_rate, 0, 1) || out_of("label_noise", o.label_noise, 0, 0.5) ||
+      out_of("review_rate", o.review_rate, 0, 1) || out_of("new_market_share", o.new_market_share, 0, 1)) {
+    return true;
+  }
   if (!(o.activity_scale > 0 && o.activity_scale <= 100)) {
-    return BadOption("activity_scale", fmt::format("must be in (0, 100], got {}", o.activity_scale));
+    return bad("activity_scale", fmt::format("must be in (0, 100], got {}", o.activity_scale));
   }
-  if (o.threads < 0 || o.threads > 256) return BadOption("threads", fmt::format("must be in [0, 256], got {}", o.threads));
-  return Status::OK();
+  if (o.threads < 0 || o.threads > 256) return bad("threads", fmt::format("must be in [0, 256], got {}", o.threads));
+  return false;
+}
+
+Status ValidateAtoOptions(const AtoOptions& o) {
+  std::string option, message;
+  if (!FindBadOption(o, &option, &message)) return Status::OK();
+  return Status::InvalidArgument(fmt::format("option '{}': {}", option, message));
 }
 
 Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(double)> progress) {
@@ -163,7 +189,8 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
   }
 
   Status status;
-  std::vector<std::vector<Event>> parts(threads);
+  std::vector<std::vector<Event>> parts(threads), scratch(threads);
+  std::vector<std::vector<uint32_t>> counts(threads);
   std::vector<Event> carry, next_carry;
   size_t plan_pos = 0;
   for (int day = 0; day < options.days && status.ok(); ++day) {
@@ -174,7 +201,7 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
       uint32_t hi = static_cast<uint32_t>(static_cast<uint64_t>(users) * (part + 1) / threads);
       parts[part].clear();
       background.GenerateDay(day, lo, hi, &parts[part]);
-      std::sort(parts[part].begin(), parts[part].end(), EventBefore{});
+      SortDay(options.start + day * kMicrosPerDay, &parts[part], &scratch[part], &counts[part]);
     };
     std::vector<std::thread> workers;
     try {

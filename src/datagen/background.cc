@@ -181,6 +181,7 @@ Event BackgroundGenerator::Base(uint32_t u, TimestampMicros t, const DeviceInfo&
   e.key = BackgroundKey(u, states_[u].seq++);
   e.device = device.id;
   e.user = u;
+  e.user_code = pop_.users[u].code;
   e.ip = net.ip;
   e.asn = net.asn;
   e.lat_e4 = net.lat_e4;

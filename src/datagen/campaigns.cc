@@ -126,6 +126,7 @@ int64_t Planner::Emit(Ctx& ctx, EventKind kind, uint32_t user, TimestampMicros t
   e.key = kCampaignKeyBit | next_key_++;
   e.device = device;
   e.user = user;
+  e.user_code = pop_.users[user].code;
   e.ip = at.ip;
   e.asn = at.asn;
   e.country = at.country;

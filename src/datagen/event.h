@@ -58,6 +58,7 @@ struct Event {
   uint64_t value = 0;               // account: hash of the new value (0 = none); promo: order amount, cents
   TimestampMicros labeled_at = 0;   // when label_source != kNone
   uint32_t user = 0;                // index into the population
+  uint32_t user_code = 0;           // the user's UserProfile::code, so the writer needs no lookup
   uint32_t ip = 0;
   uint32_t asn = 0;
   uint32_t campaign = 0;            // 1-based campaign id; 0 = background

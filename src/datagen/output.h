@@ -5,7 +5,6 @@
 // the summary. Not thread-safe: one writer thread. Errors of any file surface from Finish().
 #pragma once
 
-#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,9 +43,7 @@ class AtoWriter {
   AtoWriter(std::string dir, const Population& population, const CampaignPlan& plan, CsvWriter logins,
             CsvWriter accounts, CsvWriter promos, CsvWriter ground_truth);
   void WriteCommon(CsvWriter& w, int64_t id, const Event& e, bool geo);
-  std::string_view UserId(uint32_t user) const {
-    return {user_ids_[user].data(), static_cast<size_t>(user_ids_[user][11])};
-  }
+
   Status WriteLabels(AtoSummary* summary);
   Status WriteCampaigns(AtoSummary* summary);
   Status WriteManifest(const AtoOptions& options, const AtoSummary& summary);
@@ -59,8 +56,6 @@ class AtoWriter {
   int64_t next_id_ = 1;
   int64_t fraud_ = 0, recovery_ = 0, never_labeled_ = 0;
   std::vector<int64_t> fraud_by_campaign_;
-  // User ids packed densely: the writer looks one up per row, at random, and the profiles are large.
-  std::vector<std::array<char, 12>> user_ids_;
 };
 
 }  // namespace gyre::datagen

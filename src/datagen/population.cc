@@ -20,6 +20,7 @@ uint32_t PermuteIndex(uint32_t index, uint64_t seed) {
 }
 
 void FormatUserId(uint32_t value, UserProfile& p) {
+  p.code = value;
   p.id[0] = 'u';
   for (int i = 10; i >= 1; --i) {
     p.id[i] = static_cast<char>('0' + value % 10);

@@ -30,7 +30,8 @@ struct DeviceInfo {
 };
 
 struct UserProfile {
-  char id[12] = {};  // "u" + 10 digits, a keyed permutation of the index: opaque, unique
+  uint32_t code = 0;  // a keyed permutation of the index: opaque and unique; the id is "u" + 10 digits of it
+  char id[12] = {};
   uint8_t id_len = 0;
   uint8_t country = 0, city = 0;
   uint8_t home_net = 0, mobile_net = 0;  // indices into World().networks

@@ -17,7 +17,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/config.h"
 #include "core/time.h"
+#include "datagen/ato_config.h"
 
 namespace gyre::datagen {
 namespace {
@@ -599,6 +601,53 @@ TEST(AtoTest, DriftAtTheEndMeansNoDrift) {
   int ua = logins.Col("user_agent");
   for (const auto& r : logins.rows) ASSERT_EQ(r[ua].rfind("GyreBank/5.", 0), std::string::npos);
   fs::remove_all(o.out_dir);
+}
+
+TEST(AtoConfigTest, ReadsEveryKeyAndResolvesOutAgainstTheFile) {
+  auto doc = ConfigDocument::LoadString(
+      "seed: 7\nusers: 123\ndays: 9\nstart: 2025-06-01\ndrift_day: 4\nout: data\nfraud_rate: 0.1\n"
+      "stuffing_share: 1\nspray_share: 0\ntakeover_share: 2\npromo_ring_share: 0.5\nunlabeled_fraud_rate: 0.3\n"
+      "label_noise: 0\nreview_rate: 0.01\nnew_market_share: 0.2\nactivity_scale: 2\nthreads: 1\n",
+      "datagen.yaml");
+  ASSERT_TRUE(doc.ok());
+  auto o = ReadAtoOptions(*doc, "/ws");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->seed, 7u);
+  EXPECT_EQ(o->users, 123);
+  EXPECT_EQ(o->days, 9);
+  EXPECT_EQ(o->start, *ParseDate("2025-06-01"));
+  EXPECT_EQ(o->drift_day, 4);
+  EXPECT_EQ(o->out_dir, "/ws/data");
+  EXPECT_DOUBLE_EQ(o->fraud_rate, 0.1);
+  EXPECT_DOUBLE_EQ(o->takeover_share, 2);
+  EXPECT_DOUBLE_EQ(o->unlabeled_fraud_rate, 0.3);
+  EXPECT_DOUBLE_EQ(o->activity_scale, 2);
+  EXPECT_EQ(o->threads, 1);
+}
+
+TEST(AtoConfigTest, ErrorsNameFileLineAndKey) {
+  auto check = [](const std::string& yaml, const std::string& where, const std::string& what) {
+    auto doc = ConfigDocument::LoadString(yaml, "datagen.yaml");
+    ASSERT_TRUE(doc.ok());
+    auto o = ReadAtoOptions(*doc, "/ws");
+    ASSERT_FALSE(o.ok()) << yaml;
+    EXPECT_TRUE(o.status().IsInvalidArgument());
+    EXPECT_NE(o.status().message().find(where), std::string::npos) << o.status().message();
+    EXPECT_NE(o.status().message().find(what), std::string::npos) << o.status().message();
+  };
+  check("users: 10\nusrs: 3\n", "datagen.yaml:2:1", "unknown key 'usrs'");
+  check("users: ten\n", "datagen.yaml:1:8", "users");
+  check("days: 10\ndrift_day: 11\n", "datagen.yaml:2:12", "'drift_day': must be in [0, days=10]");
+  check("start: yesterday\n", "datagen.yaml:1:8", "'start'");
+  check("fraud_rate: 0.7\n", "datagen.yaml:1:13", "'fraud_rate'");
+}
+
+TEST(AtoConfigTest, TheExampleWorkspaceConfigLoads) {
+  auto o = LoadAtoOptions(std::string(GYRE_SOURCE_DIR) + "/examples/ato/datagen.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_GE(o->users, 1);
+  EXPECT_FALSE(o->out_dir.empty());
+  EXPECT_TRUE(ValidateAtoOptions(*o).ok());
 }
 
 }  // namespace
