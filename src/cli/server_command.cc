@@ -33,7 +33,9 @@ Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
   if (cmd.count("--threads") > 0) options.threads = flags.threads;
 
   // Logs go to stderr: stdout carries the one "listening" line scripts wait for.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("gyre-server"));
+  std::shared_ptr<spdlog::logger> logger = spdlog::get("gyre-server");
+  if (!logger) logger = spdlog::stderr_color_mt("gyre-server");
+  spdlog::set_default_logger(logger);
   // SIGTERM and SIGINT are blocked before any server thread exists (threads inherit the mask), so only
   // the sigwait below receives them and shutdown runs as ordinary code, not in a signal handler.
   sigset_t signals;
