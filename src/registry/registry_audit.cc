@@ -61,35 +61,51 @@ Result<Page<AuditEntry>> RegistryStore::QueryAudit(const AuditQuery& query) {
         kMaxAuditResults));
   }
   GYRE_ASSIGN_OR_RETURN(std::optional<int64_t> before_id, DecodeAuditToken(query.page_token));
-  std::string where = "1 = 1";
-  std::vector<Value> params;
-  if (query.model_name) {
-    // By name at the time, or by the model that has the name now (its entries from before a rename).
-    where += " AND (model_name = ? OR model_id = (SELECT model_id FROM registered_models WHERE name = ?))";
-    params.emplace_back(*query.model_name);
-    params.emplace_back(*query.model_name);
-  }
+  // Conditions besides the model, with their parameters.
+  std::string rest = "1 = 1";
+  std::vector<Value> rest_params;
   if (query.action) {
-    where += " AND action = ?";
-    params.emplace_back(*query.action);
+    rest += " AND action = ?";
+    rest_params.emplace_back(*query.action);
   }
   if (query.since) {
-    where += " AND timestamp >= ?";
-    params.emplace_back(*query.since);
+    rest += " AND timestamp >= ?";
+    rest_params.emplace_back(*query.since);
   }
   if (query.until) {
-    where += " AND timestamp < ?";
-    params.emplace_back(*query.until);
+    rest += " AND timestamp < ?";
+    rest_params.emplace_back(*query.until);
   }
   if (before_id) {
-    where += " AND id < ?";
-    params.emplace_back(*before_id);
+    rest += " AND id < ?";
+    rest_params.emplace_back(*before_id);
   }
-  params.emplace_back(query.max_results + 1);
-  GYRE_ASSIGN_OR_RETURN(QueryResult r,
-                        db_->Query("SELECT id, timestamp, actor, action, model_name, version, alias, before_json, "
-                                   "after_json FROM registry_audit WHERE " + where + " ORDER BY id DESC LIMIT ?",
-                                   params));
+  const int64_t limit = query.max_results + 1;
+  constexpr const char* kColumns =
+      "SELECT id, timestamp, actor, action, model_name, version, alias, before_json, after_json FROM registry_audit";
+  std::string sql;
+  std::vector<Value> params;
+  if (query.model_name) {
+    // The entries recorded under the name, and those of the model that has the name now (from before a
+    // rename). Each branch takes its newest `limit` ids from its own index, so a page costs O(page) however
+    // long the model's history; a single OR would sort the whole history.
+    sql = fmt::format(
+        "{0} WHERE id IN (SELECT id FROM (SELECT id FROM registry_audit WHERE model_name = ? AND {1} ORDER BY id DESC "
+        "LIMIT ?) by_name UNION ALL SELECT id FROM (SELECT id FROM registry_audit WHERE model_id = (SELECT model_id "
+        "FROM registered_models WHERE name = ?) AND {1} ORDER BY id DESC LIMIT ?) by_model) ORDER BY id DESC LIMIT ?",
+        kColumns, rest);
+    for (int branch = 0; branch < 2; ++branch) {
+      params.emplace_back(*query.model_name);
+      params.insert(params.end(), rest_params.begin(), rest_params.end());
+      params.emplace_back(limit);
+    }
+    params.emplace_back(limit);
+  } else {
+    sql = fmt::format("{} WHERE {} ORDER BY id DESC LIMIT ?", kColumns, rest);
+    params = std::move(rest_params);
+    params.emplace_back(limit);
+  }
+  GYRE_ASSIGN_OR_RETURN(QueryResult r, db_->Query(sql, params));
   Page<AuditEntry> page;
   size_t n = std::min<size_t>(r.size(), static_cast<size_t>(query.max_results));
   page.items.reserve(n);

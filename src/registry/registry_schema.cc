@@ -105,6 +105,33 @@ ModelVersion VersionFromRow(const QueryResult& r, size_t i) {
   return v;
 }
 
+// Keys are looked up a fixed number per statement, as `(model_id = ? AND version = ?) OR ...`: each arm
+// is an equality on the whole primary key, which both databases answer with index lookups whatever their
+// statistics say (a join on the key alone was planned as a scan of all the model's versions).
+constexpr size_t kPairChunk = 64;
+
+std::string PairCondition(std::string_view prefix, size_t n) {
+  std::string sql;
+  for (size_t i = 0; i < n; ++i) {
+    sql += fmt::format("{}({}model_id = ? AND {}version = ?)", i == 0 ? "" : " OR ", prefix, prefix);
+  }
+  return sql;
+}
+
+// Chunks of kPairChunk keys, the last padded by repeating its last key.
+std::vector<std::vector<Value>> PairChunks(const std::vector<VersionKey>& keys) {
+  std::vector<std::vector<Value>> chunks;
+  for (size_t start = 0; start < keys.size(); start += kPairChunk) {
+    std::vector<Value>& params = chunks.emplace_back();
+    for (size_t j = start; j < start + kPairChunk; ++j) {
+      const VersionKey& k = keys[std::min(j, keys.size() - 1)];
+      params.emplace_back(k.model_id);
+      params.emplace_back(k.version);
+    }
+  }
+  return chunks;
+}
+
 // Fills tags and aliases of versions (keys[i] is versions[i]'s key).
 Status FillVersionDetails(Reader& reader, const std::vector<VersionKey>& keys, std::vector<ModelVersion>& versions) {
   if (versions.empty()) return Status::OK();
@@ -114,21 +141,10 @@ Status FillVersionDetails(Reader& reader, const std::vector<VersionKey>& keys, s
     index[{keys[i].model_id, keys[i].version}] = i;
     model_ids.insert(keys[i].model_id);
   }
-  // Tags by (model_id, version) pairs, a fixed number per statement (the last pair repeats as padding).
-  constexpr size_t kPairs = 64;
-  static const std::string kTagSql = [] {
-    std::string sql = "SELECT model_id, version, key, value FROM model_version_tags WHERE ";
-    for (size_t i = 0; i < kPairs; ++i) sql += i == 0 ? "(model_id = ? AND version = ?)" : " OR (model_id = ? AND version = ?)";
-    return sql + " ORDER BY key";
-  }();
-  for (size_t start = 0; start < keys.size(); start += kPairs) {
-    std::vector<Value> params;
-    for (size_t j = start; j < start + kPairs; ++j) {
-      const VersionKey& k = keys[std::min(j, keys.size() - 1)];
-      params.emplace_back(k.model_id);
-      params.emplace_back(k.version);
-    }
-    GYRE_ASSIGN_OR_RETURN(QueryResult t, reader.Query(kTagSql, params));
+  static const std::string kTagSql = "SELECT model_id, version, key, value FROM model_version_tags WHERE " +
+                                     PairCondition("", kPairChunk) + " ORDER BY key";
+  for (const auto& chunk : PairChunks(keys)) {
+    GYRE_ASSIGN_OR_RETURN(QueryResult t, reader.Query(kTagSql, chunk));
     for (size_t i = 0; i < t.size(); ++i) {
       auto it = index.find({t.Int(i, 0), t.Int(i, 1)});
       if (it != index.end()) versions[it->second].tags.push_back({t.Text(i, 2), t.Text(i, 3)});
@@ -213,7 +229,8 @@ const char* const kVersionSelect =
     "v.training_data_fingerprint, v.feature_set, v.code_version "
     "FROM model_versions v JOIN registered_models m ON m.model_id = v.model_id";
 
-Result<std::vector<ModelVersion>> VersionsFromQuery(Reader& reader, const QueryResult& rows) {
+Result<std::vector<ModelVersion>> VersionsFromQuery(Reader& reader, const QueryResult& rows,
+                                                    std::vector<VersionKey>* keys_out) {
   std::vector<ModelVersion> versions;
   std::vector<VersionKey> keys;
   versions.reserve(rows.size());
@@ -223,6 +240,7 @@ Result<std::vector<ModelVersion>> VersionsFromQuery(Reader& reader, const QueryR
     keys.push_back({rows.Int(i, 1), rows.Int(i, 2)});
   }
   GYRE_RETURN_IF_ERROR(FillVersionDetails(reader, keys, versions));
+  if (keys_out != nullptr) *keys_out = std::move(keys);
   return versions;
 }
 
@@ -245,11 +263,11 @@ Result<std::vector<RegisteredModel>> LoadModels(Reader& reader, const std::vecto
       "SELECT model_id, key, value FROM registered_model_tags WHERE model_id IN " + in + " ORDER BY key";
   static const std::string kAliasSql =
       "SELECT model_id, alias, version FROM registered_model_aliases WHERE model_id IN " + in + " ORDER BY alias";
-  // The latest version per (model, stage): the version no other version of that model and stage exceeds.
-  static const std::string kLatestSql =
-      std::string(kVersionSelect) + " WHERE v.model_id IN " + in +
-      " AND v.version = (SELECT MAX(v2.version) FROM model_versions v2 WHERE v2.model_id = v.model_id AND "
-      "v2.current_stage = v.current_stage)";
+  // The latest version per (model, stage), in two steps: its key, then the version by key (see PairCondition).
+  static const std::string kLatestKeySql = "SELECT model_id, MAX(version) FROM model_versions WHERE model_id IN " +
+                                           in + " GROUP BY model_id, current_stage";
+  static const std::string kVersionsByKeySql =
+      std::string(kVersionSelect) + " WHERE " + PairCondition("v.", kPairChunk);
   for (const auto& chunk : IdChunks(ids)) {
     GYRE_ASSIGN_OR_RETURN(QueryResult m, reader.Query(kModelSql, chunk));
     for (size_t i = 0; i < m.size(); ++i) {
@@ -270,10 +288,18 @@ Result<std::vector<RegisteredModel>> LoadModels(Reader& reader, const std::vecto
         it->second.aliases.push_back({a.Text(i, 1), std::to_string(a.Int(i, 2))});
       }
     }
-    GYRE_ASSIGN_OR_RETURN(QueryResult l, reader.Query(kLatestSql, chunk));
-    GYRE_ASSIGN_OR_RETURN(std::vector<ModelVersion> latest, VersionsFromQuery(reader, l));
-    for (size_t i = 0; i < latest.size(); ++i) {
-      if (auto it = loaded.find(l.Int(i, 1)); it != loaded.end()) it->second.latest_versions.push_back(std::move(latest[i]));
+    GYRE_ASSIGN_OR_RETURN(QueryResult l, reader.Query(kLatestKeySql, chunk));
+    std::vector<VersionKey> latest_keys;
+    for (size_t i = 0; i < l.size(); ++i) latest_keys.push_back({l.Int(i, 0), l.Int(i, 1)});
+    for (const auto& pairs : PairChunks(latest_keys)) {
+      GYRE_ASSIGN_OR_RETURN(QueryResult rows, reader.Query(kVersionsByKeySql, pairs));
+      std::vector<VersionKey> keys;
+      GYRE_ASSIGN_OR_RETURN(std::vector<ModelVersion> latest, VersionsFromQuery(reader, rows, &keys));
+      for (size_t i = 0; i < latest.size(); ++i) {
+        if (auto it = loaded.find(keys[i].model_id); it != loaded.end()) {
+          it->second.latest_versions.push_back(std::move(latest[i]));
+        }
+      }
     }
   }
   std::vector<RegisteredModel> out;

@@ -71,8 +71,10 @@ struct VersionKey {
   int64_t model_id;
   int64_t version;
 };
-// Reads the rows of a kVersionSelect query and fills their tags and aliases.
-Result<std::vector<ModelVersion>> VersionsFromQuery(Reader& reader, const store::QueryResult& rows);
+// Reads the rows of a kVersionSelect query and fills their tags and aliases; `keys`, if given, receives
+// each version's key.
+Result<std::vector<ModelVersion>> VersionsFromQuery(Reader& reader, const store::QueryResult& rows,
+                                                    std::vector<VersionKey>* keys = nullptr);
 
 // One version by key, NotFound "Model Version (name=X, version=N) not found".
 Result<ModelVersion> LoadVersion(Reader& reader, const std::string& name, int64_t model_id, int64_t version);

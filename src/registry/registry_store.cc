@@ -523,13 +523,13 @@ Result<ModelVersion> RegistryStore::GetModelVersionByAlias(const std::string& na
   Reader reader(*db_);
   GYRE_ASSIGN_OR_RETURN(ModelRow row, FindModel(reader, name));
   std::vector<Value> key{row.model_id, alias};
-  GYRE_ASSIGN_OR_RETURN(QueryResult r, reader.Query(std::string(internal::kVersionSelect) +
-                                                        " JOIN registered_model_aliases a ON a.model_id = v.model_id "
-                                                        "AND a.version = v.version WHERE a.model_id = ? AND a.alias = ?",
-                                                    key));
+  GYRE_ASSIGN_OR_RETURN(QueryResult r,
+                        reader.Query("SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?", key));
   if (r.empty()) return Status::NotFound(fmt::format("Registered model alias {} not found.", alias));
-  GYRE_ASSIGN_OR_RETURN(std::vector<ModelVersion> versions, internal::VersionsFromQuery(reader, r));
-  return std::move(versions[0]);
+  Result<ModelVersion> v = internal::LoadVersion(reader, row.name, row.model_id, r.Int(0, 0));
+  // The alias went with its version between the two reads.
+  if (v.status().IsNotFound()) return Status::NotFound(fmt::format("Registered model alias {} not found.", alias));
+  return v;
 }
 
 // ---------------------------------------------------------------------------------------------------------
