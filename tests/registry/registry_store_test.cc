@@ -687,6 +687,21 @@ TEST_P(RegistryStoreTest, AuditCoversRenamesTagsAndDeletes) {
                          R"("version":"1"})"},
       {"model.create", R"( -> {"name":"fraud"})"}};
   EXPECT_EQ(got, want);
+  // Paging by model name walks the same entries, each once, across both of the name's meanings.
+  std::vector<std::pair<std::string, std::string>> paged;
+  by_new_name.max_results = 4;
+  for (;;) {
+    auto page = store_->QueryAudit(by_new_name);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const auto& e : page->items) paged.push_back({e.action, e.before + " -> " + e.after});
+    if (page->next_page_token.empty()) break;
+    by_new_name.page_token = page->next_page_token;
+  }
+  EXPECT_EQ(paged, want);
+  AuditQuery tag_sets;
+  tag_sets.model_name = "fraud-v2";
+  tag_sets.action = "model.tag.set";
+  EXPECT_EQ(Audit(tag_sets).size(), 2u);
 
   ASSERT_TRUE(store_->DeleteRegisteredModel("fraud-v2", "zed").ok());
   AuditQuery deletes;
