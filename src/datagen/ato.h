@@ -7,11 +7,14 @@
 //   account_events.csv     event_id,time,user_id,device_id,ip,asn,country,event_type,new_value_hash
 //   promo_redemptions.csv  event_id,time,user_id,device_id,ip,asn,country,promo_code,amount,order_amount
 //   labels.csv             event_id,event_kind,event_time,label,label_source,labeled_at
-//   campaigns.csv          one row per attack campaign (ground truth; see campaigns.h)
+//   campaigns.csv          campaign_id,type,start,end,after_drift,target_users,fraud_events,successful_logins,
+//                          takeovers,recovery_events,devices,ips,asns,countries,user_agents,description
+//                          (one row per attack campaign, numbered by start; the families are in campaigns.h)
 //   ground_truth.csv       event_id,event_kind,time,user_id,campaign_id,campaign_type,role,is_fraud
 //   manifest.json          options, seed, counts, drift, file sizes: enough to audit and reproduce a run
 //
-// Conventions: timestamps are RFC 3339 UTC with millisecond precision; every file is sorted by its time
+// Conventions: timestamps are RFC 3339 UTC, whole milliseconds, written with the shortest exact fraction
+// ("...:05.250Z", "...:05Z": compare them as times, not as strings); every file is sorted by its time
 // column (labels by labeled_at). event_id is an integer unique across the three event files and increasing
 // with (time, generation order), so it also orders events that share a millisecond. Amounts are in
 // currency units with 2 decimals. new_value_hash is empty for changes that carry no value

@@ -28,6 +28,7 @@ constexpr ChangeRate kChanges[] = {
 // Per user-day.
 constexpr double kNewDeviceRate = 0.004;
 constexpr double kTripRate = 0.003;
+constexpr double kTripNewDeviceRate = 0.1;  // on the day a trip starts
 constexpr double kVpnSessionShare = 0.3;
 
 // Local-time activity by hour: quiet nights, a morning rise, an evening peak.
@@ -323,7 +324,7 @@ void BackgroundGenerator::GenerateDay(int day, uint32_t first, uint32_t last, st
   const TimestampMicros day_start = pop_.start + day * kMicrosPerDay;
   const TimestampMicros day_end = day_start + kMicrosPerDay;
   const double weekday = WeekdayFactor(day_start);
-  TimestampMicros times[64];
+  std::vector<TimestampMicros> times;
 
   for (uint32_t u = first; u < last; ++u) {
     const UserProfile& p = pop_.users[u];
@@ -333,7 +334,9 @@ void BackgroundGenerator::GenerateDay(int day, uint32_t first, uint32_t last, st
     if (!s.signed_up) Signup(u, out);
 
     if (s.trip_country >= 0 && s.trip_until <= day_start) s.trip_country = -1;
+    bool trip_starts = false;
     if (s.trip_country < 0 && rng.Bernoulli(kTripRate)) {
+      trip_starts = true;
       double total = 0;
       for (size_t c = 0; c < world.countries.size(); ++c) {
         if (c != p.country) total += world.countries[c].travel_weight;
@@ -353,10 +356,12 @@ void BackgroundGenerator::GenerateDay(int day, uint32_t first, uint32_t last, st
       s.trip_from = day_start + static_cast<TimestampMicros>(rng.Uniform() * kMicrosPerDay);
       s.trip_until = s.trip_from + rng.Between(2, 10) * kMicrosPerDay;
     }
-    bool new_device = rng.Bernoulli(kNewDeviceRate);
+    // Travellers sometimes log in from a hotel computer or a phone bought on the way.
+    bool new_device = rng.Bernoulli(trip_starts ? kTripNewDeviceRate : kNewDeviceRate);
 
-    int n = std::min(rng.Poisson(p.rate * weekday), 64);
+    int n = rng.Poisson(p.rate * weekday);
     if (n == 0) continue;
+    times.resize(n);
     const int offset = world.countries[p.country].utc_offset_minutes;
     for (int i = 0; i < n; ++i) {
       int hour = PickCdf(rng, kHourCdf.cum, 24);
@@ -364,7 +369,7 @@ void BackgroundGenerator::GenerateDay(int day, uint32_t first, uint32_t last, st
       TimestampMicros utc = ((local - offset * kMicrosPerMinute) % kMicrosPerDay + kMicrosPerDay) % kMicrosPerDay;
       times[i] = day_start + utc;
     }
-    std::sort(times, times + n);
+    std::sort(times.begin(), times.end());
     for (int i = 0; i < n; ++i) {
       if (times[i] <= p.active_from || Compromised(u, times[i])) continue;
       Session(u, times[i], new_device, out);
@@ -375,7 +380,8 @@ void BackgroundGenerator::GenerateDay(int day, uint32_t first, uint32_t last, st
 
 double BackgroundGenerator::ExpectedEvents(const Population& pop, const AtoOptions& options) {
   const double per_session = ExpectedEventsPerSession();
-  const double new_device_extra = kNewDeviceRate * (ChangeRateSum(true) - ChangeRateSum(false));
+  const double new_device_rate = kNewDeviceRate + kTripRate * (kTripNewDeviceRate - kNewDeviceRate);
+  const double new_device_extra = new_device_rate * (ChangeRateSum(true) - ChangeRateSum(false));
   double total = 0;
   for (uint32_t u = 0; u < pop.background_users(); ++u) {
     const UserProfile& p = pop.users[u];

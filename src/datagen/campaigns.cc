@@ -485,7 +485,10 @@ int64_t Planner::Takeover(TimestampMicros from, TimestampMicros to, int64_t budg
 int64_t Planner::Ring(TimestampMicros from, TimestampMicros to, int64_t budget) {
   Ctx ctx = Begin(CampaignType::kPromoAbuseRing, from, to);
   Rng& rng = ctx.rng;
-  int64_t accounts = std::min<int64_t>(rng.Between(10, 80), std::max<int64_t>(2, budget * 2 / 9));
+  // Bigger platforms attract bigger rings.
+  double scale = std::clamp(std::sqrt(pop_.initial / 20000.0), 1.0, 5.0);
+  int64_t accounts = std::llround(static_cast<double>(rng.Between(10, 80)) * scale);
+  accounts = std::min<int64_t>(accounts, std::max<int64_t>(2, budget * 2 / 9));
   TimestampMicros start, end;
   Place(rng, from, to, rng.Between(1, 5) * kMicrosPerDay, &start, &end);
 

@@ -163,7 +163,7 @@ void AtoWriter::Write(const Event& e) {
       break;
     }
   }
-  if (e.flags & (kFraud | kRecovery)) {
+  if ((e.flags & (kFraud | kRecovery)) && e.campaign >= 1 && e.campaign <= plan_.campaigns.size()) {
     bool fraud = e.Has(kFraud);
     (fraud ? fraud_ : recovery_) += 1;
     if (fraud) ++fraud_by_campaign_[e.campaign];
