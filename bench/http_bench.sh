@@ -75,45 +75,68 @@ if [[ "$gyre_bytes" != "$nginx_bytes" ]]; then
 fi
 
 # --- measure --------------------------------------------------------------------------------------------
-# Prints "<requests/s> <p99 in ms>" for one wrk run.
+CLK_TCK=$(getconf CLK_TCK)
+# CPU time (user + system, in clock ticks) used so far by the given processes.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+nginx_pids() { echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); }
+
+# Prints "<requests/s> <p99 in ms> <server CPU µs per request>" for one wrk run against $1, whose server
+# processes are $2... The CPU cost per request is what the server spent, whatever else the machine ran.
 run_wrk() {
-  local out
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$1/health")
+  local url=$1 out before after
+  shift
+  before=$(cpu_ticks "$@")
+  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url/health")
+  after=$(cpu_ticks "$@")
   if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
-    echo "http_bench: errors during the run against $1:" >&2
+    echo "http_bench: errors during the run against $url:" >&2
     echo "$out" >&2
   fi
-  local rps p99
+  local rps p99 requests
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
   p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v *= 1000}; print v}' <<<"$out")
-  echo "$rps $p99"
+  awk -v r="$rps" -v p="$p99" -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" \
+    'BEGIN {printf "%s %s %.2f\n", r, p, (n > 0 ? t / hz * 1e6 / n : 0)}'
 }
 
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 echo "http: GET /health ($gyre_bytes-byte body), wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds each, alternating"
 echo "      gyre --threads $SERVER_THREADS vs nginx $(nginx -v 2>&1 | sed 's|.*/||') worker_processes 2; $(nproc) CPUs shared with wrk"
+echo "      load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Warm-up, not counted.
-DURATION=2s run_wrk "$GYRE_URL" >/dev/null
-DURATION=2s run_wrk "$NGINX_URL" >/dev/null
+DURATION=2s run_wrk "$GYRE_URL" "$GYRE_PID" >/dev/null
+DURATION=2s run_wrk "$NGINX_URL" $(nginx_pids) >/dev/null
 
-gyre_rps=() gyre_p99=() nginx_rps=() nginx_p99=()
+gyre_rps=() gyre_p99=() gyre_cpu=() nginx_rps=() nginx_p99=() nginx_cpu=()
 for round in $(seq "$ROUNDS"); do
-  read -r rps p99 < <(run_wrk "$GYRE_URL")
-  gyre_rps+=("$rps") gyre_p99+=("$p99")
-  printf '  round %d  gyre  %10.0f req/s  p99 %6.3f ms\n' "$round" "$rps" "$p99"
-  read -r rps p99 < <(run_wrk "$NGINX_URL")
-  nginx_rps+=("$rps") nginx_p99+=("$p99")
-  printf '  round %d  nginx %10.0f req/s  p99 %6.3f ms\n' "$round" "$rps" "$p99"
+  read -r rps p99 cpu < <(run_wrk "$GYRE_URL" "$GYRE_PID")
+  gyre_rps+=("$rps") gyre_p99+=("$p99") gyre_cpu+=("$cpu")
+  printf '  round %d  gyre  %10.0f req/s  p99 %7.3f ms  %5.2f CPU-µs/request\n' "$round" "$rps" "$p99" "$cpu"
+  read -r rps p99 cpu < <(run_wrk "$NGINX_URL" $(nginx_pids))
+  nginx_rps+=("$rps") nginx_p99+=("$p99") nginx_cpu+=("$cpu")
+  printf '  round %d  nginx %10.0f req/s  p99 %7.3f ms  %5.2f CPU-µs/request\n' "$round" "$rps" "$p99" "$cpu"
 done
 
 g_rps=$(printf '%s\n' "${gyre_rps[@]}" | median)
 g_p99=$(printf '%s\n' "${gyre_p99[@]}" | median)
+g_cpu=$(printf '%s\n' "${gyre_cpu[@]}" | median)
 n_rps=$(printf '%s\n' "${nginx_rps[@]}" | median)
 n_p99=$(printf '%s\n' "${nginx_p99[@]}" | median)
-printf 'median  gyre  %10.0f req/s  p99 %6.3f ms\n' "$g_rps" "$g_p99"
-printf 'median  nginx %10.0f req/s  p99 %6.3f ms\n' "$n_rps" "$n_p99"
+n_cpu=$(printf '%s\n' "${nginx_cpu[@]}" | median)
+printf 'median  gyre  %10.0f req/s  p99 %7.3f ms  %5.2f CPU-µs/request\n' "$g_rps" "$g_p99" "$g_cpu"
+printf 'median  nginx %10.0f req/s  p99 %7.3f ms  %5.2f CPU-µs/request\n' "$n_rps" "$n_p99" "$n_cpu"
 awk -v g="$g_rps" -v n="$n_rps" 'BEGIN {printf "ratio gyre/nginx requests/s: %.2f (target >= 0.70)\n", g / n}'
+awk -v g="$g_cpu" -v n="$n_cpu" 'BEGIN {printf "ratio gyre/nginx CPU per request: %.2f (lower is better)\n", g / n}'
+echo "      load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # gyre must drain and exit 0 on SIGTERM.
 kill -TERM "$GYRE_PID"
