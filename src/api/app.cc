@@ -1,5 +1,6 @@
 #include "api/app.h"
 
+#include "api/mlflow_registry_routes.h"
 #include "api/mlflow_tracking_routes.h"
 
 namespace gyre::api {
@@ -11,9 +12,13 @@ Result<std::unique_ptr<App>> App::Open(const Workspace& workspace) {
   GYRE_ASSIGN_OR_RETURN(app->tracking_, tracking::TrackingStore::Open(app->database_.get(), "mlflow-artifacts:"));
   GYRE_ASSIGN_OR_RETURN(tracking::ArtifactStore artifacts, tracking::ArtifactStore::Open(workspace.config().store.artifacts));
   app->artifacts_ = std::make_unique<tracking::ArtifactStore>(std::move(artifacts));
+  GYRE_ASSIGN_OR_RETURN(app->registry_, registry::RegistryStore::Open(app->database_.get()));
   return app;
 }
 
-void App::AddRoutes(http::Router& router) { AddMlflowTrackingRoutes(router, tracking_.get(), artifacts_.get()); }
+void App::AddRoutes(http::Router& router) {
+  AddMlflowTrackingRoutes(router, tracking_.get(), artifacts_.get());
+  AddMlflowRegistryRoutes(router, registry_.get());
+}
 
 }  // namespace gyre::api

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/base64.h"
 #include "http/json.h"
 
 namespace gyre::api {
@@ -55,7 +56,8 @@ Result<std::optional<double>> DoubleFrom(const nlohmann::json& v, const std::str
 }  // namespace
 
 Result<MlflowFields> MlflowFields::From(const http::Request& request) {
-  if (request.method == "GET" || request.method == "HEAD") {
+  // GET carries fields in the query string; so may a DELETE or POST whose body is empty.
+  if (request.method == "GET" || request.method == "HEAD" || (request.body.empty() && !request.query.empty())) {
     nlohmann::json j = nlohmann::json::object();
     for (const http::QueryParam& q : request.query) {
       auto it = j.find(q.name);
@@ -189,6 +191,16 @@ Result<std::vector<tracking::Metric>> MlflowFields::Metrics(const std::string& k
     out.push_back(std::move(m));
   }
   return out;
+}
+
+std::string ActorOf(const http::Request& request) {
+  std::optional<std::string_view> auth = request.Header("Authorization");
+  if (auth && auth->size() > 6 && http::EqualsIgnoreCase(auth->substr(0, 6), "Basic ")) {
+    Result<std::string> decoded = Base64Decode(auth->substr(6));
+    if (decoded.ok()) return decoded->substr(0, decoded->find(':'));
+  }
+  if (std::optional<std::string_view> user = request.Header("X-Gyre-User")) return std::string(*user);
+  return "";
 }
 
 nlohmann::json DoubleToJson(double v) {

@@ -18,8 +18,8 @@
 
 namespace gyre::api {
 
-// Request fields as one JSON object: the body of a POST/PATCH/DELETE (an empty body is {}), or the query
-// string of a GET (every value a string; a key that repeats becomes an array).
+// Request fields as one JSON object: the body of a POST/PATCH/DELETE, or the query string of a GET or of
+// a request with an empty body (every value a string; a key that repeats becomes an array).
 class MlflowFields {
  public:
   static Result<MlflowFields> From(const http::Request& request);
@@ -48,6 +48,11 @@ class MlflowFields {
 // Metric from its JSON object (value may be a number or "NaN"/"Infinity"/"-Infinity"; step defaults to 0).
 // `object_path` prefixes field names in errors ("metrics[3]"); "" for a top-level body.
 Result<tracking::Metric> MetricFromJson(const nlohmann::json& j, const std::string& object_path);
+
+// Who the caller acts for: the user of HTTP Basic credentials (what the MLflow client sends with
+// MLFLOW_TRACKING_USERNAME), else an X-Gyre-User header, else "". Recorded in the registry's audit log;
+// gyre does not authenticate (put it behind a proxy that does).
+std::string ActorOf(const http::Request& request);
 
 // Messages.
 nlohmann::json ToJson(const tracking::Tag& tag);
