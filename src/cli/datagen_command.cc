@@ -28,8 +28,8 @@ void PrintSummary(const datagen::AtoSummary& s) {
   };
   fmt::print("Wrote {} events in {:.2f} s: {:.2f} M events/s, {:.0f} MB/s\n", s.events, s.elapsed_seconds,
              s.events_per_second / 1e6, s.bytes_per_second / 1e6);
-  fmt::print("  setup {:.2f} s, generate {:.2f} s, write {:.2f} s (overlapping)\n", s.setup_seconds,
-             s.generate_seconds, s.write_seconds);
+  fmt::print("  setup {:.2f} s, generate {:.2f} s, write {:.2f} s (overlapping)\n", s.setup_seconds, s.generate_seconds,
+             s.write_seconds);
   file("logins.csv", s.logins);
   file("account_events.csv", s.account_events);
   file("promo_redemptions.csv", s.promo_redemptions);
@@ -39,13 +39,13 @@ void PrintSummary(const datagen::AtoSummary& s) {
   fmt::print("  manifest: {}\n", s.manifest_path);
   fmt::print("Users: {} initial, {} new-market, {} ring accounts\n", s.initial_users, s.new_market_users,
              s.ring_accounts);
-  fmt::print("Fraud: {} of {} events ({:.2f}%), {} recovery events\n", s.fraud_events, s.events,
-             100.0 * s.fraud_rate, s.recovery_events);
+  fmt::print("Fraud: {} of {} events ({:.2f}%), {} recovery events\n", s.fraud_events, s.events, 100.0 * s.fraud_rate,
+             s.recovery_events);
   for (const auto& [type, n] : s.fraud_events_by_type) {
     fmt::print("  {:<22} {:>4} campaigns {:>10} events\n", type, s.campaigns_by_type.at(type), n);
   }
-  fmt::print("Labels: {} fraud, {} legit; {} fraud events never labeled; {} labeled after the window\n",
-             s.fraud_labels, s.legit_labels, s.fraud_never_labeled, s.labels_after_window);
+  fmt::print("Labels: {} fraud, {} legit; {} fraud events never labeled; {} labeled after the window\n", s.fraud_labels,
+             s.legit_labels, s.fraud_never_labeled, s.labels_after_window);
   for (const auto& [source, d] : s.label_delays) {
     fmt::print("  {:<16} {:>9} labels, delay min {:.1f} h, median {:.1f} h, max {:.1f} h\n", source, d.count,
                d.min_hours, d.median_hours, d.max_hours);
@@ -60,8 +60,9 @@ void AddDatagenCommand(CLI::App& root) {
   datagen->require_subcommand(1);
 
   auto* ato = datagen->add_subcommand(
-      "ato", "Login, account-change and promo events with takeover / stuffing / spray / promo-ring campaigns, "
-             "late labels, ground truth and a planted drift");
+      "ato",
+      "Login, account-change and promo events with takeover / stuffing / spray / promo-ring campaigns, "
+      "late labels, ground truth and a planted drift");
   auto flags = std::make_shared<AtoFlags>();
   // Each flag writes into flags->options; with --config, only the flags given on the command line
   // override the file's values.
@@ -71,9 +72,11 @@ void AddDatagenCommand(CLI::App& root) {
       if (opt->count() > 0) o.*field = f->options.*field;
     });
   };
-  ato->add_option("--config", flags->config, "YAML file with the same settings (e.g. examples/ato/datagen.yaml); "
-                                             "flags given here override it");
-  flag("--out", &datagen::AtoOptions::out_dir, "Output folder (created if missing); required unless the config has out");
+  ato->add_option("--config", flags->config,
+                  "YAML file with the same settings (e.g. examples/ato/datagen.yaml); "
+                  "flags given here override it");
+  flag("--out", &datagen::AtoOptions::out_dir,
+       "Output folder (created if missing); required unless the config has out");
   flag("--seed", &datagen::AtoOptions::seed, "Random seed: same seed and options, same bytes");
   flag("--users", &datagen::AtoOptions::users, "Initial customers");
   flag("--days", &datagen::AtoOptions::days, "Days of events");
@@ -90,7 +93,8 @@ void AddDatagenCommand(CLI::App& root) {
   flag("--new-market-share", &datagen::AtoOptions::new_market_share,
        "New-market signups after the drift, per initial user");
   flag("--activity-scale", &datagen::AtoOptions::activity_scale, "Multiplies every user's session rate");
-  flag("--threads", &datagen::AtoOptions::threads, "Generator threads (0: all cores); the output does not depend on it");
+  flag("--threads", &datagen::AtoOptions::threads,
+       "Generator threads (0: all cores); the output does not depend on it");
   ato->add_flag("--quiet", flags->quiet, "No progress line");
 
   SetAction(ato, [flags, start]() -> Status {
@@ -104,7 +108,8 @@ void AddDatagenCommand(CLI::App& root) {
       if (!t.ok()) return Status::InvalidArgument(fmt::format("option 'start': {}", t.status().message()));
       options.start = *t;
     }
-    if (options.out_dir.empty()) return Status::InvalidArgument("option 'out': --out (or 'out' in --config) is required");
+    if (options.out_dir.empty())
+      return Status::InvalidArgument("option 'out': --out (or 'out' in --config) is required");
     std::function<void(double)> progress;
     int last = -1;
     if (!flags->quiet) {

@@ -111,7 +111,8 @@ bool FindBadOption(const AtoOptions& o, std::string* option, std::string* messag
   auto out_of = [&](std::string_view name, double value, double lo, double hi) {
     return !(value >= lo && value <= hi) && bad(name, fmt::format("must be in [{}, {}], got {}", lo, hi, value));
   };
-  if (o.users < 1 || o.users > kMaxUsers) return bad("users", fmt::format("must be in [1, {}], got {}", kMaxUsers, o.users));
+  if (o.users < 1 || o.users > kMaxUsers)
+    return bad("users", fmt::format("must be in [1, {}], got {}", kMaxUsers, o.users));
   if (o.days < 1 || o.days > kMaxDays) return bad("days", fmt::format("must be in [1, {}], got {}", kMaxDays, o.days));
   if (o.drift_day != -1 && (o.drift_day < 0 || o.drift_day > o.days)) {
     return bad("drift_day", fmt::format("must be in [0, days={}] (or -1 for days*2/3), got {}", o.days, o.drift_day));
@@ -168,8 +169,8 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
   const double setup_seconds = seconds_since(started);
   double generate_seconds = 0, write_seconds = 0;
 
-  int threads = options.threads > 0 ? options.threads
-                                    : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
+  int threads =
+      options.threads > 0 ? options.threads : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
   const uint32_t users = pop.background_users();
   threads = std::max(1, std::min<int>(threads, static_cast<int>(users)));
 

@@ -50,11 +50,11 @@ namespace gyre::datagen {
 
 struct AtoOptions {
   uint64_t seed = 42;
-  int users = 10000;                                    // initial customers, >= 1
-  int days = 30;                                        // length of the window, >= 1
+  int users = 10000;                                        // initial customers, >= 1
+  int days = 30;                                            // length of the window, >= 1
   TimestampMicros start = 1767225600LL * kMicrosPerSecond;  // 2026-01-01T00:00:00Z
-  int drift_day = -1;                                   // day index from start in [0, days]; -1: days*2/3
-  std::string out_dir;                                  // required
+  int drift_day = -1;                                       // day index from start in [0, days]; -1: days*2/3
+  std::string out_dir;                                      // required
 
   // Fraction of all events (rows of the three event files) made by attackers, in [0, 0.5]. The planner
   // sizes campaigns against the expected background volume, so the realised rate is close but not exact.
@@ -77,7 +77,7 @@ struct AtoOptions {
 
 struct AtoFileSummary {
   std::string path;
-  int64_t rows = 0;   // without the header
+  int64_t rows = 0;  // without the header
   int64_t bytes = 0;
 };
 
@@ -91,9 +91,9 @@ struct AtoSummary {
   std::string manifest_path;
 
   int64_t initial_users = 0, new_market_users = 0, ring_accounts = 0;
-  int64_t events = 0;          // rows of logins + account_events + promo_redemptions
-  int64_t fraud_events = 0;    // ground truth is_fraud=1
-  double fraud_rate = 0;       // fraud_events / events
+  int64_t events = 0;        // rows of logins + account_events + promo_redemptions
+  int64_t fraud_events = 0;  // ground truth is_fraud=1
+  double fraud_rate = 0;     // fraud_events / events
   int64_t recovery_events = 0;
   std::map<std::string, int64_t> campaigns_by_type;
   std::map<std::string, int64_t> fraud_events_by_type;

@@ -20,8 +20,7 @@
 namespace gyre::datagen {
 
 // Reads the options in `doc` over `defaults`; relative `out` paths are joined to `base_dir`.
-Result<AtoOptions> ReadAtoOptions(const ConfigDocument& doc, const std::string& base_dir,
-                                  AtoOptions defaults = {});
+Result<AtoOptions> ReadAtoOptions(const ConfigDocument& doc, const std::string& base_dir, AtoOptions defaults = {});
 
 // Loads and reads a YAML file; its folder is the base for `out`.
 Result<AtoOptions> LoadAtoOptions(const std::string& path, AtoOptions defaults = {});

@@ -20,8 +20,8 @@ struct ChangeRate {
   double rate, on_new_device;  // per successful session; on the session that introduces a device
 };
 constexpr ChangeRate kChanges[] = {
-    {AccountEventType::kPayeeAdded, 0.004, 0.004},   {AccountEventType::kEmailChange, 0.0008, 0.01},
-    {AccountEventType::kPhoneChange, 0.0008, 0.03},  {AccountEventType::kPasswordChange, 0.001, 0.001},
+    {AccountEventType::kPayeeAdded, 0.004, 0.004},    {AccountEventType::kEmailChange, 0.0008, 0.01},
+    {AccountEventType::kPhoneChange, 0.0008, 0.03},   {AccountEventType::kPasswordChange, 0.001, 0.001},
     {AccountEventType::kAddressChange, 0.001, 0.001},
 };
 
@@ -33,7 +33,7 @@ constexpr double kVpnSessionShare = 0.3;
 
 // Local-time activity by hour: quiet nights, a morning rise, an evening peak.
 constexpr double kHourWeights[24] = {0.8, 0.5, 0.3, 0.25, 0.25, 0.4, 1.0, 2.0, 3.0, 3.2, 3.0, 3.0,
-                                     3.5, 3.2, 2.8, 2.8, 3.0, 3.4, 3.8, 4.2, 4.5, 4.2, 3.2, 1.8};
+                                     3.5, 3.2, 2.8, 2.8,  3.0,  3.4, 3.8, 4.2, 4.5, 4.2, 3.2, 1.8};
 
 struct HourCdf {
   double cum[24];
@@ -47,7 +47,7 @@ const HourCdf kHourCdf;
 double WeekdayFactor(TimestampMicros day_start) {
   int64_t days = day_start / kMicrosPerDay;
   int dow = static_cast<int>(((days + 4) % 7 + 7) % 7);  // 0 = Sunday; 1970-01-01 was a Thursday
-  return dow == 0 || dow == 6 ? 0.85 : 1.06;              // averages to 1 over a week
+  return dow == 0 || dow == 6 ? 0.85 : 1.06;             // averages to 1 over a week
 }
 
 double ChangeRateSum(bool new_device) {
@@ -119,9 +119,8 @@ BackgroundGenerator::BackgroundGenerator(const Population& population, std::vect
     s.signed_up = p.active_from == kAlways;
     s.mfa_announced = p.mfa_from == kAlways;
   }
-  std::sort(windows_.begin(), windows_.end(), [](const auto& a, const auto& b) {
-    return a.user != b.user ? a.user < b.user : a.from < b.from;
-  });
+  std::sort(windows_.begin(), windows_.end(),
+            [](const auto& a, const auto& b) { return a.user != b.user ? a.user < b.user : a.from < b.from; });
   window_begin_.assign(states_.size() + 1, 0);
   for (const auto& w : windows_) {
     if (w.user < states_.size()) ++window_begin_[w.user + 1];
@@ -145,8 +144,12 @@ BackgroundGenerator::Net BackgroundGenerator::PickNet(uint32_t u, const DeviceIn
   auto at_network = [&](int index, double jitter) {
     const Network& n = world.networks[index];
     const City& city = world.countries[n.country].cities[n.city];
-    return Net{RandomIp(s.rng, n), n.asn, n.country, static_cast<int32_t>(std::lround(city.lat * 1e4)) + Jitter(s.rng, jitter),
-               static_cast<int32_t>(std::lround(city.lon * 1e4)) + Jitter(s.rng, jitter), true};
+    return Net{RandomIp(s.rng, n),
+               n.asn,
+               n.country,
+               static_cast<int32_t>(std::lround(city.lat * 1e4)) + Jitter(s.rng, jitter),
+               static_cast<int32_t>(std::lround(city.lon * 1e4)) + Jitter(s.rng, jitter),
+               true};
   };
   if (s.trip_country >= 0 && t >= s.trip_from && t < s.trip_until) {
     const Country& c = world.countries[s.trip_country];
@@ -156,13 +159,17 @@ BackgroundGenerator::Net BackgroundGenerator::PickNet(uint32_t u, const DeviceIn
       const auto& nets = x < 0.5 || c.mobile.empty() ? c.residential : c.mobile;
       const Network& n = world.networks[nets[s.rng.Below(static_cast<uint32_t>(nets.size()))]];
       const City& city = c.cities[s.trip_city];
-      return Net{RandomIp(s.rng, n), n.asn, static_cast<uint8_t>(s.trip_country),
+      return Net{RandomIp(s.rng, n),
+                 n.asn,
+                 static_cast<uint8_t>(s.trip_country),
                  static_cast<int32_t>(std::lround(city.lat * 1e4)) + Jitter(s.rng, 0.1),
-                 static_cast<int32_t>(std::lround(city.lon * 1e4)) + Jitter(s.rng, 0.1), true};
+                 static_cast<int32_t>(std::lround(city.lon * 1e4)) + Jitter(s.rng, 0.1),
+                 true};
     }
     // Roaming on the home carrier: the IP still geolocates at home.
     const Network& n = world.networks[p.mobile_net];
-    return Net{RandomIp(s.rng, n), n.asn, p.country, p.lat_e4 + Jitter(s.rng, 0.3), p.lon_e4 + Jitter(s.rng, 0.3), true};
+    return Net{
+        RandomIp(s.rng, n), n.asn, p.country, p.lat_e4 + Jitter(s.rng, 0.3), p.lon_e4 + Jitter(s.rng, 0.3), true};
   }
   if (p.vpn_user && s.rng.Bernoulli(kVpnSessionShare)) {
     return at_network(world.vpn[s.rng.Below(static_cast<uint32_t>(world.vpn.size()))], 0.01);
@@ -170,18 +177,20 @@ BackgroundGenerator::Net BackgroundGenerator::PickNet(uint32_t u, const DeviceIn
   bool handheld = device.type != DeviceType::kDesktop;
   if (s.rng.Bernoulli(handheld ? 0.6 : 0.05)) {
     const Network& n = world.networks[p.mobile_net];
-    return Net{RandomIp(s.rng, n), n.asn, p.country, p.lat_e4 + Jitter(s.rng, 0.2), p.lon_e4 + Jitter(s.rng, 0.2), false};
+    return Net{
+        RandomIp(s.rng, n), n.asn, p.country, p.lat_e4 + Jitter(s.rng, 0.2), p.lon_e4 + Jitter(s.rng, 0.2), false};
   }
   const Network& n = world.networks[p.home_net];
-  return Net{pop_.HomeIp(u, t), n.asn, p.country, p.lat_e4 + Jitter(s.rng, 0.02), p.lon_e4 + Jitter(s.rng, 0.02), false};
+  return Net{
+      pop_.HomeIp(u, t), n.asn, p.country, p.lat_e4 + Jitter(s.rng, 0.02), p.lon_e4 + Jitter(s.rng, 0.02), false};
 }
 
-Event BackgroundGenerator::Base(uint32_t u, TimestampMicros t, const DeviceInfo& device, const Net& net, EventKind kind) {
+Event BackgroundGenerator::Base(uint32_t u, TimestampMicros t, const DeviceInfo& device, const Net& net,
+                                EventKind kind) {
   Event e;
   e.time = ToMillis(t);
   e.key = BackgroundKey(u, states_[u].seq++);
   e.device = device.id;
-  e.user = u;
   e.user_code = pop_.users[u].code;
   e.ip = net.ip;
   e.asn = net.asn;
@@ -197,7 +206,8 @@ Event BackgroundGenerator::Base(uint32_t u, TimestampMicros t, const DeviceInfo&
 void BackgroundGenerator::Review(uint32_t u, Event& e) {
   Rng& rng = states_[u].rng;
   double p = e.Has(kSuspicious) ? std::min(1.0, 50 * options_.review_rate) : options_.review_rate;
-  if (rng.Bernoulli(p)) SetLabel(e, LabelSource::kAnalyst, rng.Bernoulli(options_.label_noise), e.time + AnalystDelay(rng));
+  if (rng.Bernoulli(p))
+    SetLabel(e, LabelSource::kAnalyst, rng.Bernoulli(options_.label_noise), e.time + AnalystDelay(rng));
 }
 
 void BackgroundGenerator::Signup(uint32_t u, std::vector<Event>* out) {
@@ -352,7 +362,8 @@ void BackgroundGenerator::GenerateDay(int day, uint32_t first, uint32_t last, st
       const Country& dc = world.countries[dest];
       s.trip_country = dest;
       s.trip_city = static_cast<uint8_t>(rng.Below(static_cast<uint32_t>(dc.cities.size())));
-      while (dc.cities[s.trip_city].weight <= 0) s.trip_city = static_cast<uint8_t>((s.trip_city + 1) % dc.cities.size());
+      while (dc.cities[s.trip_city].weight <= 0)
+        s.trip_city = static_cast<uint8_t>((s.trip_city + 1) % dc.cities.size());
       s.trip_from = day_start + static_cast<TimestampMicros>(rng.Uniform() * kMicrosPerDay);
       s.trip_until = s.trip_from + rng.Between(2, 10) * kMicrosPerDay;
     }

@@ -27,8 +27,7 @@ struct CompromiseWindow {
 class BackgroundGenerator {
  public:
   // `population` and `windows` must outlive the generator. windows may be in any order.
-  BackgroundGenerator(const Population& population, std::vector<CompromiseWindow> windows,
-                      const AtoOptions& options);
+  BackgroundGenerator(const Population& population, std::vector<CompromiseWindow> windows, const AtoOptions& options);
   ~BackgroundGenerator();
 
   // Appends the events of sessions starting on `day` for users [first, last) to `out`, unsorted. Some may

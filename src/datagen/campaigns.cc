@@ -125,7 +125,6 @@ int64_t Planner::Emit(Ctx& ctx, EventKind kind, uint32_t user, TimestampMicros t
   e.time = t;
   e.key = kCampaignKeyBit | next_key_++;
   e.device = device;
-  e.user = user;
   e.user_code = pop_.users[user].code;
   e.ip = at.ip;
   e.asn = at.asn;
@@ -204,8 +203,8 @@ void Planner::Place(Rng& rng, TimestampMicros from, TimestampMicros to, Timestam
 // The attacker's changes after a successful login at t: within minutes, the email (so resets go to the
 // crew), the phone, the password and a payee. A stuffing crew checking its haul (full = false) changes
 // less.
-void Planner::TakeOver(Ctx& ctx, uint32_t user, TimestampMicros t, uint64_t device, uint16_t ua,
-                       const Endpoint& at, const Crew& crew, bool full, std::vector<int64_t>* events) {
+void Planner::TakeOver(Ctx& ctx, uint32_t user, TimestampMicros t, uint64_t device, uint16_t ua, const Endpoint& at,
+                       const Crew& crew, bool full, std::vector<int64_t>* events) {
   Rng& rng = ctx.rng;
   bool email = rng.Bernoulli(full ? 0.7 : 0.8);
   bool phone = rng.Bernoulli(full ? 0.4 : 0.1);
@@ -311,8 +310,8 @@ Crew Planner::MakeCrew(Rng& rng, bool proxy) {
     int endpoints = static_cast<int>(rng.Between(3, 15));
     for (int i = 0; i < endpoints; ++i) {
       double x = rng.Uniform();
-      int net = x < 0.35 ? PickFrom(rng, world_.vpn)
-                : x < 0.5 ? PickFrom(rng, world_.hosting)
+      int net = x < 0.35                        ? PickFrom(rng, world_.vpn)
+                : x < 0.5                       ? PickFrom(rng, world_.hosting)
                 : x < 0.75 && !c.mobile.empty() ? PickFrom(rng, c.mobile)
                                                 : PickFrom(rng, c.residential.empty() ? c.mobile : c.residential);
       crew.endpoints.push_back(AtNetwork(rng, net, 0.05));
@@ -327,14 +326,15 @@ Crew Planner::MakeCrew(Rng& rng, bool proxy) {
 int64_t Planner::Stuffing(TimestampMicros from, TimestampMicros to, int64_t budget) {
   Ctx ctx = Begin(CampaignType::kCredentialStuffing, from, to);
   Rng& rng = ctx.rng;
-  int64_t attempts = std::min<int64_t>(budget, std::max<int64_t>(20, std::llround(pop_.initial * rng.Uniform(0.05, 0.3))));
+  int64_t attempts =
+      std::min<int64_t>(budget, std::max<int64_t>(20, std::llround(pop_.initial * rng.Uniform(0.05, 0.3))));
   TimestampMicros start, end;
   Place(rng, from, to, Seconds(rng, 3600, 8 * 3600), &start, &end);
 
   std::vector<int> nets;
   for (int n = static_cast<int>(rng.Between(1, 3)); n > 0; --n) AddDistinct(nets, PickFrom(rng, world_.hosting));
   uint16_t ua = static_cast<uint16_t>(rng.Bernoulli(0.7) ? PickFrom(rng, world_.scripted_uas)
-                                                           : PickFrom(rng, world_.spoofed_uas));
+                                                         : PickFrom(rng, world_.spoofed_uas));
   uint64_t fixed_devices[3] = {NewDeviceId(rng), NewDeviceId(rng), NewDeviceId(rng)};
   Crew crew = MakeCrew(rng, false);  // only its contact details are used, for follow-up takeovers
 
@@ -381,7 +381,8 @@ int64_t Planner::Stuffing(TimestampMicros from, TimestampMicros to, int64_t budg
 int64_t Planner::Spray(TimestampMicros from, TimestampMicros to, int64_t budget) {
   Ctx ctx = Begin(CampaignType::kPasswordSpray, from, to);
   Rng& rng = ctx.rng;
-  int64_t attempts = std::min<int64_t>(budget, std::max<int64_t>(10, std::llround(pop_.initial * rng.Uniform(0.03, 0.15))));
+  int64_t attempts =
+      std::min<int64_t>(budget, std::max<int64_t>(10, std::llround(pop_.initial * rng.Uniform(0.03, 0.15))));
   TimestampMicros start, end;
   Place(rng, from, to, rng.Between(1, 4) * kMicrosPerDay, &start, &end);
 
@@ -390,7 +391,8 @@ int64_t Planner::Spray(TimestampMicros from, TimestampMicros to, int64_t budget)
   std::vector<uint64_t> devices;
   int n = static_cast<int>(rng.Between(3, 10));
   for (int i = 0; i < n; ++i) {
-    exits.push_back(AtNetwork(rng, rng.Bernoulli(0.6) ? PickFrom(rng, world_.vpn) : PickFrom(rng, world_.hosting), 0.02));
+    exits.push_back(
+        AtNetwork(rng, rng.Bernoulli(0.6) ? PickFrom(rng, world_.vpn) : PickFrom(rng, world_.hosting), 0.02));
     devices.push_back(NewDeviceId(rng));
   }
   uint16_t ua = static_cast<uint16_t>(PickUserAgent(rng, world_.desktop_uas));
@@ -462,7 +464,8 @@ int64_t Planner::Takeover(TimestampMicros from, TimestampMicros to, int64_t budg
       at = PickFrom(rng, crew.endpoints);
     }
     std::vector<int64_t> events;
-    if (rng.Bernoulli(0.2)) events.push_back(Emit(ctx, EventKind::kLogin, user, t - Seconds(rng, 30, 300), device, ua, at, true));
+    if (rng.Bernoulli(0.2))
+      events.push_back(Emit(ctx, EventKind::kLogin, user, t - Seconds(rng, 30, 300), device, ua, at, true));
     int64_t login = Emit(ctx, EventKind::kLogin, user, t, device, ua, at, true);
     if (login < 0) {
       for (int64_t i : events) LabelFraud(rng, i, kNever);
@@ -504,8 +507,8 @@ int64_t Planner::Ring(TimestampMicros from, TimestampMicros to, int64_t budget) 
   std::vector<uint16_t> uas;
   for (int d = static_cast<int>(rng.Between(2, 6)); d > 0; --d) {
     devices.push_back(NewDeviceId(rng));
-    uas.push_back(static_cast<uint16_t>(rng.Bernoulli(0.5) ? world_.spoofed_uas[1]
-                                                            : PickUserAgent(rng, world_.android_app_uas)));
+    uas.push_back(
+        static_cast<uint16_t>(rng.Bernoulli(0.5) ? world_.spoofed_uas[1] : PickUserAgent(rng, world_.android_app_uas)));
   }
   std::vector<Endpoint> endpoints;
   for (int i = static_cast<int>(rng.Between(3, 8)); i > 0; --i) {
@@ -534,7 +537,8 @@ int64_t Planner::Ring(TimestampMicros from, TimestampMicros to, int64_t budget) 
   };
   for (int64_t a = 0; a < accounts; ++a) {
     TimestampMicros ts = PickFrom(rng, bursts) + static_cast<TimestampMicros>(rng.Normal() * 2 * kMicrosPerHour);
-    ts = ToMillis(std::clamp(ts, std::max(from, start - kMicrosPerHour), std::min(to, end + kMicrosPerHour) - kMicrosPerHour));
+    ts = ToMillis(
+        std::clamp(ts, std::max(from, start - kMicrosPerHour), std::min(to, end + kMicrosPerHour) - kMicrosPerHour));
     if (ts < pop_.start) ts = pop_.start;
     uint32_t user = pop_.AddFakeUser(static_cast<uint8_t>(country), city, ts, rng);
     size_t d = rng.Below(static_cast<uint32_t>(devices.size()));
@@ -577,13 +581,14 @@ int64_t Planner::Ring(TimestampMicros from, TimestampMicros to, int64_t budget) 
     }
   }
   Campaign& cc = C(ctx);
-  cc.description = fmt::format("{} fake accounts in {} sharing {} devices and {} IPs", accounts, c.code,
-                               devices.size(), endpoints.size());
+  cc.description = fmt::format("{} fake accounts in {} sharing {} devices and {} IPs", accounts, c.code, devices.size(),
+                               endpoints.size());
   return Done(ctx);
 }
 
 CampaignPlan Planner::Run() {
-  const double sum = options_.stuffing_share + options_.spray_share + options_.takeover_share + options_.promo_ring_share;
+  const double sum =
+      options_.stuffing_share + options_.spray_share + options_.takeover_share + options_.promo_ring_share;
   const double budget = static_cast<double>(plan_.fraud_budget);
   const TimestampMicros start = pop_.start, end = pop_.end, drift = pop_.drift;
   const double before = static_cast<double>(drift - start) / static_cast<double>(end - start);
@@ -615,9 +620,8 @@ CampaignPlan Planner::Run() {
   for (auto& c : plan_.campaigns) {
     if (c.fraud_events > 0) kept.push_back(std::move(c));
   }
-  std::sort(kept.begin(), kept.end(), [](const Campaign& a, const Campaign& b) {
-    return a.start != b.start ? a.start < b.start : a.id < b.id;
-  });
+  std::sort(kept.begin(), kept.end(),
+            [](const Campaign& a, const Campaign& b) { return a.start != b.start ? a.start < b.start : a.id < b.id; });
   std::vector<uint32_t> renumber(plan_.campaigns.size() + 1, 0);
   for (size_t i = 0; i < kept.size(); ++i) {
     renumber[kept[i].id] = static_cast<uint32_t>(i + 1);

@@ -39,10 +39,10 @@ struct Campaign {
   CampaignType type = CampaignType::kCredentialStuffing;
   TimestampMicros start = 0, end = 0;  // first and last attacker event
   bool after_drift = false;
-  int64_t target_users = 0;      // distinct users (for rings: accounts created)
+  int64_t target_users = 0;  // distinct users (for rings: accounts created)
   int64_t fraud_events = 0;
   int64_t successful_logins = 0;
-  int64_t takeovers = 0;         // accounts whose profile the attacker changed
+  int64_t takeovers = 0;  // accounts whose profile the attacker changed
   int64_t recovery_events = 0;
   int64_t devices = 0, ips = 0;  // distinct
   std::vector<uint32_t> asns;    // distinct, in first-use order
@@ -55,7 +55,7 @@ struct CampaignPlan {
   std::vector<Campaign> campaigns;
   std::vector<Event> events;  // attacker and recovery events, sorted by (time, key), all inside the window
   std::vector<CompromiseWindow> windows;
-  int64_t fraud_budget = 0;   // events the planner aimed for
+  int64_t fraud_budget = 0;  // events the planner aimed for
 };
 
 // Plans every campaign for the window. Appends ring accounts to `population`. `expected_background` is

@@ -35,8 +35,8 @@ std::string_view LabelSourceName(LabelSource source);
 enum class CampaignType : uint8_t {
   kCredentialStuffing,
   kPasswordSpray,
-  kAccountTakeover,       // foreign / datacenter login from a new device, then profile changes
-  kTakeoverProxy,         // from the drift: residential proxies in the victim's own country and city
+  kAccountTakeover,  // foreign / datacenter login from a new device, then profile changes
+  kTakeoverProxy,    // from the drift: residential proxies in the victim's own country and city
   kPromoAbuseRing,
 };
 inline constexpr int kCampaignTypes = 5;
@@ -54,19 +54,18 @@ enum EventFlags : uint8_t {
 struct Event {
   TimestampMicros time = 0;
   uint64_t key = 0;
-  uint64_t device = 0;              // device fingerprint, written as 16 hex digits
-  uint64_t value = 0;               // account: hash of the new value (0 = none); promo: order amount, cents
-  TimestampMicros labeled_at = 0;   // when label_source != kNone
-  uint32_t user = 0;                // index into the population
-  uint32_t user_code = 0;           // the user's UserProfile::code, so the writer needs no lookup
+  uint64_t device = 0;             // device fingerprint, written as 16 hex digits
+  uint64_t value = 0;              // account: hash of the new value (0 = none); promo: order amount, cents
+  TimestampMicros labeled_at = 0;  // when label_source != kNone
+  uint32_t user_code = 0;          // the user's UserProfile::code (the writer spells the id from it)
   uint32_t ip = 0;
   uint32_t asn = 0;
-  uint32_t campaign = 0;            // 1-based campaign id; 0 = background
-  int32_t lat_e4 = 0, lon_e4 = 0;   // degrees * 1e4
-  uint16_t ua = 0;                  // index into World().user_agents
+  uint32_t campaign = 0;           // 1-based campaign id; 0 = background
+  int32_t lat_e4 = 0, lon_e4 = 0;  // degrees * 1e4
+  uint16_t ua = 0;                 // index into World().user_agents
   EventKind kind = EventKind::kLogin;
   uint8_t country = 0;
-  uint8_t subtype = 0;              // account: AccountEventType; promo: index into World().promos
+  uint8_t subtype = 0;  // account: AccountEventType; promo: index into World().promos
   LabelSource label_source = LabelSource::kNone;
   uint8_t flags = 0;
 

@@ -27,7 +27,8 @@ inline TimestampMicros AnalystDelay(Rng& rng) {
 }
 
 inline TimestampMicros ChargebackDelay(Rng& rng) {
-  return kChargebackMinDelay + static_cast<TimestampMicros>(rng.Uniform() * (kChargebackMaxDelay - kChargebackMinDelay));
+  return kChargebackMinDelay +
+         static_cast<TimestampMicros>(rng.Uniform() * (kChargebackMaxDelay - kChargebackMinDelay));
 }
 
 // A customer report arrives some hours after the victim notices (`noticed`), never sooner than an hour

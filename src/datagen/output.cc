@@ -88,18 +88,15 @@ Result<std::unique_ptr<AtoWriter>> AtoWriter::Open(const std::string& dir, const
   GYRE_ASSIGN_OR_RETURN(CsvWriter logins, OpenCsv(dir, "logins.csv",
                                                   {"event_id", "time", "user_id", "device_id", "ip", "asn", "country",
                                                    "lat", "lon", "user_agent", "success", "mfa"}));
-  GYRE_ASSIGN_OR_RETURN(CsvWriter accounts,
-                        OpenCsv(dir, "account_events.csv",
-                                {"event_id", "time", "user_id", "device_id", "ip", "asn", "country", "event_type",
-                                 "new_value_hash"}));
-  GYRE_ASSIGN_OR_RETURN(CsvWriter promos,
-                        OpenCsv(dir, "promo_redemptions.csv",
-                                {"event_id", "time", "user_id", "device_id", "ip", "asn", "country", "promo_code",
-                                 "amount", "order_amount"}));
-  GYRE_ASSIGN_OR_RETURN(CsvWriter truth,
-                        OpenCsv(dir, "ground_truth.csv",
-                                {"event_id", "event_kind", "time", "user_id", "campaign_id", "campaign_type", "role",
-                                 "is_fraud"}));
+  GYRE_ASSIGN_OR_RETURN(CsvWriter accounts, OpenCsv(dir, "account_events.csv",
+                                                    {"event_id", "time", "user_id", "device_id", "ip", "asn", "country",
+                                                     "event_type", "new_value_hash"}));
+  GYRE_ASSIGN_OR_RETURN(CsvWriter promos, OpenCsv(dir, "promo_redemptions.csv",
+                                                  {"event_id", "time", "user_id", "device_id", "ip", "asn", "country",
+                                                   "promo_code", "amount", "order_amount"}));
+  GYRE_ASSIGN_OR_RETURN(CsvWriter truth, OpenCsv(dir, "ground_truth.csv",
+                                                 {"event_id", "event_kind", "time", "user_id", "campaign_id",
+                                                  "campaign_type", "role", "is_fraud"}));
   return std::unique_ptr<AtoWriter>(new AtoWriter(dir, population, plan, std::move(logins), std::move(accounts),
                                                   std::move(promos), std::move(truth)));
 }
@@ -188,9 +185,9 @@ Status AtoWriter::WriteLabels(AtoSummary* summary) {
   std::sort(labels_.begin(), labels_.end(), [](const LabelRecord& a, const LabelRecord& b) {
     return a.labeled_at != b.labeled_at ? a.labeled_at < b.labeled_at : a.event_id < b.event_id;
   });
-  GYRE_ASSIGN_OR_RETURN(CsvWriter w, OpenCsv(dir_, "labels.csv",
-                                             {"event_id", "event_kind", "event_time", "label", "label_source",
-                                              "labeled_at"}));
+  GYRE_ASSIGN_OR_RETURN(
+      CsvWriter w,
+      OpenCsv(dir_, "labels.csv", {"event_id", "event_kind", "event_time", "label", "label_source", "labeled_at"}));
   std::vector<std::vector<double>> delays(kLabelSources);
   for (const auto& l : labels_) {
     w.Field(l.event_id);
@@ -225,7 +222,8 @@ Status AtoWriter::WriteCampaigns(AtoSummary* summary) {
   for (const auto& c : plan_.campaigns) {
     std::string asns, countries, uas;
     for (uint32_t a : c.asns) asns += fmt::format("{}{}", asns.empty() ? "" : ";", a);
-    for (uint8_t k : c.countries) countries += fmt::format("{}{}", countries.empty() ? "" : ";", world.countries[k].code);
+    for (uint8_t k : c.countries)
+      countries += fmt::format("{}{}", countries.empty() ? "" : ";", world.countries[k].code);
     for (uint16_t u : c.user_agents) uas += fmt::format("{}{}", uas.empty() ? "" : " | ", world.user_agents[u].text);
     w.Field(static_cast<int64_t>(c.id));
     w.Field(CampaignTypeName(c.type));
@@ -282,19 +280,18 @@ Status AtoWriter::WriteManifest(const AtoOptions& options, const AtoSummary& s) 
     changes.push_back({{"kind", "attack_pattern"},
                        {"campaign_type", "takeover_proxy"},
                        {"what", "takeovers through residential proxies in the victim's own country and city"}});
-    changes.push_back({{"kind", "user_agent"},
-                       {"values", {world.user_agents[world.new_ios_app_ua].text,
-                                   world.user_agents[world.new_android_app_ua].text}},
-                       {"what", "a new app version rolls out to about 80% of app users"}});
+    changes.push_back(
+        {{"kind", "user_agent"},
+         {"values", {world.user_agents[world.new_ios_app_ua].text, world.user_agents[world.new_android_app_ua].text}},
+         {"what", "a new app version rolls out to about 80% of app users"}});
     changes.push_back({{"kind", "new_market"},
                        {"country", world.countries[world.new_market].code},
                        {"users", s.new_market_users},
                        {"what", "a new market opens; its customers sign up at a growing pace"}});
   }
   m["drift"] = {{"day", s.drift_day}, {"time", FormatTimestamp(s.drift_time)}, {"changes", changes}};
-  m["population"] = {{"initial_users", s.initial_users},
-                     {"new_market_users", s.new_market_users},
-                     {"ring_accounts", s.ring_accounts}};
+  m["population"] = {
+      {"initial_users", s.initial_users}, {"new_market_users", s.new_market_users}, {"ring_accounts", s.ring_accounts}};
   m["files"] = Json::array({file(s.logins), file(s.account_events), file(s.promo_redemptions), file(s.labels),
                             file(s.campaigns), file(s.ground_truth)});
   m["events"] = {{"total", s.events},
@@ -306,8 +303,8 @@ Status AtoWriter::WriteManifest(const AtoOptions& options, const AtoSummary& s) 
                  {"campaigns_by_type", s.campaigns_by_type}};
   Json delays = Json::object();
   for (const auto& [source, d] : s.label_delays) {
-    delays[source] = {{"count", d.count}, {"min_hours", d.min_hours}, {"median_hours", d.median_hours},
-                      {"max_hours", d.max_hours}};
+    delays[source] = {
+        {"count", d.count}, {"min_hours", d.min_hours}, {"median_hours", d.median_hours}, {"max_hours", d.max_hours}};
   }
   m["labels"] = {{"by_source", s.labels_by_source},
                  {"fraud", s.fraud_labels},

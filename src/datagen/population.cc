@@ -68,11 +68,15 @@ void PlaceUser(Rng& rng, int country, UserProfile& p) {
 DeviceType PickDeviceType(Rng& rng, bool primary) {
   double x = rng.Uniform();
   if (primary) {
-    return x < 0.35 ? DeviceType::kAppIos : x < 0.65 ? DeviceType::kAppAndroid : x < 0.85 ? DeviceType::kDesktop
-                                                                                      : DeviceType::kMobileWeb;
+    return x < 0.35   ? DeviceType::kAppIos
+           : x < 0.65 ? DeviceType::kAppAndroid
+           : x < 0.85 ? DeviceType::kDesktop
+                      : DeviceType::kMobileWeb;
   }
-  return x < 0.5 ? DeviceType::kDesktop : x < 0.7 ? DeviceType::kMobileWeb : x < 0.85 ? DeviceType::kAppIos
-                                                                                   : DeviceType::kAppAndroid;
+  return x < 0.5    ? DeviceType::kDesktop
+         : x < 0.7  ? DeviceType::kMobileWeb
+         : x < 0.85 ? DeviceType::kAppIos
+                    : DeviceType::kAppAndroid;
 }
 
 uint16_t DeviceUaAt(const UserProfile& user, const DeviceInfo& device, TimestampMicros t) {
@@ -150,7 +154,8 @@ Population BuildPopulation(const AtoOptions& options, TimestampMicros drift) {
   pop.users.resize(pop.background_users());
 
   Cdf markets;
-  for (size_t i = 0; i < world.countries.size(); ++i) markets.Add(static_cast<int>(i), world.countries[i].market_weight);
+  for (size_t i = 0; i < world.countries.size(); ++i)
+    markets.Add(static_cast<int>(i), world.countries[i].market_weight);
   const double window = static_cast<double>(pop.end - pop.start);
   const double after_drift = static_cast<double>(pop.end - drift);
 

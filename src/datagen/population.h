@@ -40,13 +40,13 @@ struct UserProfile {
   bool reuses_password = false;          // its password is in breach lists: stuffing succeeds
   bool weak_password = false;            // a spray's common password works
   uint8_t num_devices = 0;
-  uint16_t lease_days = 30;              // how long the home router keeps its address
-  float rate = 0;                        // mean sessions per day
-  int32_t lat_e4 = 0, lon_e4 = 0;        // home, degrees * 1e4
-  TimestampMicros active_from = kAlways; // signup time for users who join during the window
-  TimestampMicros mfa_from = kNever;     // second factor enrolled from this time
+  uint16_t lease_days = 30;                // how long the home router keeps its address
+  float rate = 0;                          // mean sessions per day
+  int32_t lat_e4 = 0, lon_e4 = 0;          // home, degrees * 1e4
+  TimestampMicros active_from = kAlways;   // signup time for users who join during the window
+  TimestampMicros mfa_from = kNever;       // second factor enrolled from this time
   TimestampMicros app_update_at = kNever;  // the user's app devices run the new version from here
-  DeviceInfo devices[3];                 // initial devices; [0] is the primary and is never replaced
+  DeviceInfo devices[3];                   // initial devices; [0] is the primary and is never replaced
 
   std::string_view Id() const { return {id, id_len}; }
   bool MfaAt(TimestampMicros t) const { return t >= mfa_from; }

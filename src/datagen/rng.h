@@ -93,7 +93,10 @@ inline int PickCdf(Rng& rng, const double* cdf, int n) {
   int lo = 0, hi = n - 1;
   while (lo < hi) {
     int mid = (lo + hi) / 2;
-    if (cdf[mid] > x) hi = mid; else lo = mid + 1;
+    if (cdf[mid] > x)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return lo;
 }

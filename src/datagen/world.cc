@@ -17,8 +17,7 @@ constexpr uint32_t kHostingBlock = 1u << 16;
 
 WorldTables Build() {
   WorldTables w;
-  auto country = [&](std::string_view code, int offset_min, double market, double travel,
-                     std::vector<City> cities) {
+  auto country = [&](std::string_view code, int offset_min, double market, double travel, std::vector<City> cities) {
     w.countries.push_back({code, offset_min, market, travel, std::move(cities), {}, {}});
     return static_cast<int>(w.countries.size() - 1);
   };
@@ -35,29 +34,40 @@ WorldTables Build() {
   using K = NetKind;
 
   // Markets. A weight-0 city is a datacenter town: never a home, only where hosting IPs geolocate.
-  int us = country("US", -300, 30, 6, {{"New York", 40.7128, -74.0060, 5}, {"Los Angeles", 34.0522, -118.2437, 4},
-                                       {"Chicago", 41.8781, -87.6298, 3}, {"Houston", 29.7604, -95.3698, 3},
-                                       {"Seattle", 47.6062, -122.3321, 2}, {"Ashburn", 39.0438, -77.4874, 0},
-                                       {"Piscataway", 40.5549, -74.4643, 0}});
+  int us = country("US", -300, 30, 6,
+                   {{"New York", 40.7128, -74.0060, 5},
+                    {"Los Angeles", 34.0522, -118.2437, 4},
+                    {"Chicago", 41.8781, -87.6298, 3},
+                    {"Houston", 29.7604, -95.3698, 3},
+                    {"Seattle", 47.6062, -122.3321, 2},
+                    {"Ashburn", 39.0438, -77.4874, 0},
+                    {"Piscataway", 40.5549, -74.4643, 0}});
   net(us, 7922, "Comcast", K::kResidential, Ip(73, 0));
   net(us, 20115, "Charter", K::kResidential, Ip(97, 80));
   net(us, 7018, "AT&T", K::kResidential, Ip(99, 16));
   net(us, 22394, "Verizon Wireless", K::kMobile, Ip(174, 192, 16));
   net(us, 21928, "T-Mobile USA", K::kMobile, Ip(172, 56, 32));
-  int gb = country("GB", 0, 12, 6, {{"London", 51.5074, -0.1278, 5}, {"Manchester", 53.4808, -2.2426, 2},
-                                    {"Birmingham", 52.4862, -1.8904, 2}});
+  int gb = country(
+      "GB", 0, 12, 6,
+      {{"London", 51.5074, -0.1278, 5}, {"Manchester", 53.4808, -2.2426, 2}, {"Birmingham", 52.4862, -1.8904, 2}});
   net(gb, 2856, "BT", K::kResidential, Ip(86, 128));
   net(gb, 5089, "Virgin Media", K::kResidential, Ip(82, 0));
   net(gb, 25135, "Vodafone UK", K::kMobile, Ip(92, 40, 8));
   net(gb, 12576, "EE", K::kMobile, Ip(31, 94, 64));
-  int de = country("DE", 60, 10, 4, {{"Berlin", 52.5200, 13.4050, 3}, {"Munich", 48.1351, 11.5820, 2},
-                                     {"Hamburg", 53.5511, 9.9937, 2}, {"Falkenstein", 50.4779, 12.3713, 0},
-                                     {"Nuremberg", 49.4521, 11.0767, 0}});
+  int de = country("DE", 60, 10, 4,
+                   {{"Berlin", 52.5200, 13.4050, 3},
+                    {"Munich", 48.1351, 11.5820, 2},
+                    {"Hamburg", 53.5511, 9.9937, 2},
+                    {"Falkenstein", 50.4779, 12.3713, 0},
+                    {"Nuremberg", 49.4521, 11.0767, 0}});
   net(de, 3320, "Deutsche Telekom", K::kResidential, Ip(79, 192));
   net(de, 3209, "Vodafone DE", K::kResidential, Ip(88, 64));
   net(de, 6805, "Telefonica DE", K::kMobile, Ip(176, 0, 40));
-  int fr = country("FR", 60, 8, 6, {{"Paris", 48.8566, 2.3522, 4}, {"Lyon", 45.7640, 4.8357, 2},
-                                    {"Marseille", 43.2965, 5.3698, 2}, {"Roubaix", 50.6942, 3.1746, 0}});
+  int fr = country("FR", 60, 8, 6,
+                   {{"Paris", 48.8566, 2.3522, 4},
+                    {"Lyon", 45.7640, 4.8357, 2},
+                    {"Marseille", 43.2965, 5.3698, 2},
+                    {"Roubaix", 50.6942, 3.1746, 0}});
   net(fr, 3215, "Orange", K::kResidential, Ip(90, 0));
   net(fr, 12322, "Free", K::kResidential, Ip(78, 192));
   net(fr, 5410, "Bouygues Telecom", K::kMobile, Ip(37, 160, 24));
@@ -71,16 +81,18 @@ WorldTables Build() {
   net(nl, 1136, "KPN", K::kResidential, Ip(77, 160));
   net(nl, 33915, "Ziggo", K::kResidential, Ip(84, 80));
   net(nl, 31615, "Odido", K::kMobile, Ip(62, 140, 4));
-  int ca = country("CA", -300, 6, 3, {{"Toronto", 43.6532, -79.3832, 4}, {"Vancouver", 49.2827, -123.1207, 2},
-                                      {"Montreal", 45.5017, -73.5673, 2}});
+  int ca = country(
+      "CA", -300, 6, 3,
+      {{"Toronto", 43.6532, -79.3832, 4}, {"Vancouver", 49.2827, -123.1207, 2}, {"Montreal", 45.5017, -73.5673, 2}});
   net(ca, 812, "Rogers", K::kResidential, Ip(99, 224));
   net(ca, 577, "Bell Canada", K::kResidential, Ip(70, 48));
   net(ca, 852, "Telus", K::kMobile, Ip(154, 20, 16));
   int au = country("AU", 600, 4, 2, {{"Sydney", -33.8688, 151.2093, 3}, {"Melbourne", -37.8136, 144.9631, 3}});
   net(au, 1221, "Telstra", K::kResidential, Ip(101, 160));
   net(au, 4804, "Optus", K::kMobile, Ip(49, 176, 20));
-  int in = country("IN", 330, 6, 2, {{"Mumbai", 19.0760, 72.8777, 3}, {"Delhi", 28.7041, 77.1025, 3},
-                                     {"Bangalore", 12.9716, 77.5946, 2}});
+  int in =
+      country("IN", 330, 6, 2,
+              {{"Mumbai", 19.0760, 72.8777, 3}, {"Delhi", 28.7041, 77.1025, 3}, {"Bangalore", 12.9716, 77.5946, 2}});
   net(in, 9829, "BSNL", K::kResidential, Ip(117, 192));
   net(in, 55836, "Reliance Jio", K::kMobile, Ip(49, 32, 8));
   net(in, 24560, "Airtel", K::kMobile, Ip(122, 160, 40));
@@ -139,16 +151,30 @@ WorldTables Build() {
   };
   using D = DeviceType;
   w.desktop_uas = {
-      ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", D::kDesktop, 5),
-      ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.0.0 Safari/537.36 Edg/121.0.0.0", D::kDesktop, 2),
+      ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+         "Safari/537.36",
+         D::kDesktop, 5),
+      ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.0.0 "
+         "Safari/537.36 Edg/121.0.0.0",
+         D::kDesktop, 2),
       ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0", D::kDesktop, 1),
-      ua("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15", D::kDesktop, 2),
-      ua("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", D::kDesktop, 2),
-      ua("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", D::kDesktop, 0.4)};
-  w.mobile_web_uas = {
-      ua("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1", D::kMobileWeb, 3),
-      ua("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36", D::kMobileWeb, 1),
-      ua("Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36", D::kMobileWeb, 2)};
+      ua("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 "
+         "Safari/605.1.15",
+         D::kDesktop, 2),
+      ua("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+         "Safari/537.36",
+         D::kDesktop, 2),
+      ua("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+         D::kDesktop, 0.4)};
+  w.mobile_web_uas = {ua("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+                         "Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+                         D::kMobileWeb, 3),
+                      ua("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "Chrome/120.0.6099.144 Mobile Safari/537.36",
+                         D::kMobileWeb, 1),
+                      ua("Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "Chrome/120.0.6099.144 Mobile Safari/537.36",
+                         D::kMobileWeb, 2)};
   w.ios_app_uas = {ua("GyreBank/4.12.1 (iPhone15,2; iOS 17.2; Scale/3.00)", D::kAppIos, 3),
                    ua("GyreBank/4.11.0 (iPhone13,3; iOS 16.7; Scale/3.00)", D::kAppIos, 1)};
   w.android_app_uas = {ua("GyreBank/4.12.1 (Android 14; Pixel 8; okhttp/4.12.0)", D::kAppAndroid, 2),
@@ -157,15 +183,22 @@ WorldTables Build() {
   w.new_android_app_ua = ua("GyreBank/5.0.0 (Android 14; Pixel 8; okhttp/4.12.0)", D::kAppAndroid, 0);
   w.scripted_uas = {ua("python-requests/2.31.0", D::kDesktop, 0), ua("Go-http-client/1.1", D::kDesktop, 0),
                     ua("curl/8.4.0", D::kDesktop, 0), ua("okhttp/4.9.0", D::kAppAndroid, 0),
-                    ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/119.0.0.0 Safari/537.36", D::kDesktop, 0)};
-  w.spoofed_uas = {
-      ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.124 Safari/537.36", D::kDesktop, 0),
-      ua("Mozilla/5.0 (Linux; Android 11; sdk_gphone_x86) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/83.0.4103.106 Mobile Safari/537.36", D::kMobileWeb, 0),
-      ua("Mozilla/5.0 (iPhone; CPU iPhone OS 15_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.6 Mobile/15E148 Safari/604.1", D::kMobileWeb, 0)};
+                    ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                       "HeadlessChrome/119.0.0.0 Safari/537.36",
+                       D::kDesktop, 0)};
+  w.spoofed_uas = {ua("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                      "Chrome/91.0.4472.124 Safari/537.36",
+                      D::kDesktop, 0),
+                   ua("Mozilla/5.0 (Linux; Android 11; sdk_gphone_x86) AppleWebKit/537.36 (KHTML, like Gecko) "
+                      "Chrome/83.0.4103.106 Mobile Safari/537.36",
+                      D::kMobileWeb, 0),
+                   ua("Mozilla/5.0 (iPhone; CPU iPhone OS 15_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                      "Version/15.6 Mobile/15E148 Safari/604.1",
+                      D::kMobileWeb, 0)};
 
-  w.promos = {{"WELCOME10", 1000, true, 0.0, 1.0, 0},  {"REFER20", 2000, true, 0.0, 1.0, 0},
-              {"CASHBACK5", 500, false, 0.0, 1.0, 4},  {"SPRING15", 1500, false, 0.3, 0.7, 2},
-              {"FLASH50", 5000, false, 0.5, 0.55, 3},  {"VIP25", 2500, false, 0.8, 1.0, 1}};
+  w.promos = {{"WELCOME10", 1000, true, 0.0, 1.0, 0}, {"REFER20", 2000, true, 0.0, 1.0, 0},
+              {"CASHBACK5", 500, false, 0.0, 1.0, 4}, {"SPRING15", 1500, false, 0.3, 0.7, 2},
+              {"FLASH50", 5000, false, 0.5, 0.55, 3}, {"VIP25", 2500, false, 0.8, 1.0, 1}};
   w.welcome_promo = 0;
   w.referral_promo = 1;
   return w;

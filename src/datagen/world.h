@@ -27,17 +27,17 @@ struct Network {
   uint32_t asn;
   std::string_view name;
   NetKind kind;
-  uint32_t base;       // first address of the block this network's IPs are drawn from
-  uint32_t size;       // addresses in the block; mobile carriers use small CGNAT pools shared by many users
-  uint8_t country;     // where IP geolocation puts it
-  uint8_t city;        // index into that country's cities
+  uint32_t base;    // first address of the block this network's IPs are drawn from
+  uint32_t size;    // addresses in the block; mobile carriers use small CGNAT pools shared by many users
+  uint8_t country;  // where IP geolocation puts it
+  uint8_t city;     // index into that country's cities
 };
 
 struct Country {
   std::string_view code;
   int utc_offset_minutes;
-  double market_weight;   // share of the initial user base; 0 = not a market before the drift
-  double travel_weight;   // how often users travel there
+  double market_weight;  // share of the initial user base; 0 = not a market before the drift
+  double travel_weight;  // how often users travel there
   std::vector<City> cities;
   std::vector<int> residential;  // indices into World::networks
   std::vector<int> mobile;
@@ -65,16 +65,16 @@ struct WorldTables {
   std::vector<UserAgent> user_agents;
   std::vector<Promo> promos;
 
-  int new_market;                   // country index launched at the drift (no traffic before it)
+  int new_market;                       // country index launched at the drift (no traffic before it)
   std::vector<int> attacker_countries;  // foreign countries classic takeover crews operate from
-  std::vector<int> hosting;         // networks used by scripted attacks (datacenters)
-  std::vector<int> vpn;             // commercial VPN exits: used by some legit users and by attackers
+  std::vector<int> hosting;             // networks used by scripted attacks (datacenters)
+  std::vector<int> vpn;                 // commercial VPN exits: used by some legit users and by attackers
 
   // User agents by role.
   std::vector<int> desktop_uas, mobile_web_uas, ios_app_uas, android_app_uas;
   int new_ios_app_ua, new_android_app_ua;  // the app version that ships at the drift
-  std::vector<int> scripted_uas;            // libraries and headless browsers (credential stuffing)
-  std::vector<int> spoofed_uas;             // stale or emulator browser strings used by crews
+  std::vector<int> scripted_uas;           // libraries and headless browsers (credential stuffing)
+  std::vector<int> spoofed_uas;            // stale or emulator browser strings used by crews
   int welcome_promo, referral_promo;
 };
 

@@ -26,7 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kFiles[] = {"logins.csv",   "account_events.csv", "promo_redemptions.csv", "labels.csv",
+const char* const kFiles[] = {"logins.csv",    "account_events.csv", "promo_redemptions.csv", "labels.csv",
                               "campaigns.csv", "ground_truth.csv",   "manifest.json"};
 
 std::string Slurp(const fs::path& path) {
@@ -154,7 +154,8 @@ class AtoDataTest : public ::testing::Test {
   };
   static std::unordered_map<std::string, EventRef> AllEvents() {
     std::unordered_map<std::string, EventRef> all;
-    for (auto [csv, kind] : {std::pair{logins_, "login"}, {accounts_, "account_event"}, {promos_, "promo_redemption"}}) {
+    for (auto [csv, kind] :
+         {std::pair{logins_, "login"}, {accounts_, "account_event"}, {promos_, "promo_redemption"}}) {
       int id = csv->Col("event_id"), time = csv->Col("time"), user = csv->Col("user_id");
       for (const auto& r : csv->rows) {
         bool inserted = all.emplace(r[id], EventRef{kind, Ts(r[time]), r[user]}).second;
@@ -180,8 +181,8 @@ TEST_F(AtoDataTest, HeadersAreTheDocumentedOnes) {
                                                          "country", "event_type", "new_value_hash"}));
   EXPECT_EQ(promos_->header, (std::vector<std::string>{"event_id", "time", "user_id", "device_id", "ip", "asn",
                                                        "country", "promo_code", "amount", "order_amount"}));
-  EXPECT_EQ(labels_->header, (std::vector<std::string>{"event_id", "event_kind", "event_time", "label",
-                                                       "label_source", "labeled_at"}));
+  EXPECT_EQ(labels_->header,
+            (std::vector<std::string>{"event_id", "event_kind", "event_time", "label", "label_source", "labeled_at"}));
   EXPECT_EQ(truth_->header, (std::vector<std::string>{"event_id", "event_kind", "time", "user_id", "campaign_id",
                                                       "campaign_type", "role", "is_fraud"}));
 }
@@ -284,8 +285,8 @@ TEST_F(AtoDataTest, FraudRateAsConfigured) {
   EXPECT_NEAR(static_cast<double>(fraud) / static_cast<double>(summary_->events), options_->fraud_rate,
               0.15 * options_->fraud_rate);
   // Every family shows up.
-  for (const char* type : {"credential_stuffing", "password_spray", "account_takeover", "takeover_proxy",
-                           "promo_abuse_ring"}) {
+  for (const char* type :
+       {"credential_stuffing", "password_spray", "account_takeover", "takeover_proxy", "promo_abuse_ring"}) {
     EXPECT_GT(summary_->fraud_events_by_type[type], 0) << type;
   }
 }
@@ -438,7 +439,7 @@ TEST_F(AtoDataTest, TakeoverLoginsAreFollowedByProfileChangesWithinMinutes) {
     }
   }
   ASSERT_GT(takeovers, 5);
-  EXPECT_EQ(followed, takeovers);          // each within 15 minutes (the planner uses 1 to 10)
+  EXPECT_EQ(followed, takeovers);             // each within 15 minutes (the planner uses 1 to 10)
   EXPECT_GT(new_device, takeovers * 8 / 10);  // crews reuse devices across victims, never the victim's own
   EXPECT_GT(summary_->recovery_events, 0);
 }
