@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/app.h"
 #include "cli/command.h"
 #include "core/workspace.h"
 #include "http/json.h"
@@ -45,8 +46,10 @@ Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws));
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Server> server, http::Server::Create(options));
   http::Router& router = server->router();
+  app->AddRoutes(router);
   std::string workspace_name = ws.config().name;
   router.Add("GET", "/", [&router, workspace_name](const http::Request&) -> Result<http::Response> {
     nlohmann::json index = {{"name", "gyre"}, {"version", "0.1.0"}, {"workspace", workspace_name},
@@ -55,7 +58,8 @@ Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
   });
   GYRE_RETURN_IF_ERROR(server->Start());
 
-  fmt::print("gyre server listening on {} (workspace {})\n", server->url(), ws.root());
+  fmt::print("gyre server listening on {} (workspace {}, metadata {})\n", server->url(), ws.root(),
+             app->database().description());
   std::fflush(stdout);
 
   int received = 0;
@@ -73,7 +77,7 @@ Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
 
 void AddServerCommand(CLI::App& root) {
   auto* cmd = root.add_subcommand(
-      "server", "Serve the workspace over HTTP (health now; tracking, registry, serving as they land)");
+      "server", "Serve the workspace over HTTP: MLflow tracking and registry API, artifacts, health");
   auto flags = std::make_shared<ServerFlags>();
   cmd->add_option("--workspace,-w", flags->workspace, "Workspace folder (initialised if missing or empty)")
       ->required();
