@@ -38,6 +38,9 @@
 // `line,error,record` (record = the raw text of the record, up to 64 KiB) and counted in
 // CsvReadStats::rejected_rows; the read goes on.
 //
+// Limits: the file is read more than once (the header, the inference sample, the data), so it must be
+// seekable: a regular file, not a pipe. A single record longer than 2 GiB is ResourceExhausted.
+//
 // Thread-safety: ReadCsv is a free function with no shared state; concurrent calls are independent.
 #pragma once
 

@@ -15,7 +15,8 @@
 //
 // Contract: Get() returns a view into the arena that stays valid until the next Insert() (which may grow
 // the arena); a dictionary that is no longer modified (e.g. inside a built Table) hands out stable views.
-// At most 2^31 - 1 distinct strings. Not thread-safe for writers; concurrent const use is safe.
+// At most 2^31 - 1 distinct strings, each shorter than 4 GiB. Running out of memory throws std::bad_alloc,
+// as the standard containers do. Not thread-safe for writers; concurrent const use is safe.
 #pragma once
 
 #include <cstdint>

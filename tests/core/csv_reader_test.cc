@@ -482,6 +482,61 @@ TEST(CsvReaderTest, TinyBuffersSeeTheSameRecordsAndErrors) {
   }
 }
 
+// Records are parsed in batches of ~1000, column by column; a bad value sends its run of records down the
+// exact row-by-row path. Errors, rejects and widening must come out as if every row were read one by one.
+TEST(CsvReaderTest, BadRecordsInsideLargeBatches) {
+  std::string csv = "id,amount,n,name\n";
+  for (int i = 0; i < 5000; ++i) {
+    std::string amount = std::to_string(i) + ".5";
+    if (i == 1500 || i == 4999) amount = "oops";
+    std::string n = i == 4000 ? "2.5" : std::to_string(i % 3);
+    if (i == 3000) {
+      csv += std::to_string(i) + "," + amount + "\n";  // too few fields
+      continue;
+    }
+    csv += std::to_string(i) + "," + amount + "," + n + ",name" + std::to_string(i % 7) + "\n";
+  }
+  auto o = Declared({{"id", ColumnType::kInt64}, {"amount", ColumnType::kFloat64}, {"n", ColumnType::kFloat64},
+                     {"name", ColumnType::kString}});
+  EXPECT_EQ(Error(csv, o), "t.csv:1502: column 'amount' (2): cannot parse 'oops' as float64");
+
+  std::string rejects = TempPath("batch_rejects.csv");
+  o.reject_path = rejects;
+  auto r = ReadCsvString(csv, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.rows, 4997);
+  EXPECT_EQ(r->stats.rejected_rows, 3);
+  const Column& id = Col(*r, "id");
+  EXPECT_EQ(id.Int64(1499), 1499);
+  EXPECT_EQ(id.Int64(1500), 1501);  // 1500 rejected
+  EXPECT_EQ(id.Int64(2999), 3001);  // and 3000
+  EXPECT_EQ(id.Int64(4996), 4998);  // and 4999
+  EXPECT_DOUBLE_EQ(Col(*r, "amount").Float64(1500), 1501.5);
+  EXPECT_DOUBLE_EQ(Col(*r, "n").Float64(3998), 2.5);  // row 4000, after two rejected rows
+  EXPECT_EQ(Col(*r, "name").dictionary().size(), 7);
+  std::string text = Slurp(rejects);
+  EXPECT_NE(text.find("\n1502,column 'amount' (2): cannot parse 'oops' as float64,\"1500,oops,0,name2\"\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\n3002,\"too few fields: the record has 2, the header has 4\",\"3000,3000.5\"\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\n5001,"), std::string::npos);
+  std::filesystem::remove(rejects);
+
+  // Inferred from the first 100 records: amount and n widen when row 1500 and row 4000 arrive.
+  CsvReadOptions inferred = Inferred();
+  inferred.infer_rows = 100;
+  inferred.reject_path = rejects;
+  r = ReadCsvString(csv, inferred);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.passes, 2);
+  EXPECT_EQ(r->table.schema().ToString(), "id:int64, amount:string, n:float64, name:string");
+  EXPECT_EQ(r->stats.rows, 4999);
+  EXPECT_EQ(r->stats.rejected_rows, 1);  // only the ragged record
+  EXPECT_EQ(Col(*r, "amount").String(1500), "oops");
+  std::filesystem::remove(rejects);
+}
+
 // ------------------------------------------------------------------------------------ Value parsers
 
 TEST(ValueParseTest, Int64) {
