@@ -30,6 +30,7 @@ void AddDataCommand(CLI::App& root);
 void AddDatagenCommand(CLI::App& root);
 void AddServerCommand(CLI::App& root);
 void AddRunsCommand(CLI::App& root);
+void AddModelsCommand(CLI::App& root);
 void AddDemoCommand(CLI::App& root);
 
 }  // namespace gyre::cli

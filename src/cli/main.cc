@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   AddDatagenCommand(app);
   AddServerCommand(app);
   AddRunsCommand(app);
+  AddModelsCommand(app);
   AddDemoCommand(app);
 
   try {

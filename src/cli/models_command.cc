@@ -1,0 +1,189 @@
+// gyre models list|show|versions|alias|audit: the model registry of a workspace, read and changed in place.
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "api/app.h"
+#include "cli/command.h"
+#include "cli/text_table.h"
+#include "core/workspace.h"
+
+namespace gyre::cli {
+namespace {
+
+struct ModelsFlags {
+  std::string workspace = ".";
+  std::string name;
+  std::string alias;
+  std::string version;
+  std::string filter;
+  std::string action;
+  bool remove = false;
+  int64_t max_results = 100;
+  std::string actor;
+};
+
+Result<std::unique_ptr<api::App>> OpenApp(const std::string& dir) {
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(dir));
+  return api::App::Open(ws);
+}
+
+// Who is acting, for the audit log: --as, else $GYRE_USER, else $USER.
+std::string Actor(const ModelsFlags& flags) {
+  if (!flags.actor.empty()) return flags.actor;
+  for (const char* var : {"GYRE_USER", "USER"}) {
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return v;
+  }
+  return "";
+}
+
+std::string Aliases(const std::vector<std::string>& aliases) {
+  std::string out;
+  for (const auto& a : aliases) out += (out.empty() ? "@" : ", @") + a;
+  return out;
+}
+
+Status List(const ModelsFlags& flags) {
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  registry::SearchRegisteredModelsRequest req;
+  req.filter = flags.filter;
+  req.max_results = flags.max_results;
+  GYRE_ASSIGN_OR_RETURN(auto page, app->registry().SearchRegisteredModels(req));
+  if (page.items.empty()) {
+    fmt::print("no registered models\n");
+    return Status::OK();
+  }
+  TextTable table({"name", "latest", "aliases", "updated", "description"});
+  for (const auto& m : page.items) {
+    int64_t latest = 0;  // the highest version among the latest of each stage
+    for (const auto& v : m.latest_versions) latest = std::max<int64_t>(latest, std::atoll(v.version.c_str()));
+    std::string aliases;
+    for (const auto& a : m.aliases) aliases += fmt::format("{}{}→v{}", aliases.empty() ? "@" : ", @", a.alias, a.version);
+    table.AddRow({m.name, latest > 0 ? std::to_string(latest) : "", aliases, FormatMillis(m.last_updated_timestamp), m.description});
+  }
+  table.Print(stdout);
+  return Status::OK();
+}
+
+Status Show(const ModelsFlags& flags) {
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(registry::ModelVersion v, app->registry().ResolveModelUri(
+                                                      flags.name.starts_with("models:/") ? flags.name : "models:/" + flags.name + "/latest"));
+  fmt::print("model        {}\nversion      {}\nstage        {}\naliases      {}\nstatus       {}\nsource       {}\n"
+             "run          {}\ncreated      {} by {}\ndescription  {}\n",
+             v.name, v.version, registry::StageName(v.current_stage), Aliases(v.aliases),
+             registry::ModelVersionStatusName(v.status), v.source, v.run_id.empty() ? "-" : v.run_id,
+             FormatMillis(v.creation_timestamp), v.user_id.empty() ? "unknown" : v.user_id,
+             v.description.empty() ? "-" : v.description);
+  fmt::print("lineage      data {}, feature set {}, code {}\n",
+             v.lineage.training_data_fingerprint.empty() ? "-" : v.lineage.training_data_fingerprint,
+             v.lineage.feature_set.empty() ? "-" : v.lineage.feature_set,
+             v.lineage.code_version.empty() ? "-" : v.lineage.code_version);
+  for (const auto& t : v.tags) fmt::print("tag          {} = {}\n", t.key, t.value);
+  return Status::OK();
+}
+
+Status Versions(const ModelsFlags& flags) {
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_RETURN_IF_ERROR(app->registry().GetRegisteredModel(flags.name).status());
+  registry::SearchModelVersionsRequest req;
+  req.filter = fmt::format("name = '{}'", flags.name);
+  req.order_by = {"version_number DESC"};
+  req.max_results = flags.max_results;
+  GYRE_ASSIGN_OR_RETURN(auto page, app->registry().SearchModelVersions(req));
+  TextTable table({"version", "stage", "aliases", "created", "by", "run", "source"}, 60);
+  for (const auto& v : page.items) {
+    table.AddRow({v.version, std::string(registry::StageName(v.current_stage)), Aliases(v.aliases),
+                  FormatMillis(v.creation_timestamp), v.user_id, v.run_id.substr(0, 12), v.source});
+  }
+  table.Print(stdout);
+  return Status::OK();
+}
+
+Status Alias(const ModelsFlags& flags) {
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  registry::RegistryStore& reg = app->registry();
+  if (flags.remove) {
+    GYRE_RETURN_IF_ERROR(reg.DeleteRegisteredModelAlias(flags.name, flags.alias, Actor(flags)));
+    fmt::print("removed alias @{} of model '{}'\n", flags.alias, flags.name);
+    return Status::OK();
+  }
+  if (flags.version.empty()) {
+    GYRE_ASSIGN_OR_RETURN(registry::ModelVersion v, reg.GetModelVersionByAlias(flags.name, flags.alias));
+    fmt::print("models:/{}@{} → version {}\n", flags.name, flags.alias, v.version);
+    return Status::OK();
+  }
+  Result<registry::ModelVersion> before = reg.GetModelVersionByAlias(flags.name, flags.alias);
+  GYRE_RETURN_IF_ERROR(reg.SetRegisteredModelAlias(flags.name, flags.alias, flags.version, Actor(flags)));
+  if (before.ok() && before->version != flags.version) {
+    fmt::print("moved alias @{} of model '{}' from version {} to {}\n", flags.alias, flags.name, before->version,
+               flags.version);
+  } else {
+    fmt::print("alias @{} of model '{}' → version {}\n", flags.alias, flags.name, flags.version);
+  }
+  return Status::OK();
+}
+
+Status Audit(const ModelsFlags& flags) {
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  registry::AuditQuery query;
+  if (!flags.name.empty()) query.model_name = flags.name;
+  if (!flags.action.empty()) query.action = flags.action;
+  query.max_results = flags.max_results;
+  GYRE_ASSIGN_OR_RETURN(auto page, app->registry().QueryAudit(query));
+  if (page.items.empty()) {
+    fmt::print("no audit entries\n");
+    return Status::OK();
+  }
+  TextTable table({"id", "when", "who", "action", "model", "version", "alias", "before", "after"}, 60);
+  for (const auto& e : page.items) {
+    table.AddRow({std::to_string(e.id), FormatMillis(e.timestamp), e.actor, e.action, e.model_name,
+                  e.version.value_or(""), e.alias.value_or(""), e.before, e.after});
+  }
+  table.Print(stdout);
+  return Status::OK();
+}
+
+}  // namespace
+
+void AddModelsCommand(CLI::App& root) {
+  auto* cmd = root.add_subcommand("models", "The model registry: list, show, versions, alias, audit");
+  cmd->require_subcommand(1);
+  auto flags = std::make_shared<ModelsFlags>();
+  auto add_workspace = [&](CLI::App* sub) {
+    sub->add_option("--workspace,-w", flags->workspace, "Workspace folder")->capture_default_str();
+  };
+
+  auto* list = cmd->add_subcommand("list", "Registered models with their latest version and aliases");
+  add_workspace(list);
+  list->add_option("--filter,-f", flags->filter, "e.g. \"name LIKE 'ato%'\"");
+  SetAction(list, [flags] { return List(*flags); });
+
+  auto* show = cmd->add_subcommand("show", "One model version: stage, aliases, source, run, lineage, tags");
+  add_workspace(show);
+  show->add_option("model", flags->name, "NAME (its latest version) or a URI: models:/ato@champion, models:/ato/3")->required();
+  SetAction(show, [flags] { return Show(*flags); });
+
+  auto* versions = cmd->add_subcommand("versions", "Every version of a model, newest first");
+  add_workspace(versions);
+  versions->add_option("name", flags->name, "Registered model name")->required();
+  SetAction(versions, [flags] { return Versions(*flags); });
+
+  auto* alias = cmd->add_subcommand("alias", "Show, set (promote), or --delete an alias: gyre models alias ato champion 3");
+  add_workspace(alias);
+  alias->add_option("name", flags->name, "Registered model name")->required();
+  alias->add_option("alias", flags->alias, "Alias, e.g. champion")->required();
+  alias->add_option("version", flags->version, "Version to point the alias at (omit to show it)");
+  alias->add_flag("--delete", flags->remove, "Remove the alias");
+  alias->add_option("--as", flags->actor, "Who is acting, for the audit log (default: $GYRE_USER or $USER)");
+  SetAction(alias, [flags] { return Alias(*flags); });
+
+  auto* audit = cmd->add_subcommand("audit", "Registry changes, newest first: who, when, before and after");
+  add_workspace(audit);
+  audit->add_option("name", flags->name, "Only this model");
+  audit->add_option("--action", flags->action, "Only this action, e.g. alias.set");
+  audit->add_option("--max", flags->max_results, "At most this many entries")->capture_default_str();
+  SetAction(audit, [flags] { return Audit(*flags); });
+}
+
+}  // namespace gyre::cli
