@@ -1,44 +1,60 @@
 #include "demo/demo.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
-#include "core/config.h"
+#include <unistd.h>
+
+#include "api/app.h"
+#include "core/profile.h"
 #include "core/workspace.h"
 #include "datagen/ato.h"
+#include "datagen/ato_config.h"
 #include "demo/embedded_files.h"
+#include "http/client.h"
+#include "http/server.h"
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 
 namespace gyre::demo {
 namespace {
 
-// Stage header and timing, so every stage reads the same way.
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Stage headers, progress and timing, so every stage reads the same way.
 class Stages {
  public:
-  Stages(std::FILE* out, int total) : out_(out), total_(total) {}
+  Stages(std::FILE* out, int total) : out_(out), total_(total), interactive_(::isatty(::fileno(out)) == 1) {}
 
   void Begin(const std::string& title) {
     ++index_;
+    last_percent_ = -1;
     started_ = std::chrono::steady_clock::now();
     fmt::print(out_, "\n[{}/{}] {}\n", index_, total_, title);
     std::fflush(out_);
   }
+  double Seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
   void End() {
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    fmt::print(out_, "      done in {:.2f}s\n", s);
+    fmt::print(out_, "      done in {:.2f}s\n", Seconds());
     std::fflush(out_);
   }
-  // A progress bar redrawn in place; a no-op when the fraction has not moved a visible step.
+  // A progress bar redrawn in place, only when it moves a visible step; logs and pipes get none.
   void Progress(double fraction) {
     int percent = static_cast<int>(fraction * 100);
-    if (percent == last_percent_) return;
+    if (!interactive_ || percent == last_percent_) return;
     last_percent_ = percent;
-    int filled = percent * 30 / 100;
-    fmt::print(out_, "\r      [{:<30}] {:3d}%", std::string(filled, '#'), percent);
+    fmt::print(out_, "\r      [{:<30}] {:3d}%", std::string(percent * 30 / 100, '#'), percent);
     if (percent >= 100) fmt::print(out_, "\n");
     std::fflush(out_);
   }
@@ -46,32 +62,82 @@ class Stages {
  private:
   std::FILE* out_;
   int total_;
+  bool interactive_;
   int index_ = 0;
   int last_percent_ = -1;
   std::chrono::steady_clock::time_point started_;
 };
 
-// The demo's data settings: examples/ato/datagen.yaml, read strictly like every workspace file.
-Result<datagen::AtoOptions> LoadDatagenOptions(const std::string& path, const std::string& workspace) {
-  GYRE_ASSIGN_OR_RETURN(ConfigDocument doc, ConfigDocument::LoadFile(path));
-  datagen::AtoOptions options;
-  ConfigObject root = doc.Root();
-  int64_t seed = static_cast<int64_t>(options.seed);
-  std::string start = "2026-01-01", out = "data";
-  root.Optional("seed", &seed);
-  root.Optional("users", &options.users);
-  root.Optional("days", &options.days);
-  root.Optional("start", &start);
-  root.Optional("drift_day", &options.drift_day);
-  root.Optional("out", &out);
-  GYRE_RETURN_IF_ERROR(root.Finish());
-  options.seed = static_cast<uint64_t>(seed);
-  Result<TimestampMicros> start_ts = ParseDate(start);
-  if (!start_ts.ok()) return start_ts.status().WithContext(path + ": 'start'");
-  options.start = *start_ts;
-  options.out_dir = (fs::path(workspace) / out).string();
-  return options;
-}
+// Logs each demo stage as an MLflow run through the in-process server's REST API, exactly as an external
+// MLflow client would: the demo exercises the same path users do.
+class Tracker {
+ public:
+  static Result<Tracker> Start(const std::string& host, int port, const std::string& experiment) {
+    GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Client> client, http::Client::Connect(host, port));
+    Tracker t(std::move(client));
+    GYRE_ASSIGN_OR_RETURN(json found, t.Call("GET", "experiments/get-by-name?experiment_name=" + experiment, {}, true));
+    if (found.contains("experiment")) {
+      t.experiment_id_ = found["experiment"]["experiment_id"];
+    } else {
+      GYRE_ASSIGN_OR_RETURN(json created, t.Call("POST", "experiments/create", {{"name", experiment}}));
+      t.experiment_id_ = created["experiment_id"];
+    }
+    return t;
+  }
+
+  Status BeginRun(const std::string& name) {
+    GYRE_ASSIGN_OR_RETURN(json run, Call("POST", "runs/create",
+                                         {{"experiment_id", experiment_id_},
+                                          {"run_name", name},
+                                          {"start_time", NowMillis()},
+                                          {"tags", {{{"key", "mlflow.user"}, {"value", "gyre-demo"}},
+                                                    {{"key", "mlflow.source.name"}, {"value", "gyre demo"}},
+                                                    {{"key", "gyre.stage"}, {"value", name}}}}}));
+    run_id_ = run["run"]["info"]["run_id"];
+    return Status::OK();
+  }
+
+  Status Log(const std::map<std::string, double>& metrics, const std::map<std::string, std::string>& params) {
+    json m = json::array(), p = json::array();
+    int64_t now = NowMillis();
+    for (const auto& [k, v] : metrics) m.push_back({{"key", k}, {"value", v}, {"timestamp", now}, {"step", 0}});
+    for (const auto& [k, v] : params) p.push_back({{"key", k}, {"value", v}});
+    return Call("POST", "runs/log-batch", {{"run_id", run_id_}, {"metrics", m}, {"params", p}}).status();
+  }
+
+  Status EndRun(bool ok) {
+    return Call("POST", "runs/update", {{"run_id", run_id_}, {"status", ok ? "FINISHED" : "FAILED"}, {"end_time", NowMillis()}})
+        .status();
+  }
+
+  // "datagen FINISHED, profile-logins FINISHED": the runs of this experiment, oldest first.
+  Result<std::string> Summary() {
+    GYRE_ASSIGN_OR_RETURN(json found, Call("POST", "runs/search",
+                                           {{"experiment_ids", {experiment_id_}}, {"order_by", {"attributes.start_time ASC"}},
+                                            {"max_results", 20}}));
+    std::string text;
+    for (const auto& run : found.value("runs", json::array())) {
+      text += fmt::format("{}{} {}", text.empty() ? "" : ", ", run["info"]["run_name"].get<std::string>(),
+                          run["info"]["status"].get<std::string>());
+    }
+    return text;
+  }
+
+ private:
+  explicit Tracker(std::unique_ptr<http::Client> client) : client_(std::move(client)) {}
+
+  Result<json> Call(const std::string& method, const std::string& endpoint, const json& body, bool allow_404 = false) {
+    GYRE_ASSIGN_OR_RETURN(http::ClientResponse r, client_->Request(method, "/api/2.0/mlflow/" + endpoint,
+                                                                   body.is_null() ? "" : body.dump()));
+    json parsed = json::parse(r.body, nullptr, false);
+    if (r.status == 200 || (allow_404 && r.status == 404)) return parsed;
+    return Status::Internal(fmt::format("tracking call {} answered {}: {}", endpoint, r.status, r.body));
+  }
+
+  std::unique_ptr<http::Client> client_;
+  std::string experiment_id_;
+  std::string run_id_;
+};
 
 std::string Thousands(int64_t n) {
   std::string digits = std::to_string(n < 0 ? -n : n), out;
@@ -88,19 +154,27 @@ void PrintDataSummary(std::FILE* out, const datagen::AtoSummary& s) {
                                            &s.campaigns, &s.ground_truth}) {
     fmt::print(out, "      {:<22} {:>12}\n", fs::path(f->path).filename().string(), Thousands(f->rows));
   }
-  fmt::print(out, "      users: {} initial + {} new-market; {} events ({:.0f} events/s)\n",
-             Thousands(s.initial_users), Thousands(s.new_market_users), Thousands(s.events), s.events_per_second);
-  fmt::print(out, "      fraud: {} events ({:.2f}%), of which never labeled: {}\n", Thousands(s.fraud_events),
-             100.0 * s.fraud_rate, Thousands(s.fraud_never_labeled));
+  fmt::print(out, "      users: {} initial + {} new-market; {} events ({} events/s)\n", Thousands(s.initial_users),
+             Thousands(s.new_market_users), Thousands(s.events), Thousands(static_cast<int64_t>(s.events_per_second)));
+  fmt::print(out, "      fraud: {} events ({:.2f}%), never labeled: {}\n", Thousands(s.fraud_events), 100.0 * s.fraud_rate,
+             Thousands(s.fraud_never_labeled));
   for (const auto& [type, n] : s.fraud_events_by_type) {
-    fmt::print(out, "        {:<24} {:>10} events in {} campaigns\n", type, Thousands(n),
+    fmt::print(out, "        {:<26} {:>9} events in {} campaigns\n", type, Thousands(n),
                s.campaigns_by_type.count(type) ? s.campaigns_by_type.at(type) : 0);
   }
   for (const auto& [source, d] : s.label_delays) {
-    fmt::print(out, "      labels from {:<16} {:>8}  delay median {:.1f}h (min {:.1f}h, max {:.1f}h)\n", source,
+    fmt::print(out, "      labels from {:<16} {:>9}  delay median {:.1f}h (min {:.1f}h, max {:.1f}h)\n", source,
                Thousands(d.count), d.median_hours, d.min_hours, d.max_hours);
   }
   fmt::print(out, "      drift planted from day {} ({})\n", s.drift_day, FormatTimestamp(s.drift_time));
+}
+
+// Runs one stage as a tracked run; the run ends FAILED when the stage fails.
+Status TrackedStage(Tracker& tracker, const std::string& run_name, const std::function<Status()>& body) {
+  GYRE_RETURN_IF_ERROR(tracker.BeginRun(run_name));
+  Status status = body();
+  Status ended = tracker.EndRun(status.ok());
+  return status.ok() ? ended : status;
 }
 
 }  // namespace
@@ -123,7 +197,7 @@ Result<int> LayOutAtoExample(const std::string& dir) {
 
 Status RunDemo(const DemoOptions& options) {
   std::FILE* out = options.out;
-  Stages stages(out, 2);
+  Stages stages(out, 4);
   auto started = std::chrono::steady_clock::now();
 
   stages.Begin("Workspace: lay out the examples/ato project");
@@ -139,28 +213,79 @@ Status RunDemo(const DemoOptions& options) {
              fresh ? "" : ", existing files kept");
   stages.End();
 
-  stages.Begin("Data: generate synthetic logins, account changes, promo redemptions and late labels");
-  GYRE_ASSIGN_OR_RETURN(datagen::AtoOptions data_options,
-                        LoadDatagenOptions((fs::path(ws.root()) / "datagen.yaml").string(), ws.root()));
-  if (options.users > 0) data_options.users = options.users;
-  if (options.days > 0) {
-    data_options.days = options.days;
-    if (data_options.drift_day > options.days) data_options.drift_day = -1;
-  }
-  fmt::print(out, "      seed {}, {} users, {} days from {}\n", data_options.seed, Thousands(data_options.users),
-             data_options.days, FormatTimestamp(data_options.start).substr(0, 10));
-  GYRE_ASSIGN_OR_RETURN(datagen::AtoSummary data,
-                        datagen::GenerateAto(data_options, [&](double f) { stages.Progress(f); }));
-  stages.Progress(1.0);
-  PrintDataSummary(out, data);
+  stages.Begin("Tracking: start the gyre server in-process (MLflow REST API, registry, artifacts)");
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws));
+  http::ServerOptions server_options = http::ServerOptions::FromConfig(ws.config().server);
+  server_options.port = 0;  // a free port: the demo must not collide with a running server
+  server_options.threads = 2;
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Server> server, http::Server::Create(server_options));
+  app->AddRoutes(server->router());
+  GYRE_RETURN_IF_ERROR(server->Start());
+  GYRE_ASSIGN_OR_RETURN(Tracker tracker, Tracker::Start(server->host(), server->port(), "ato-demo"));
+  fmt::print(out, "      serving {} (metadata: {}); each stage below is logged as a run of experiment 'ato-demo'\n",
+             server->url(), app->database().description());
   stages.End();
 
+  datagen::AtoSummary data;
+  std::string data_dir;
+  stages.Begin("Data: generate synthetic logins, account changes, promo redemptions and late labels");
+  GYRE_RETURN_IF_ERROR(TrackedStage(tracker, "datagen", [&]() -> Status {
+    GYRE_ASSIGN_OR_RETURN(datagen::AtoOptions data_options,
+                          datagen::LoadAtoOptions((fs::path(ws.root()) / "datagen.yaml").string()));
+    if (options.users > 0) data_options.users = options.users;
+    if (options.days > 0) {
+      data_options.days = options.days;
+      if (data_options.drift_day > options.days) data_options.drift_day = -1;
+    }
+    if (data_options.out_dir.empty()) data_options.out_dir = (fs::path(ws.root()) / "data").string();
+    data_dir = data_options.out_dir;
+    fmt::print(out, "      seed {}, {} users, {} days from {}\n", data_options.seed, Thousands(data_options.users),
+               data_options.days, FormatTimestamp(data_options.start).substr(0, 10));
+    GYRE_ASSIGN_OR_RETURN(data, datagen::GenerateAto(data_options, [&](double f) { stages.Progress(f); }));
+    stages.Progress(1.0);
+    PrintDataSummary(out, data);
+    return tracker.Log({{"events", static_cast<double>(data.events)},
+                        {"fraud_events", static_cast<double>(data.fraud_events)},
+                        {"fraud_rate", data.fraud_rate},
+                        {"events_per_second", data.events_per_second},
+                        {"labels", static_cast<double>(data.labels.rows)},
+                        {"fraud_never_labeled", static_cast<double>(data.fraud_never_labeled)}},
+                       {{"seed", std::to_string(data_options.seed)},
+                        {"users", std::to_string(data_options.users)},
+                        {"days", std::to_string(data_options.days)},
+                        {"drift_day", std::to_string(data.drift_day)},
+                        {"start", FormatTimestamp(data_options.start)}});
+  }));
+  stages.End();
+
+  stages.Begin("Profile: the analyst's first look at logins.csv");
+  GYRE_RETURN_IF_ERROR(TrackedStage(tracker, "profile-logins", [&]() -> Status {
+    GYRE_ASSIGN_OR_RETURN(TableProfile profile, ProfileCsv(data.logins.path));
+    fmt::print(out, "      {} rows, {} columns\n", Thousands(profile.rows), profile.columns.size());
+    fmt::print(out, "      {:<14} {:<10} {:>8} {:>10}  {}\n", "column", "type", "nulls", "distinct", "top value");
+    std::map<std::string, double> metrics = {{"rows", static_cast<double>(profile.rows)}};
+    for (const ColumnProfile& c : profile.columns) {
+      std::string top = c.top.empty() ? "" : fmt::format("{} ({})", ProfileValueToString(c.top[0].value), Thousands(c.top[0].count));
+      fmt::print(out, "      {:<14} {:<10} {:>7.1f}% {:>10}  {}\n", c.name, ColumnTypeName(c.type), 100 * c.null_rate,
+                 Thousands(c.distinct), top.substr(0, 48));
+      metrics["distinct." + c.name] = static_cast<double>(c.distinct);
+    }
+    return tracker.Log(metrics, {{"source", data.logins.path}});
+  }));
+  stages.End();
+
+  GYRE_ASSIGN_OR_RETURN(std::string runs, tracker.Summary());
+  GYRE_RETURN_IF_ERROR(server->Shutdown());
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   fmt::print(out, "\nDemo finished in {:.1f}s. Outputs:\n", total);
   fmt::print(out, "  workspace      {}\n", ws.root());
-  fmt::print(out, "  events, labels {}/\n", data_options.out_dir);
+  fmt::print(out, "  events, labels {}/\n", data_dir);
   fmt::print(out, "  ground truth   {}, {}\n", data.campaigns.path, data.manifest_path);
-  fmt::print(out, "Next: gyre data profile {}\n", data.logins.path);
+  fmt::print(out, "  tracked runs   experiment 'ato-demo' in {}: {}\n", app->database().description(), runs);
+  fmt::print(out, "Next:\n");
+  fmt::print(out, "  gyre runs list -w {}\n", ws.root());
+  fmt::print(out, "  gyre server -w {}   # then: MLFLOW_TRACKING_URI=http://127.0.0.1:{} mlflow ...\n", ws.root(),
+             ws.config().server.port);
   return Status::OK();
 }
 
