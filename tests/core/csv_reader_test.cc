@@ -149,6 +149,17 @@ TEST(CsvReaderTest, BlankLinesAreSkippedButCounted) {
   EXPECT_EQ(Col(*one, "x").Int64(2), 3);
 }
 
+TEST(CsvReaderTest, InvalidUtf8AndNulBytesPassThrough) {
+  static const char kBytes[] = "caf\xE9 \xFF\xFE\0end";  // Latin-1 é, stray bytes, a NUL
+  const std::string value(kBytes, sizeof kBytes - 1);
+  ASSERT_EQ(value.size(), 11u);
+  auto r = ReadCsvString("id,name\n1," + value + "\n2,\"" + value + "\"\n", Inferred());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Col(*r, "name").String(0), value);
+  EXPECT_EQ(Col(*r, "name").String(1), value);
+  EXPECT_EQ(Col(*r, "name").dictionary().size(), 1);
+}
+
 TEST(CsvReaderTest, OtherDelimiters) {
   CsvReadOptions o = Inferred();
   o.delimiter = ';';
