@@ -40,7 +40,7 @@ Status IsoError(std::string_view text, std::string_view what) {
 
 Result<TimestampMicros> ParseIso(std::string_view text) {
   size_t pos = 0;
-  int year, month, day;
+  int year = 0, month = 0, day = 0;
   if (!ReadDigits(text, pos, 4, &year)) return IsoError(text, "year must be 4 digits");
   if (pos >= text.size() || text[pos] != '-') return IsoError(text, "expected '-' after the year");
   ++pos;
@@ -58,7 +58,7 @@ Result<TimestampMicros> ParseIso(std::string_view text) {
     return IsoError(text, "expected 'T' or ' ' between date and time");
   }
   ++pos;
-  int hour, minute, second = 0;
+  int hour = 0, minute = 0, second = 0;
   if (!ReadDigits(text, pos, 2, &hour)) return IsoError(text, "hour must be 2 digits");
   if (pos >= text.size() || text[pos] != ':') return IsoError(text, "expected ':' after the hour");
   ++pos;
@@ -91,7 +91,7 @@ Result<TimestampMicros> ParseIso(std::string_view text) {
     ++pos;
   } else if (sign == '+' || sign == '-') {
     ++pos;
-    int off_h, off_m = 0;
+    int off_h = 0, off_m = 0;
     if (!ReadDigits(text, pos, 2, &off_h)) return IsoError(text, "offset hours must be 2 digits");
     if (pos < text.size() && text[pos] == ':') ++pos;
     if (pos < text.size() && !ReadDigits(text, pos, 2, &off_m)) return IsoError(text, "offset minutes must be 2 digits");

@@ -1,0 +1,182 @@
+// End-to-end tests of the `gyre` binary as a user runs it: exit codes, error messages that name the place,
+// the demo, and a real server process that is killed with SIGKILL after acknowledging writes.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "http/client.h"
+
+extern char** environ;
+namespace fs = std::filesystem;
+
+namespace gyre {
+namespace {
+
+const std::string kGyre = std::string(GYRE_BINARY_DIR) + "/gyre";
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+RunResult RunGyre(const std::string& args) {
+  RunResult r;
+  std::string cmd = kGyre + " " + args + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("gyre_cli_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, HelpListsTheCommands) {
+  RunResult r = RunGyre("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* cmd : {"init", "data", "datagen", "server", "runs", "models", "demo"}) {
+    EXPECT_NE(r.out.find(cmd), std::string::npos) << cmd;
+  }
+  EXPECT_NE(RunGyre("no-such-command").exit_code, 0);
+}
+
+TEST_F(CliTest, InitAndStrictConfigErrors) {
+  RunResult r = RunGyre("init " + (dir_ / "ws").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "ws" / "gyre.yaml"));
+  Write(dir_ / "ws" / "gyre.yaml", "name: x\nserver:\n  prot: 80\n");
+  r = RunGyre("runs list -w " + (dir_ / "ws").string());
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("gyre.yaml:3:3: unknown key 'prot' in 'server'"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, MalformedCsvNamesLineAndColumn) {
+  Write(dir_ / "types.csv", "id,amount\n1,2.5\n2,3\n");
+  RunResult ok = RunGyre("data profile " + (dir_ / "types.csv").string());
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  Write(dir_ / "broken.csv", "id,name\n1,\"open\n2,x\n");
+  RunResult bad = RunGyre("data profile " + (dir_ / "broken.csv").string());
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("broken.csv:2: column 'name' (2): quoted field is never closed"), std::string::npos) << bad.out;
+  Write(dir_ / "ragged.csv", "id,amount\n1,2.5\n2,3,4\n");
+  RunResult ragged = RunGyre("data profile " + (dir_ / "ragged.csv").string());
+  EXPECT_EQ(ragged.exit_code, 2);
+  EXPECT_NE(ragged.out.find("ragged.csv:3: too many fields"), std::string::npos) << ragged.out;
+}
+
+TEST_F(CliTest, DemoRunsEndToEnd) {
+  RunResult r = RunGyre("demo --users 300 --days 5 -w " + (dir_ / "demo").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("Demo finished"), std::string::npos);
+  EXPECT_NE(r.out.find("datagen FINISHED, profile-logins FINISHED"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "demo" / "data" / "logins.csv"));
+  RunResult runs = RunGyre("runs list -w " + (dir_ / "demo").string());
+  EXPECT_EQ(runs.exit_code, 0);
+  EXPECT_NE(runs.out.find("profile-logins"), std::string::npos) << runs.out;
+  // A folder that is neither empty nor a workspace is refused, untouched.
+  Write(dir_ / "notes.txt", "mine");
+  RunResult refused = RunGyre("demo -w " + dir_.string());
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_FALSE(fs::exists(dir_ / ".gyre"));
+}
+
+// A `gyre server` child process; its stdout goes to a file we poll for the "listening" line.
+class ServerProcess {
+ public:
+  explicit ServerProcess(const fs::path& workspace) {
+    log_ = workspace.string() + ".server.log";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    std::string ws = workspace.string();
+    const char* argv[] = {kGyre.c_str(), "server", "--workspace", ws.c_str(), "--port", "0", nullptr};
+    posix_spawn(&pid_, kGyre.c_str(), &actions, nullptr, const_cast<char**>(argv), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    std::regex port_re("http://127\\.0\\.0\\.1:([0-9]+)");
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::ifstream in(log_);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      std::smatch m;
+      if (std::regex_search(text, m, port_re)) port_ = std::stoi(m[1]);
+    }
+  }
+  ~ServerProcess() { Kill(SIGKILL); }
+  int port() const { return port_; }
+  // Returns the exit code (or 128 + signal).
+  int Kill(int signal) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_;
+};
+
+TEST_F(CliTest, AcknowledgedWritesSurviveKill9) {
+  fs::path ws = dir_ / "ws";
+  std::string run_id;
+  {
+    ServerProcess server(ws);
+    ASSERT_NE(server.port(), 0) << "server did not start";
+    auto client = http::Client::Connect("127.0.0.1", server.port());
+    ASSERT_TRUE(client.ok());
+    auto created = (*client)->Request("POST", "/api/2.0/mlflow/runs/create", R"({"experiment_id": "0", "run_name": "durable"})");
+    ASSERT_TRUE(created.ok());
+    ASSERT_EQ(created->status, 200) << created->body;
+    run_id = nlohmann::json::parse(created->body)["run"]["info"]["run_id"];
+    for (int i = 0; i < 50; ++i) {
+      std::string body = nlohmann::json{{"run_id", run_id},
+                                        {"metrics", {{{"key", "loss"}, {"value", i}, {"timestamp", 1000 + i}, {"step", i}}}}}
+                             .dump();
+      auto logged = (*client)->Request("POST", "/api/2.0/mlflow/runs/log-batch", body);
+      ASSERT_TRUE(logged.ok());
+      ASSERT_EQ(logged->status, 200);
+    }
+    EXPECT_EQ(server.Kill(SIGKILL), 128 + SIGKILL);
+  }
+  ServerProcess restarted(ws);
+  ASSERT_NE(restarted.port(), 0);
+  auto client = http::Client::Connect("127.0.0.1", restarted.port());
+  ASSERT_TRUE(client.ok());
+  auto history = (*client)->Request("GET", "/api/2.0/mlflow/metrics/get-history?run_id=" + run_id + "&metric_key=loss");
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(nlohmann::json::parse(history->body)["metrics"].size(), 50u) << history->body;
+  // SIGTERM drains and exits 0.
+  EXPECT_EQ(restarted.Kill(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace gyre
