@@ -1,6 +1,7 @@
 #include "datagen/ato.h"
 
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
@@ -178,6 +179,7 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
   std::thread writer_thread;
   try {
     writer_thread = std::thread([&] {
+      pthread_setname_np(pthread_self(), "datagen-writer");  // names the threads in top and perf
       std::vector<Event> day;
       while (queue.Pop(&day)) {
         auto t = Clock::now();
@@ -206,7 +208,12 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
     };
     std::vector<std::thread> workers;
     try {
-      for (int part = 1; part < threads; ++part) workers.emplace_back(generate, part);
+      for (int part = 1; part < threads; ++part) {
+        workers.emplace_back([&generate, part] {
+          pthread_setname_np(pthread_self(), "datagen-gen");
+          generate(part);
+        });
+      }
     } catch (const std::system_error& e) {
       status = Status::ResourceExhausted(fmt::format("cannot start a generator thread: {}", e.what()));
     }
