@@ -7,7 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GYRE_BIN=${GYRE_BIN:-$PWD/build/release/gyre}
-if [ ! -x "$GYRE_BIN" ] && [ -x "$PWD/build/release/src/cli/gyre" ]; then GYRE_BIN=$PWD/build/release/src/cli/gyre; fi
 USERS=${USERS:-200000}
 DAYS=${DAYS:-30}
 RUNS=${RUNS:-3}

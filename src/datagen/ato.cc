@@ -26,13 +26,19 @@ namespace {
 constexpr int kMaxUsers = 50'000'000;  // user indices, ids and event keys have room for 2^32
 constexpr int kMaxDays = 3660;
 
-// Hands one day of merged events at a time to the writer thread; holds at most `capacity` days so the
-// generator stays close ahead of the writer without buffering the whole window.
+// One day of merged events and their pre-formatted fields, on its way to the writer thread.
+struct DayBatch {
+  std::vector<Event> events;
+  std::vector<AtoWriter::Rendered> rendered;
+};
+
+// Hands one day at a time to the writer thread; holds at most `capacity` days so the generator stays
+// close ahead of the writer without buffering the whole window.
 class DayQueue {
  public:
   explicit DayQueue(size_t capacity) : capacity_(capacity) {}
 
-  void Push(std::vector<Event> day) {
+  void Push(DayBatch day) {
     std::unique_lock lock(mu_);
     not_full_.wait(lock, [&] { return days_.size() < capacity_; });
     days_.push_back(std::move(day));
@@ -44,7 +50,7 @@ class DayQueue {
     not_empty_.notify_one();
   }
   // False once closed and drained.
-  bool Pop(std::vector<Event>* day) {
+  bool Pop(DayBatch* day) {
     std::unique_lock lock(mu_);
     not_empty_.wait(lock, [&] { return !days_.empty() || closed_; });
     if (days_.empty()) return false;
@@ -57,10 +63,29 @@ class DayQueue {
  private:
   std::mutex mu_;
   std::condition_variable not_empty_, not_full_;
-  std::deque<std::vector<Event>> days_;
+  std::deque<DayBatch> days_;
   size_t capacity_;
   bool closed_ = false;
 };
+
+// Runs fn(0) .. fn(parts - 1), fn(0) on the calling thread and the others on new threads named `name`.
+Status RunParallel(int parts, const char* name, const std::function<void(int)>& fn) {
+  std::vector<std::thread> workers;
+  Status status;
+  try {
+    for (int part = 1; part < parts; ++part) {
+      workers.emplace_back([&fn, name, part] {
+        pthread_setname_np(pthread_self(), name);  // tells the threads apart in top and perf
+        fn(part);
+      });
+    }
+  } catch (const std::system_error& e) {
+    status = Status::ResourceExhausted(fmt::format("cannot start a {} thread: {}", name, e.what()));
+  }
+  fn(0);
+  for (auto& w : workers) w.join();
+  return status;
+}
 
 // Merges sorted runs into `out` by (time, key). There are only a few runs (one per thread, the carry from
 // the previous day, the day's campaign events), so a linear scan of the heads beats a heap.
@@ -179,11 +204,11 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
   std::thread writer_thread;
   try {
     writer_thread = std::thread([&] {
-      pthread_setname_np(pthread_self(), "datagen-writer");  // names the threads in top and perf
-      std::vector<Event> day;
+      pthread_setname_np(pthread_self(), "datagen-writer");
+      DayBatch day;
       while (queue.Pop(&day)) {
         auto t = Clock::now();
-        for (const Event& e : day) writer->Write(e);
+        for (size_t i = 0; i < day.events.size(); ++i) writer->Write(day.events[i], day.rendered[i]);
         write_seconds += seconds_since(t);
       }
     });
@@ -199,26 +224,13 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
   for (int day = 0; day < options.days && status.ok(); ++day) {
     const TimestampMicros day_end = options.start + (day + 1) * kMicrosPerDay;
     const auto day_started = Clock::now();
-    auto generate = [&](int part) {
+    status = RunParallel(threads, "datagen-gen", [&](int part) {
       uint32_t lo = static_cast<uint32_t>(static_cast<uint64_t>(users) * part / threads);
       uint32_t hi = static_cast<uint32_t>(static_cast<uint64_t>(users) * (part + 1) / threads);
       parts[part].clear();
       background.GenerateDay(day, lo, hi, &parts[part]);
       SortDay(options.start + day * kMicrosPerDay, &parts[part], &scratch[part], &counts[part]);
-    };
-    std::vector<std::thread> workers;
-    try {
-      for (int part = 1; part < threads; ++part) {
-        workers.emplace_back([&generate, part] {
-          pthread_setname_np(pthread_self(), "datagen-gen");
-          generate(part);
-        });
-      }
-    } catch (const std::system_error& e) {
-      status = Status::ResourceExhausted(fmt::format("cannot start a generator thread: {}", e.what()));
-    }
-    generate(0);
-    for (auto& w : workers) w.join();
+    });
     if (!status.ok()) break;
 
     size_t plan_end = plan_pos;
@@ -229,7 +241,8 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
     runs.emplace_back(plan.events.data() + plan_pos, plan.events.data() + plan_end);
     plan_pos = plan_end;
 
-    std::vector<Event> merged;
+    DayBatch batch;
+    std::vector<Event>& merged = batch.events;
     MergeRuns(std::move(runs), &merged);
     // Sessions late in the day spill past midnight: keep those for tomorrow's merge; drop what falls
     // after the window.
@@ -240,8 +253,15 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
     }
     merged.erase(split, merged.end());
     std::swap(carry, next_carry);
+    // Formatting is most of the writer's work; share it out so the one writing thread mostly copies.
+    batch.rendered.resize(merged.size());
+    status = RunParallel(threads, "datagen-render", [&](int part) {
+      size_t lo = merged.size() * part / threads, hi = merged.size() * (part + 1) / threads;
+      for (size_t i = lo; i < hi; ++i) AtoWriter::Render(merged[i], &batch.rendered[i]);
+    });
+    if (!status.ok()) break;
     generate_seconds += seconds_since(day_started);
-    queue.Push(std::move(merged));
+    queue.Push(std::move(batch));
     if (progress) progress(0.98 * (day + 1) / options.days);
   }
   queue.Close();

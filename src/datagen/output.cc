@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -41,26 +43,57 @@ int FormatHex16(uint64_t v, char* out) {
   return 16;
 }
 
-// value / 10^decimals with exactly `decimals` digits after the point: "40.7128", "-0.0500", "12.00".
-int FormatFixed(int64_t value, int decimals, char* out) {
+// value / 10^D with exactly D digits after the point: "40.7128", "-0.0500", "12.00".
+template <int D>
+int FormatFixed(int64_t value, char* out) {
+  constexpr int64_t kScale = D == 2 ? 100 : 10000;
+  static_assert(D == 2 || D == 4);
   char* p = out;
   if (value < 0) {
     *p++ = '-';
     value = -value;
   }
-  int64_t scale = 1;
-  for (int i = 0; i < decimals; ++i) scale *= 10;
-  int64_t whole = value / scale, frac = value % scale;
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + whole % 10);
-    whole /= 10;
-  } while (whole > 0);
-  while (n > 0) *p++ = tmp[--n];
+  p = std::to_chars(p, p + 20, value / kScale).ptr;
   *p++ = '.';
-  for (int i = decimals - 1; i >= 0; --i, frac /= 10) p[i] = static_cast<char>('0' + frac % 10);
-  p += decimals;
+  int64_t frac = value % kScale;
+  for (int i = D - 1; i >= 0; --i, frac /= 10) p[i] = static_cast<char>('0' + frac % 10);
+  return static_cast<int>(p + D - out);
+}
+
+// FormatTimestamp's exact output for whole-millisecond times, cheaper: the date part is formatted once
+// per day per thread, and only the time of day per event.
+int FormatEventTime(TimestampMicros t, char* out) {
+  if (t < 0 || t % 1000 != 0) return FormatTimestamp(t, out);
+  thread_local int64_t cached_day = -1;
+  thread_local char date[11];  // "YYYY-MM-DDT"
+  const int64_t day = t / kMicrosPerDay;
+  if (day != cached_day) {
+    char full[kMaxTimestampChars];
+    if (FormatTimestamp(day * kMicrosPerDay, full) != 20) return FormatTimestamp(t, out);  // not a 4-digit year
+    std::memcpy(date, full, sizeof(date));
+    cached_day = day;
+  }
+  std::memcpy(out, date, sizeof(date));
+  const auto ms = static_cast<int>((t - day * kMicrosPerDay) / 1000);
+  auto put2 = [](char* p, int v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+  };
+  char* p = out + sizeof(date);
+  put2(p, ms / 3'600'000);
+  p[2] = ':';
+  put2(p + 3, ms / 60'000 % 60);
+  p[5] = ':';
+  put2(p + 6, ms / 1000 % 60);
+  p += 8;
+  if (int frac = ms % 1000; frac != 0) {  // milliseconds, or nothing on a whole second, like FormatTimestamp
+    p[0] = '.';
+    p[1] = static_cast<char>('0' + frac / 100);
+    p[2] = static_cast<char>('0' + frac / 10 % 10);
+    p[3] = static_cast<char>('0' + frac % 10);
+    p += 4;
+  }
+  *p++ = 'Z';
   return static_cast<int>(p - out);
 }
 
@@ -112,36 +145,47 @@ AtoWriter::AtoWriter(std::string dir, const Population& population, const Campai
       ground_truth_(std::move(ground_truth)),
       fraud_by_campaign_(plan.campaigns.size() + 1, 0) {}
 
-void AtoWriter::WriteCommon(CsvWriter& w, int64_t id, const Event& e, bool geo) {
-  const auto& world = World();
-  char buf[32];
-  w.Field(id);
-  w.TimestampField(e.time);
-  w.Field(std::string_view(buf, FormatUserId(e.user_code, buf)));
-  w.Field(std::string_view(buf, FormatHex16(e.device, buf)));
-  w.Field(std::string_view(buf, FormatIp(e.ip, buf)));
-  w.Field(static_cast<int64_t>(e.asn));
-  w.Field(world.countries[e.country].code);
-  if (geo) {
-    w.Field(std::string_view(buf, FormatFixed(e.lat_e4, 4, buf)));
-    w.Field(std::string_view(buf, FormatFixed(e.lon_e4, 4, buf)));
+void AtoWriter::Render(const Event& e, Rendered* r) {
+  r->time_len = static_cast<uint8_t>(FormatEventTime(e.time, r->time));
+  FormatUserId(e.user_code, r->user);
+  FormatHex16(e.device, r->device);
+  r->ip_len = static_cast<uint8_t>(FormatIp(e.ip, r->ip));
+  if (e.kind == EventKind::kLogin) {
+    r->lat_len = static_cast<uint8_t>(FormatFixed<4>(e.lat_e4, r->lat));
+    r->lon_len = static_cast<uint8_t>(FormatFixed<4>(e.lon_e4, r->lon));
+  } else {
+    r->lat_len = r->lon_len = 0;
   }
 }
 
-void AtoWriter::Write(const Event& e) {
+void AtoWriter::WriteCommon(CsvWriter& w, int64_t id, const Event& e, const Rendered& r, bool geo) {
+  w.Field(id);
+  w.Field(std::string_view(r.time, r.time_len));
+  w.Field(std::string_view(r.user, sizeof(r.user)));
+  w.Field(std::string_view(r.device, sizeof(r.device)));
+  w.Field(std::string_view(r.ip, r.ip_len));
+  w.Field(static_cast<int64_t>(e.asn));
+  w.Field(World().countries[e.country].code);
+  if (geo) {
+    w.Field(std::string_view(r.lat, r.lat_len));
+    w.Field(std::string_view(r.lon, r.lon_len));
+  }
+}
+
+void AtoWriter::Write(const Event& e, const Rendered& r) {
   const auto& world = World();
   const int64_t id = next_id_++;
   char buf[32];
   switch (e.kind) {
     case EventKind::kLogin:
-      WriteCommon(logins_, id, e, true);
+      WriteCommon(logins_, id, e, r, true);
       logins_.Field(world.user_agents[e.ua].text);
       logins_.Field(e.Has(kSuccess));
       logins_.Field(e.Has(kMfa));
       logins_.EndRow();
       break;
     case EventKind::kAccount:
-      WriteCommon(accounts_, id, e, false);
+      WriteCommon(accounts_, id, e, r, false);
       accounts_.Field(AccountEventTypeName(static_cast<AccountEventType>(e.subtype)));
       if (e.value != 0) {
         accounts_.Field(std::string_view(buf, FormatHex16(e.value, buf)));
@@ -152,10 +196,10 @@ void AtoWriter::Write(const Event& e) {
       break;
     case EventKind::kPromo: {
       const Promo& promo = world.promos[e.subtype];
-      WriteCommon(promos_, id, e, false);
+      WriteCommon(promos_, id, e, r, false);
       promos_.Field(promo.code);
-      promos_.Field(std::string_view(buf, FormatFixed(promo.discount_cents, 2, buf)));
-      promos_.Field(std::string_view(buf, FormatFixed(static_cast<int64_t>(e.value), 2, buf)));
+      promos_.Field(std::string_view(buf, FormatFixed<2>(promo.discount_cents, buf)));
+      promos_.Field(std::string_view(buf, FormatFixed<2>(static_cast<int64_t>(e.value), buf)));
       promos_.EndRow();
       break;
     }
@@ -167,8 +211,8 @@ void AtoWriter::Write(const Event& e) {
     const Campaign& c = plan_.campaigns[e.campaign - 1];
     ground_truth_.Field(id);
     ground_truth_.Field(EventKindName(e.kind));
-    ground_truth_.TimestampField(e.time);
-    ground_truth_.Field(std::string_view(buf, FormatUserId(e.user_code, buf)));
+    ground_truth_.Field(std::string_view(r.time, r.time_len));
+    ground_truth_.Field(std::string_view(r.user, sizeof(r.user)));
     ground_truth_.Field(static_cast<int64_t>(e.campaign));
     ground_truth_.Field(CampaignTypeName(c.type));
     ground_truth_.Field(fraud ? "attack" : "recovery");

@@ -24,7 +24,27 @@ class AtoWriter {
   static Result<std::unique_ptr<AtoWriter>> Open(const std::string& dir, const Population& population,
                                                  const CampaignPlan& plan);
 
-  void Write(const Event& e);
+  // The text of the fields every row has, formatted ahead of time so that several threads can share the
+  // formatting while one writes (CsvWriter writes a file from one thread).
+  struct Rendered {
+    char time[kMaxTimestampChars];
+    char user[11];
+    char device[16];
+    char ip[15];
+    char lat[12];
+    char lon[12];
+    uint8_t time_len, ip_len, lat_len, lon_len;
+  };
+  // Pure and thread-safe.
+  static void Render(const Event& e, Rendered* out);
+
+  // Writes one event; `rendered` must be Render(e).
+  void Write(const Event& e, const Rendered& rendered);
+  void Write(const Event& e) {
+    Rendered r;
+    Render(e, &r);
+    Write(e, r);
+  }
 
   // Writes labels, campaigns and the manifest, closes every file and fills `summary` (all but timing).
   Status Finish(const AtoOptions& options, AtoSummary* summary);
@@ -42,7 +62,7 @@ class AtoWriter {
 
   AtoWriter(std::string dir, const Population& population, const CampaignPlan& plan, CsvWriter logins,
             CsvWriter accounts, CsvWriter promos, CsvWriter ground_truth);
-  void WriteCommon(CsvWriter& w, int64_t id, const Event& e, bool geo);
+  void WriteCommon(CsvWriter& w, int64_t id, const Event& e, const Rendered& r, bool geo);
 
   Status WriteLabels(AtoSummary* summary);
   Status WriteCampaigns(AtoSummary* summary);

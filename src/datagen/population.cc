@@ -115,7 +115,8 @@ DeviceInfo MakeDevice(Rng& rng, DeviceType type) {
 }
 
 int32_t Jitter(Rng& rng, double degrees) {
-  return static_cast<int32_t>(std::lround(rng.Uniform(-degrees, degrees) * 1e4));
+  auto k = static_cast<int64_t>(degrees * 1e4 + 0.5);
+  return static_cast<int32_t>(rng.Between(-k, k));
 }
 
 uint32_t RandomIp(Rng& rng, const Network& net) { return net.base + rng.Below(net.size); }

@@ -15,7 +15,9 @@ constexpr uint32_t kResidentialBlock = 1u << 20;
 constexpr uint32_t kMobilePool = 2048;
 constexpr uint32_t kHostingBlock = 1u << 16;
 
-WorldTables Build() {
+}  // namespace
+
+WorldTables BuildWorld() {
   WorldTables w;
   auto country = [&](std::string_view code, int offset_min, double market, double travel, std::vector<City> cities) {
     w.countries.push_back({code, offset_min, market, travel, std::move(cities), {}, {}});
@@ -202,13 +204,6 @@ WorldTables Build() {
   w.welcome_promo = 0;
   w.referral_promo = 1;
   return w;
-}
-
-}  // namespace
-
-const WorldTables& World() {
-  static const WorldTables world = Build();
-  return world;
 }
 
 }  // namespace gyre::datagen

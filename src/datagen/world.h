@@ -78,6 +78,12 @@ struct WorldTables {
   int welcome_promo, referral_promo;
 };
 
-const WorldTables& World();
+WorldTables BuildWorld();
+
+// The tables, built on first use. Inline so that hot loops pay only the initialisation guard.
+inline const WorldTables& World() {
+  static const WorldTables world = BuildWorld();
+  return world;
+}
 
 }  // namespace gyre::datagen

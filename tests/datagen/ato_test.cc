@@ -20,6 +20,8 @@
 #include "core/config.h"
 #include "core/time.h"
 #include "datagen/ato_config.h"
+#include "datagen/output.h"
+#include "datagen/rng.h"
 
 namespace gyre::datagen {
 namespace {
@@ -602,6 +604,30 @@ TEST(AtoTest, DriftAtTheEndMeansNoDrift) {
   int ua = logins.Col("user_agent");
   for (const auto& r : logins.rows) ASSERT_EQ(r[ua].rfind("GyreBank/5.", 0), std::string::npos);
   fs::remove_all(o.out_dir);
+}
+
+// The writer formats event times itself (the date once per day); it must match core's formatting exactly.
+TEST(AtoOutputTest, RenderedTimesMatchCoreFormatting) {
+  Rng rng(1, 2);
+  const TimestampMicros base = *ParseDate("2026-01-01");
+  for (int i = 0; i < 20000; ++i) {
+    Event e;
+    TimestampMicros ms = rng.Between(0, 400LL * 86'400'000);
+    switch (i % 4) {  // whole seconds drop the fraction; tenths and hundredths keep three digits
+      case 0: ms -= ms % 1000; break;
+      case 1: ms -= ms % 100; break;
+      case 2: ms -= ms % 10; break;
+    }
+    e.time = base + ms * 1000;
+    AtoWriter::Rendered r;
+    AtoWriter::Render(e, &r);
+    ASSERT_EQ(std::string(r.time, r.time_len), FormatTimestamp(e.time));
+  }
+  Event e;
+  e.time = *ParseDate("2026-01-01") + 1;  // not whole milliseconds: falls back to the core formatter
+  AtoWriter::Rendered r;
+  AtoWriter::Render(e, &r);
+  EXPECT_EQ(std::string(r.time, r.time_len), "2026-01-01T00:00:00.000001Z");
 }
 
 TEST(AtoConfigTest, ReadsEveryKeyAndResolvesOutAgainstTheFile) {
