@@ -112,7 +112,7 @@ void SortDay(TimestampMicros day_start, std::vector<Event>* events, std::vector<
   constexpr TimestampMicros kBucket = kMicrosPerMinute;
   constexpr size_t kBuckets = 2 * 24 * 60 + 1;  // today, tomorrow (spill-over), anything later
   auto bucket = [&](const Event& e) {
-    return static_cast<size_t>(std::min<TimestampMicros>((e.time - day_start) / kBucket, kBuckets - 1));
+    return static_cast<size_t>(std::clamp<TimestampMicros>((e.time - day_start) / kBucket, 0, kBuckets - 1));
   };
   counts->assign(kBuckets + 1, 0);
   for (const Event& e : *events) ++(*counts)[bucket(e) + 1];
@@ -253,7 +253,8 @@ Result<AtoSummary> GenerateAto(const AtoOptions& requested, std::function<void(d
     }
     merged.erase(split, merged.end());
     std::swap(carry, next_carry);
-    // Formatting is most of the writer's work; share it out so the one writing thread mostly copies.
+    // Format our own fields (time, ids, addresses, coordinates) on every thread, so the one thread that must
+    // write each file is left with CsvWriter's own work.
     batch.rendered.resize(merged.size());
     status = RunParallel(threads, "datagen-render", [&](int part) {
       size_t lo = merged.size() * part / threads, hi = merged.size() * (part + 1) / threads;
