@@ -35,7 +35,7 @@
 // market (BR) opens with new users. None of the three exists before the drift time.
 //
 // Determinism: the same options (except out_dir and threads) give byte-identical files, whatever the
-// thread count. Thread-safety: GenerateAto may run concurrently with itself for different out_dirs.
+// thread count (across machines too, given the same libm: a few draws go through log/exp/cos). Thread-safety: GenerateAto may run concurrently with itself for different out_dirs.
 #pragma once
 
 #include <cstdint>
