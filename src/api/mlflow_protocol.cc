@@ -222,12 +222,10 @@ nlohmann::json ToJson(const tracking::Metric& m) {
 }
 
 nlohmann::json ToJson(const tracking::Experiment& e) {
-  nlohmann::json j = {{"experiment_id", e.experiment_id},
-                      {"name", e.name},
-                      {"artifact_location", e.artifact_location},
-                      {"lifecycle_stage", tracking::LifecycleStageName(e.lifecycle_stage)},
-                      {"last_update_time", e.last_update_time},
-                      {"creation_time", e.creation_time}};
+  nlohmann::json j = {
+      {"experiment_id", e.experiment_id},         {"name", e.name},
+      {"artifact_location", e.artifact_location}, {"lifecycle_stage", tracking::LifecycleStageName(e.lifecycle_stage)},
+      {"last_update_time", e.last_update_time},   {"creation_time", e.creation_time}};
   if (!e.tags.empty()) j["tags"] = TagsToJson(e.tags);
   return j;
 }
@@ -274,18 +272,29 @@ nlohmann::json ToJson(const tracking::Run& run) {
 
 std::string_view MlflowErrorCode(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "INVALID_PARAMETER_VALUE";
-    case StatusCode::kNotFound: return "RESOURCE_DOES_NOT_EXIST";
-    case StatusCode::kAlreadyExists: return "RESOURCE_ALREADY_EXISTS";
-    case StatusCode::kFailedPrecondition: return "INVALID_STATE";
-    case StatusCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case StatusCode::kResourceExhausted: return "REQUEST_LIMIT_EXCEEDED";
-    case StatusCode::kUnavailable: return "TEMPORARILY_UNAVAILABLE";
-    case StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
-    case StatusCode::kUnimplemented: return "NOT_IMPLEMENTED";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "INVALID_PARAMETER_VALUE";
+    case StatusCode::kNotFound:
+      return "RESOURCE_DOES_NOT_EXIST";
+    case StatusCode::kAlreadyExists:
+      return "RESOURCE_ALREADY_EXISTS";
+    case StatusCode::kFailedPrecondition:
+      return "INVALID_STATE";
+    case StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case StatusCode::kResourceExhausted:
+      return "REQUEST_LIMIT_EXCEEDED";
+    case StatusCode::kUnavailable:
+      return "TEMPORARILY_UNAVAILABLE";
+    case StatusCode::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case StatusCode::kUnimplemented:
+      return "NOT_IMPLEMENTED";
     case StatusCode::kIOError:
-    case StatusCode::kInternal: return "INTERNAL_ERROR";
+    case StatusCode::kInternal:
+      return "INTERNAL_ERROR";
   }
   return "INTERNAL_ERROR";
 }

@@ -72,7 +72,8 @@ class RegistryRoutes {
     GYRE_ASSIGN_OR_RETURN(MlflowFields f, MlflowFields::From(req));
     GYRE_ASSIGN_OR_RETURN(std::string name, f.RequiredString("name"));
     GYRE_ASSIGN_OR_RETURN(std::optional<std::string> description, f.OptionalString("description"));
-    GYRE_ASSIGN_OR_RETURN(registry::RegisteredModel m, store_->UpdateRegisteredModel(name, Or(description), ActorOf(req)));
+    GYRE_ASSIGN_OR_RETURN(registry::RegisteredModel m,
+                          store_->UpdateRegisteredModel(name, Or(description), ActorOf(req)));
     return Json({{"registered_model", ToJson(m)}});
   }
 
@@ -190,8 +191,9 @@ class RegistryRoutes {
     GYRE_ASSIGN_OR_RETURN(auto key, NameAndVersion(f));
     GYRE_ASSIGN_OR_RETURN(std::string stage, f.RequiredString("stage"));
     GYRE_ASSIGN_OR_RETURN(std::optional<bool> archive, f.OptionalBool("archive_existing_versions"));
-    GYRE_ASSIGN_OR_RETURN(registry::ModelVersion v, store_->TransitionModelVersionStage(
-                                                        key.first, key.second, stage, archive.value_or(false), ActorOf(req)));
+    GYRE_ASSIGN_OR_RETURN(
+        registry::ModelVersion v,
+        store_->TransitionModelVersionStage(key.first, key.second, stage, archive.value_or(false), ActorOf(req)));
     return Json({{"model_version", ToJson(v)}});
   }
 
@@ -321,8 +323,12 @@ nlohmann::json ToJson(const registry::AuditEntry& e) {
   auto parse = [](const std::string& text) {
     return text.empty() ? nlohmann::json(nullptr) : nlohmann::json::parse(text, nullptr, false);
   };
-  nlohmann::json j = {{"id", e.id},         {"timestamp", e.timestamp}, {"actor", e.actor},
-                      {"action", e.action}, {"model", e.model_name},    {"before", parse(e.before)},
+  nlohmann::json j = {{"id", e.id},
+                      {"timestamp", e.timestamp},
+                      {"actor", e.actor},
+                      {"action", e.action},
+                      {"model", e.model_name},
+                      {"before", parse(e.before)},
                       {"after", parse(e.after)}};
   if (e.version) j["version"] = *e.version;
   if (e.alias) j["alias"] = *e.alias;
@@ -332,7 +338,9 @@ nlohmann::json ToJson(const registry::AuditEntry& e) {
 void AddMlflowRegistryRoutes(http::Router& router, RegistryStore* store) {
   auto routes = std::make_shared<RegistryRoutes>(store);
   using Method = Result<Response> (RegistryRoutes::*)(const Request&);
-  auto bind = [routes](Method method) { return [routes, method](const Request& req) { return (*routes.*method)(req); }; };
+  auto bind = [routes](Method method) {
+    return [routes, method](const Request& req) { return (*routes.*method)(req); };
+  };
   struct Route {
     const char* method;
     const char* path;

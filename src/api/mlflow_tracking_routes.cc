@@ -240,7 +240,8 @@ class TrackingRoutes {
         if (!d.is_object()) return Status::InvalidArgument(fmt::format("datasets[{}].dataset: expected an object", i));
         tracking::DatasetInput in;
         auto text = [&](const char* k) { return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : ""; };
-        in.dataset = {text("name"), text("digest"), text("source_type"), text("source"), text("schema"), text("profile")};
+        in.dataset = {text("name"),   text("digest"), text("source_type"),
+                      text("source"), text("schema"), text("profile")};
         if (entry.is_object() && entry.contains("tags") && entry["tags"].is_array()) {
           for (const auto& t : entry["tags"]) {
             if (t.is_object()) in.tags.push_back({t.value("key", ""), t.value("value", "")});
@@ -354,7 +355,9 @@ class TrackingRoutes {
 void AddMlflowTrackingRoutes(http::Router& router, TrackingStore* store, ArtifactStore* artifacts) {
   auto routes = std::make_shared<TrackingRoutes>(store, artifacts);
   using Method = Result<Response> (TrackingRoutes::*)(const Request&);
-  auto bind = [routes](Method method) { return [routes, method](const Request& req) { return (*routes.*method)(req); }; };
+  auto bind = [routes](Method method) {
+    return [routes, method](const Request& req) { return (*routes.*method)(req); };
+  };
   struct Route {
     const char* method;
     const char* path;

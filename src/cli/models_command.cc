@@ -58,8 +58,10 @@ Status List(const ModelsFlags& flags) {
     int64_t latest = 0;  // the highest version among the latest of each stage
     for (const auto& v : m.latest_versions) latest = std::max<int64_t>(latest, std::atoll(v.version.c_str()));
     std::string aliases;
-    for (const auto& a : m.aliases) aliases += fmt::format("{}{}→v{}", aliases.empty() ? "@" : ", @", a.alias, a.version);
-    table.AddRow({m.name, latest > 0 ? std::to_string(latest) : "", aliases, FormatMillis(m.last_updated_timestamp), m.description});
+    for (const auto& a : m.aliases)
+      aliases += fmt::format("{}{}→v{}", aliases.empty() ? "@" : ", @", a.alias, a.version);
+    table.AddRow({m.name, latest > 0 ? std::to_string(latest) : "", aliases, FormatMillis(m.last_updated_timestamp),
+                  m.description});
   }
   table.Print(stdout);
   return Status::OK();
@@ -67,14 +69,16 @@ Status List(const ModelsFlags& flags) {
 
 Status Show(const ModelsFlags& flags) {
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
-  GYRE_ASSIGN_OR_RETURN(registry::ModelVersion v, app->registry().ResolveModelUri(
-                                                      flags.name.starts_with("models:/") ? flags.name : "models:/" + flags.name + "/latest"));
-  fmt::print("model        {}\nversion      {}\nstage        {}\naliases      {}\nstatus       {}\nsource       {}\n"
-             "run          {}\ncreated      {} by {}\ndescription  {}\n",
-             v.name, v.version, registry::StageName(v.current_stage), Aliases(v.aliases),
-             registry::ModelVersionStatusName(v.status), v.source, v.run_id.empty() ? "-" : v.run_id,
-             FormatMillis(v.creation_timestamp), v.user_id.empty() ? "unknown" : v.user_id,
-             v.description.empty() ? "-" : v.description);
+  GYRE_ASSIGN_OR_RETURN(registry::ModelVersion v,
+                        app->registry().ResolveModelUri(
+                            flags.name.starts_with("models:/") ? flags.name : "models:/" + flags.name + "/latest"));
+  fmt::print(
+      "model        {}\nversion      {}\nstage        {}\naliases      {}\nstatus       {}\nsource       {}\n"
+      "run          {}\ncreated      {} by {}\ndescription  {}\n",
+      v.name, v.version, registry::StageName(v.current_stage), Aliases(v.aliases),
+      registry::ModelVersionStatusName(v.status), v.source, v.run_id.empty() ? "-" : v.run_id,
+      FormatMillis(v.creation_timestamp), v.user_id.empty() ? "unknown" : v.user_id,
+      v.description.empty() ? "-" : v.description);
   fmt::print("lineage      data {}, feature set {}, code {}\n",
              v.lineage.training_data_fingerprint.empty() ? "-" : v.lineage.training_data_fingerprint,
              v.lineage.feature_set.empty() ? "-" : v.lineage.feature_set,
@@ -161,7 +165,8 @@ void AddModelsCommand(CLI::App& root) {
 
   auto* show = cmd->add_subcommand("show", "One model version: stage, aliases, source, run, lineage, tags");
   add_workspace(show);
-  show->add_option("model", flags->name, "NAME (its latest version) or a URI: models:/ato@champion, models:/ato/3")->required();
+  show->add_option("model", flags->name, "NAME (its latest version) or a URI: models:/ato@champion, models:/ato/3")
+      ->required();
   SetAction(show, [flags] { return Show(*flags); });
 
   auto* versions = cmd->add_subcommand("versions", "Every version of a model, newest first");
@@ -169,7 +174,8 @@ void AddModelsCommand(CLI::App& root) {
   versions->add_option("name", flags->name, "Registered model name")->required();
   SetAction(versions, [flags] { return Versions(*flags); });
 
-  auto* alias = cmd->add_subcommand("alias", "Show, set (promote), or --delete an alias: gyre models alias ato champion 3");
+  auto* alias =
+      cmd->add_subcommand("alias", "Show, set (promote), or --delete an alias: gyre models alias ato champion 3");
   add_workspace(alias);
   alias->add_option("name", flags->name, "Registered model name")->required();
   alias->add_option("alias", flags->alias, "Alias, e.g. champion")->required();

@@ -49,18 +49,22 @@ Result<std::vector<std::string>> ExperimentIds(tracking::TrackingStore& store, c
 }
 
 const tracking::Metric* FindMetric(const tracking::Run& run, const std::string& key) {
-  for (const auto& m : run.metrics) if (m.key == key) return &m;
+  for (const auto& m : run.metrics)
+    if (m.key == key) return &m;
   return nullptr;
 }
 const tracking::Tag* FindKey(const std::vector<tracking::Tag>& tags, const std::string& key) {
-  for (const auto& t : tags) if (t.key == key) return &t;
+  for (const auto& t : tags)
+    if (t.key == key) return &t;
   return nullptr;
 }
 
 std::string Duration(const tracking::RunInfo& info) {
   if (!info.end_time) return "";
   double s = (*info.end_time - info.start_time) / 1000.0;
-  return s < 60 ? fmt::format("{:.1f}s", s) : s < 3600 ? fmt::format("{:.1f}m", s / 60) : fmt::format("{:.1f}h", s / 3600);
+  return s < 60     ? fmt::format("{:.1f}s", s)
+         : s < 3600 ? fmt::format("{:.1f}m", s / 60)
+                    : fmt::format("{:.1f}h", s / 3600);
 }
 
 Status List(const RunsFlags& flags) {
@@ -77,7 +81,8 @@ Status List(const RunsFlags& flags) {
   std::vector<std::string> metrics = flags.metrics;
   if (metrics.empty()) {
     std::map<std::string, int> counts;
-    for (const auto& run : page.items) for (const auto& m : run.metrics) ++counts[m.key];
+    for (const auto& run : page.items)
+      for (const auto& m : run.metrics) ++counts[m.key];
     std::vector<std::pair<int, std::string>> ranked;
     for (const auto& [k, n] : counts) ranked.push_back({-n, k});
     std::sort(ranked.begin(), ranked.end());
@@ -88,9 +93,12 @@ Status List(const RunsFlags& flags) {
   for (const auto& m : metrics) header.push_back(m);
   TextTable table(header, 40);
   for (const auto& run : page.items) {
-    std::vector<std::string> row = {run.info.run_id.substr(0, 12), run.info.run_name, run.info.experiment_id,
+    std::vector<std::string> row = {run.info.run_id.substr(0, 12),
+                                    run.info.run_name,
+                                    run.info.experiment_id,
                                     std::string(tracking::RunStatusName(run.info.status)),
-                                    FormatMillis(run.info.start_time), Duration(run.info)};
+                                    FormatMillis(run.info.start_time),
+                                    Duration(run.info)};
     for (const auto& p : flags.params) {
       const tracking::Tag* v = FindKey(run.params, p);
       row.push_back(v ? v->value : "");
@@ -130,11 +138,11 @@ Status Show(const RunsFlags& flags) {
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
   GYRE_ASSIGN_OR_RETURN(tracking::Run run, FindRun(app->tracking(), flags.run_ids.at(0)));
   const tracking::RunInfo& i = run.info;
-  fmt::print("run        {}\nname       {}\nexperiment {}\nstatus     {}\nuser       {}\nstarted    {}\nended      {}\n"
-             "artifacts  {}\nlifecycle  {}\n",
-             i.run_id, i.run_name, i.experiment_id, tracking::RunStatusName(i.status), i.user_id,
-             FormatMillis(i.start_time), i.end_time ? FormatMillis(*i.end_time) : "-", i.artifact_uri,
-             tracking::LifecycleStageName(i.lifecycle_stage));
+  fmt::print(
+      "run        {}\nname       {}\nexperiment {}\nstatus     {}\nuser       {}\nstarted    {}\nended      {}\n"
+      "artifacts  {}\nlifecycle  {}\n",
+      i.run_id, i.run_name, i.experiment_id, tracking::RunStatusName(i.status), i.user_id, FormatMillis(i.start_time),
+      i.end_time ? FormatMillis(*i.end_time) : "-", i.artifact_uri, tracking::LifecycleStageName(i.lifecycle_stage));
   auto section = [](const char* title, const std::vector<std::pair<std::string, std::string>>& rows) {
     if (rows.empty()) return;
     fmt::print("\n{}\n", title);
@@ -151,7 +159,8 @@ Status Show(const RunsFlags& flags) {
   rows.clear();
   for (const auto& t : run.tags) rows.push_back({t.key, t.value});
   section("tags", rows);
-  for (const auto& in : run.inputs) fmt::print("\ninput dataset {} (digest {}) from {}\n", in.dataset.name, in.dataset.digest, in.dataset.source);
+  for (const auto& in : run.inputs)
+    fmt::print("\ninput dataset {} (digest {}) from {}\n", in.dataset.name, in.dataset.digest, in.dataset.source);
   return Status::OK();
 }
 
@@ -211,11 +220,14 @@ void AddRunsCommand(CLI::App& root) {
   auto* list = cmd->add_subcommand("list", "A table of runs with chosen metrics and params");
   add_workspace(list);
   list->add_option("--experiment,-e", flags->experiment, "Experiment name or id (default: all)");
-  list->add_option("--filter,-f", flags->filter, "MLflow search filter, e.g. \"metrics.auc > 0.9 AND params.model = 'xgb'\"");
+  list->add_option("--filter,-f", flags->filter,
+                   "MLflow search filter, e.g. \"metrics.auc > 0.9 AND params.model = 'xgb'\"");
   list->add_option("--order-by,-o", flags->order_by, "e.g. \"metrics.auc DESC\" (repeatable)");
   list->add_option("--metrics,-m", flags->metrics, "Metric columns (comma-separated)")->delimiter(',');
   list->add_option("--params,-p", flags->params, "Param columns (comma-separated)")->delimiter(',');
-  list->add_option("--max", flags->max_results, "At most this many runs")->capture_default_str()->check(CLI::Range(1, 50000));
+  list->add_option("--max", flags->max_results, "At most this many runs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 50000));
   list->add_flag("--all", flags->all, "Include deleted runs");
   SetAction(list, [flags] { return List(*flags); });
 
@@ -226,7 +238,9 @@ void AddRunsCommand(CLI::App& root) {
 
   auto* compare = cmd->add_subcommand("compare", "Params and metrics of runs side by side ('*' where they differ)");
   add_workspace(compare);
-  compare->add_option("run_ids", flags->run_ids, "Two or more run ids (or unique prefixes)")->required()->expected(2, 50);
+  compare->add_option("run_ids", flags->run_ids, "Two or more run ids (or unique prefixes)")
+      ->required()
+      ->expected(2, 50);
   SetAction(compare, [flags] { return Compare(*flags); });
 }
 

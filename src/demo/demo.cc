@@ -1,14 +1,13 @@
 #include "demo/demo.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
-
-#include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "api/app.h"
 #include "core/profile.h"
@@ -42,9 +41,7 @@ class Stages {
     fmt::print(out_, "\n[{}/{}] {}\n", index_, total_, title);
     std::fflush(out_);
   }
-  double Seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  }
+  double Seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(); }
   void End() {
     fmt::print(out_, "      done in {:.2f}s\n", Seconds());
     std::fflush(out_);
@@ -90,9 +87,10 @@ class Tracker {
                                          {{"experiment_id", experiment_id_},
                                           {"run_name", name},
                                           {"start_time", NowMillis()},
-                                          {"tags", {{{"key", "mlflow.user"}, {"value", "gyre-demo"}},
-                                                    {{"key", "mlflow.source.name"}, {"value", "gyre demo"}},
-                                                    {{"key", "gyre.stage"}, {"value", name}}}}}));
+                                          {"tags",
+                                           {{{"key", "mlflow.user"}, {"value", "gyre-demo"}},
+                                            {{"key", "mlflow.source.name"}, {"value", "gyre demo"}},
+                                            {{"key", "gyre.stage"}, {"value", name}}}}}));
     run_id_ = run["run"]["info"]["run_id"];
     return Status::OK();
   }
@@ -106,15 +104,17 @@ class Tracker {
   }
 
   Status EndRun(bool ok) {
-    return Call("POST", "runs/update", {{"run_id", run_id_}, {"status", ok ? "FINISHED" : "FAILED"}, {"end_time", NowMillis()}})
+    return Call("POST", "runs/update",
+                {{"run_id", run_id_}, {"status", ok ? "FINISHED" : "FAILED"}, {"end_time", NowMillis()}})
         .status();
   }
 
   // "datagen FINISHED, profile-logins FINISHED": the runs of this experiment, oldest first.
   Result<std::string> Summary() {
-    GYRE_ASSIGN_OR_RETURN(json found, Call("POST", "runs/search",
-                                           {{"experiment_ids", {experiment_id_}}, {"order_by", {"attributes.start_time ASC"}},
-                                            {"max_results", 20}}));
+    GYRE_ASSIGN_OR_RETURN(
+        json found,
+        Call("POST", "runs/search",
+             {{"experiment_ids", {experiment_id_}}, {"order_by", {"attributes.start_time ASC"}}, {"max_results", 20}}));
     std::string text;
     for (const auto& run : found.value("runs", json::array())) {
       text += fmt::format("{}{} {}", text.empty() ? "" : ", ", run["info"]["run_name"].get<std::string>(),
@@ -127,8 +127,8 @@ class Tracker {
   explicit Tracker(std::unique_ptr<http::Client> client) : client_(std::move(client)) {}
 
   Result<json> Call(const std::string& method, const std::string& endpoint, const json& body, bool allow_404 = false) {
-    GYRE_ASSIGN_OR_RETURN(http::ClientResponse r, client_->Request(method, "/api/2.0/mlflow/" + endpoint,
-                                                                   body.is_null() ? "" : body.dump()));
+    GYRE_ASSIGN_OR_RETURN(http::ClientResponse r,
+                          client_->Request(method, "/api/2.0/mlflow/" + endpoint, body.is_null() ? "" : body.dump()));
     json parsed = json::parse(r.body, nullptr, false);
     if (r.status == 200 || (allow_404 && r.status == 404)) return parsed;
     return Status::Internal(fmt::format("tracking call {} answered {}: {}", endpoint, r.status, r.body));
@@ -150,14 +150,14 @@ std::string Thousands(int64_t n) {
 
 void PrintDataSummary(std::FILE* out, const datagen::AtoSummary& s) {
   fmt::print(out, "      {:<22} {:>12}\n", "file", "rows");
-  for (const datagen::AtoFileSummary* f : {&s.logins, &s.account_events, &s.promo_redemptions, &s.labels,
-                                           &s.campaigns, &s.ground_truth}) {
+  for (const datagen::AtoFileSummary* f :
+       {&s.logins, &s.account_events, &s.promo_redemptions, &s.labels, &s.campaigns, &s.ground_truth}) {
     fmt::print(out, "      {:<22} {:>12}\n", fs::path(f->path).filename().string(), Thousands(f->rows));
   }
   fmt::print(out, "      users: {} initial + {} new-market; {} events ({} events/s)\n", Thousands(s.initial_users),
              Thousands(s.new_market_users), Thousands(s.events), Thousands(static_cast<int64_t>(s.events_per_second)));
-  fmt::print(out, "      fraud: {} events ({:.2f}%), never labeled: {}\n", Thousands(s.fraud_events), 100.0 * s.fraud_rate,
-             Thousands(s.fraud_never_labeled));
+  fmt::print(out, "      fraud: {} events ({:.2f}%), never labeled: {}\n", Thousands(s.fraud_events),
+             100.0 * s.fraud_rate, Thousands(s.fraud_never_labeled));
   for (const auto& [type, n] : s.fraud_events_by_type) {
     fmt::print(out, "        {:<26} {:>9} events in {} campaigns\n", type, Thousands(n),
                s.campaigns_by_type.count(type) ? s.campaigns_by_type.at(type) : 0);
@@ -204,8 +204,8 @@ Status RunDemo(const DemoOptions& options) {
   std::error_code ec;
   bool fresh = !fs::exists(options.workspace, ec) || fs::is_empty(options.workspace, ec);
   if (!fresh && !fs::exists(fs::path(options.workspace) / Workspace::kConfigFile, ec)) {
-    return Status::FailedPrecondition(fmt::format(
-        "{}: not empty and not a gyre workspace; pass --workspace with a new folder", options.workspace));
+    return Status::FailedPrecondition(
+        fmt::format("{}: not empty and not a gyre workspace; pass --workspace with a new folder", options.workspace));
   }
   GYRE_ASSIGN_OR_RETURN(int written, LayOutAtoExample(options.workspace));
   GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(options.workspace));
@@ -265,7 +265,8 @@ Status RunDemo(const DemoOptions& options) {
     fmt::print(out, "      {:<14} {:<10} {:>8} {:>10}  {}\n", "column", "type", "nulls", "distinct", "top value");
     std::map<std::string, double> metrics = {{"rows", static_cast<double>(profile.rows)}};
     for (const ColumnProfile& c : profile.columns) {
-      std::string top = c.top.empty() ? "" : fmt::format("{} ({})", ProfileValueToString(c.top[0].value), Thousands(c.top[0].count));
+      std::string top =
+          c.top.empty() ? "" : fmt::format("{} ({})", ProfileValueToString(c.top[0].value), Thousands(c.top[0].count));
       fmt::print(out, "      {:<14} {:<10} {:>7.1f}% {:>10}  {}\n", c.name, ColumnTypeName(c.type), 100 * c.null_rate,
                  Thousands(c.distinct), top.substr(0, 48));
       metrics["distinct." + c.name] = static_cast<double>(c.distinct);

@@ -150,8 +150,9 @@ Status FillVersionDetails(Reader& reader, const std::vector<VersionKey>& keys, s
       if (it != index.end()) versions[it->second].tags.push_back({t.Text(i, 2), t.Text(i, 3)});
     }
   }
-  static const std::string kAliasSql = "SELECT model_id, alias, version FROM registered_model_aliases WHERE model_id IN (" +
-                                       Placeholders(kIdChunk) + ") ORDER BY alias";
+  static const std::string kAliasSql =
+      "SELECT model_id, alias, version FROM registered_model_aliases WHERE model_id IN (" +
+      store::Placeholders(kIdChunk) + ") ORDER BY alias";
   for (const auto& chunk : IdChunks(std::vector<int64_t>(model_ids.begin(), model_ids.end()))) {
     GYRE_ASSIGN_OR_RETURN(QueryResult a, reader.Query(kAliasSql, chunk));
     for (size_t i = 0; i < a.size(); ++i) {
@@ -197,12 +198,6 @@ int64_t NowMillis() {
       .count();
 }
 
-std::string Placeholders(size_t n) {
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s += i == 0 ? "?" : ", ?";
-  return s;
-}
-
 std::vector<std::vector<Value>> IdChunks(const std::vector<int64_t>& ids) {
   std::vector<std::vector<Value>> chunks;
   for (size_t i = 0; i < ids.size(); i += kIdChunk) {
@@ -216,9 +211,10 @@ Result<ModelRow> FindModel(Reader& reader, const std::string& name) {
   std::vector<Value> key{name};
   GYRE_ASSIGN_OR_RETURN(
       QueryResult r,
-      reader.Query(fmt::format("SELECT model_id, name, description, next_version FROM registered_models WHERE name = ?{}",
-                               reader.ForUpdate()),
-                   key));
+      reader.Query(
+          fmt::format("SELECT model_id, name, description, next_version FROM registered_models WHERE name = ?{}",
+                      reader.ForUpdate()),
+          key));
   if (r.empty()) return Status::NotFound(fmt::format("Registered Model with name={} not found", name));
   return ModelRow{r.Int(0, 0), r.Text(0, 1), r.Text(0, 2), r.Int(0, 3)};
 }
@@ -255,17 +251,18 @@ Result<ModelVersion> LoadVersion(Reader& reader, const std::string& name, int64_
 
 Result<std::vector<RegisteredModel>> LoadModels(Reader& reader, const std::vector<int64_t>& ids) {
   std::map<int64_t, RegisteredModel> loaded;
-  static const std::string in = "(" + Placeholders(kIdChunk) + ")";
+  static const std::string in = "(" + store::Placeholders(kIdChunk) + ")";
   static const std::string kModelSql =
       "SELECT model_id, name, creation_timestamp, last_updated_timestamp, user_id, description FROM "
-      "registered_models WHERE model_id IN " + in;
+      "registered_models WHERE model_id IN " +
+      in;
   static const std::string kTagSql =
       "SELECT model_id, key, value FROM registered_model_tags WHERE model_id IN " + in + " ORDER BY key";
   static const std::string kAliasSql =
       "SELECT model_id, alias, version FROM registered_model_aliases WHERE model_id IN " + in + " ORDER BY alias";
   // The latest version per (model, stage), in two steps: its key, then the version by key (see PairCondition).
-  static const std::string kLatestKeySql = "SELECT model_id, MAX(version) FROM model_versions WHERE model_id IN " +
-                                           in + " GROUP BY model_id, current_stage";
+  static const std::string kLatestKeySql =
+      "SELECT model_id, MAX(version) FROM model_versions WHERE model_id IN " + in + " GROUP BY model_id, current_stage";
   static const std::string kVersionsByKeySql =
       std::string(kVersionSelect) + " WHERE " + PairCondition("v.", kPairChunk);
   for (const auto& chunk : IdChunks(ids)) {
@@ -280,7 +277,8 @@ Result<std::vector<RegisteredModel>> LoadModels(Reader& reader, const std::vecto
     }
     GYRE_ASSIGN_OR_RETURN(QueryResult t, reader.Query(kTagSql, chunk));
     for (size_t i = 0; i < t.size(); ++i) {
-      if (auto it = loaded.find(t.Int(i, 0)); it != loaded.end()) it->second.tags.push_back({t.Text(i, 1), t.Text(i, 2)});
+      if (auto it = loaded.find(t.Int(i, 0)); it != loaded.end())
+        it->second.tags.push_back({t.Text(i, 1), t.Text(i, 2)});
     }
     GYRE_ASSIGN_OR_RETURN(QueryResult a, reader.Query(kAliasSql, chunk));
     for (size_t i = 0; i < a.size(); ++i) {
@@ -323,8 +321,8 @@ nlohmann::json TagsJson(const std::vector<Tag>& tags) {
 }
 
 nlohmann::json VersionJson(const ModelVersion& v) {
-  nlohmann::json j = {{"version", v.version}, {"current_stage", std::string(StageName(v.current_stage))},
-                      {"source", v.source}};
+  nlohmann::json j = {
+      {"version", v.version}, {"current_stage", std::string(StageName(v.current_stage))}, {"source", v.source}};
   if (!v.run_id.empty()) j["run_id"] = v.run_id;
   if (!v.run_link.empty()) j["run_link"] = v.run_link;
   if (!v.description.empty()) j["description"] = v.description;

@@ -8,9 +8,8 @@
 // and registry_audit (append-only; its model_id deliberately has no foreign key: entries outlive models).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -81,7 +80,6 @@ Result<ModelVersion> LoadVersion(Reader& reader, const std::string& name, int64_
 
 // Fixed-size IN (...) lists: constant SQL text, so each statement is prepared once per connection.
 inline constexpr size_t kIdChunk = 128;
-std::string Placeholders(size_t n);
 std::vector<std::vector<store::Value>> IdChunks(const std::vector<int64_t>& ids);
 
 // Appends one audit entry on `conn` (inside the mutation's transaction). A null before/after is stored

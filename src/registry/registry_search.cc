@@ -8,6 +8,7 @@
 #include "registry/registry_schema.h"
 #include "registry/registry_store.h"
 #include "tracking/search_filter.h"
+#include "tracking/search_sql.h"
 #include "tracking/tracking_store.h"
 
 namespace gyre::registry {
@@ -22,72 +23,15 @@ using tracking::OrderBy;
 
 namespace {
 
-// SQL for a string comparison on `column`; appends its parameters. `allow_in`: IN / NOT IN lists.
-Result<std::string> StringClause(const std::string& column, const Comparison& c, std::vector<Value>& params,
-                                 const std::string& what, bool allow_in) {
-  if (c.is_number) {
-    return Status::InvalidArgument(
-        fmt::format("{}: expected a quoted string, got {} (quote the value: '{}')", what, c.text, c.text));
-  }
-  switch (c.op) {
-    case CompareOp::kEq:
-    case CompareOp::kNe:
-      params.emplace_back(c.text);
-      return fmt::format("{} {} ?", column, c.op == CompareOp::kEq ? "=" : "<>");
-    case CompareOp::kLike:
-      params.emplace_back(c.text);
-      return fmt::format("{} LIKE ?", column);
-    case CompareOp::kILike:
-      params.emplace_back(c.text);
-      return fmt::format("LOWER({}) LIKE LOWER(?)", column);
-    case CompareOp::kIn:
-    case CompareOp::kNotIn:
-      if (allow_in) {
-        if (c.list.empty()) return Status::InvalidArgument(fmt::format("{}: the IN list is empty", what));
-        for (const auto& v : c.list) params.emplace_back(v);
-        return fmt::format("{} {} ({})", column, c.op == CompareOp::kIn ? "IN" : "NOT IN",
-                           internal::Placeholders(c.list.size()));
-      }
-      [[fallthrough]];
-    default:
-      return Status::InvalidArgument(fmt::format("{} does not support the comparator '{}' (use {})", what,
-                                                 tracking::CompareOpName(c.op),
-                                                 allow_in ? "=, !=, LIKE, ILIKE, IN or NOT IN" : "=, !=, LIKE or ILIKE"));
-  }
-}
-
-Result<std::string> NumericClause(const std::string& column, const Comparison& c, std::vector<Value>& params,
-                                  const std::string& what) {
-  if (!c.is_number) {
-    return Status::InvalidArgument(fmt::format("{}: expected a number, got '{}'", what, c.text));
-  }
-  const char* op = nullptr;
-  switch (c.op) {
-    case CompareOp::kEq: op = "="; break;
-    case CompareOp::kNe: op = "<>"; break;
-    case CompareOp::kGt: op = ">"; break;
-    case CompareOp::kGe: op = ">="; break;
-    case CompareOp::kLt: op = "<"; break;
-    case CompareOp::kLe: op = "<="; break;
-    default:
-      return Status::InvalidArgument(fmt::format("{} does not support the comparator '{}' (use =, !=, >, >=, <, <=)",
-                                                 what, tracking::CompareOpName(c.op)));
-  }
-  params.emplace_back(c.number);
-  // The column is an integer; the literal may not be ("version_number > 2.5"): compare as doubles, which
-  // PostgreSQL would otherwise refuse to bind to a BIGINT parameter.
-  return fmt::format("{} {} CAST(? AS DOUBLE PRECISION)", column, op);
-}
-
 Status CheckMaxResults(int64_t max_results, int64_t limit) {
   if (max_results <= 0) {
     return Status::InvalidArgument(fmt::format(
         "Invalid value for request parameter max_results. It must be a positive integer, but got {}", max_results));
   }
   if (max_results > limit) {
-    return Status::InvalidArgument(fmt::format(
-        "Invalid value for request parameter max_results. It must be at most {}, but got value {}", limit,
-        max_results));
+    return Status::InvalidArgument(
+        fmt::format("Invalid value for request parameter max_results. It must be at most {}, but got value {}", limit,
+                    max_results));
   }
   return Status::OK();
 }
@@ -131,12 +75,14 @@ Result<Page<RegisteredModel>> RegistryStore::SearchRegisteredModels(const Search
   for (const Comparison& c : filter) {
     std::string clause;
     if (c.entity == EntityType::kAttribute && c.key == "name") {
-      GYRE_ASSIGN_OR_RETURN(clause, StringClause("m.name", c, where_params, "attribute 'name'", /*allow_in=*/true));
+      GYRE_ASSIGN_OR_RETURN(
+          clause, tracking::StringComparisonSql("m.name", c, where_params, "attribute 'name'", /*allow_in=*/true));
     } else if (c.entity == EntityType::kTag) {
       std::string a = fmt::format("t{}", n_join++);
       joins += fmt::format(" JOIN registered_model_tags {0} ON {0}.model_id = m.model_id AND {0}.key = ?", a);
       join_params.emplace_back(c.key);
-      GYRE_ASSIGN_OR_RETURN(clause, StringClause(a + ".value", c, where_params, "tag '" + c.key + "'", false));
+      GYRE_ASSIGN_OR_RETURN(clause,
+                            tracking::StringComparisonSql(a + ".value", c, where_params, "tag '" + c.key + "'", false));
     } else {
       return Status::InvalidArgument(fmt::format(
           "Invalid filter key '{}{}' for registered model search: use name or tags.<key>",
@@ -148,9 +94,9 @@ Result<Page<RegisteredModel>> RegistryStore::SearchRegisteredModels(const Search
                                                               {"timestamp", "m.last_updated_timestamp"},
                                                               {"last_updated_timestamp", "m.last_updated_timestamp"},
                                                               {"creation_timestamp", "m.creation_timestamp"}};
-  GYRE_ASSIGN_OR_RETURN(std::string order,
-                        OrderClause(request.order_by, kColumns, "name, last_updated_timestamp, creation_timestamp",
-                                    {{"m.name", true}}));
+  GYRE_ASSIGN_OR_RETURN(
+      std::string order,
+      OrderClause(request.order_by, kColumns, "name, last_updated_timestamp, creation_timestamp", {{"m.name", true}}));
   std::vector<Value> params = std::move(join_params);
   for (auto& v : where_params) params.push_back(std::move(v));
   params.emplace_back(request.max_results + 1);
@@ -191,9 +137,11 @@ Result<Page<ModelVersion>> RegistryStore::SearchModelVersions(const SearchModelV
     std::string clause;
     if (c.entity == EntityType::kAttribute) {
       if (auto it = kStringAttrs.find(c.key); it != kStringAttrs.end()) {
-        GYRE_ASSIGN_OR_RETURN(clause, StringClause(it->second, c, where_params, "attribute '" + c.key + "'", true));
+        GYRE_ASSIGN_OR_RETURN(
+            clause, tracking::StringComparisonSql(it->second, c, where_params, "attribute '" + c.key + "'", true));
       } else if (auto nit = kNumericAttrs.find(c.key); nit != kNumericAttrs.end()) {
-        GYRE_ASSIGN_OR_RETURN(clause, NumericClause(nit->second, c, where_params, "attribute '" + c.key + "'"));
+        GYRE_ASSIGN_OR_RETURN(
+            clause, tracking::NumericComparisonSql(nit->second, c, where_params, "attribute '" + c.key + "'"));
       } else {
         return Status::InvalidArgument(fmt::format(
             "Invalid attribute key '{}' for model version search. Valid keys are name, run_id, source_path, "
@@ -206,7 +154,8 @@ Result<Page<ModelVersion>> RegistryStore::SearchModelVersions(const SearchModelV
       joins += fmt::format(
           " JOIN model_version_tags {0} ON {0}.model_id = v.model_id AND {0}.version = v.version AND {0}.key = ?", a);
       join_params.emplace_back(c.key);
-      GYRE_ASSIGN_OR_RETURN(clause, StringClause(a + ".value", c, where_params, "tag '" + c.key + "'", false));
+      GYRE_ASSIGN_OR_RETURN(clause,
+                            tracking::StringComparisonSql(a + ".value", c, where_params, "tag '" + c.key + "'", false));
     } else {
       return Status::InvalidArgument(
           fmt::format("Invalid filter key '{}.{}' for model version search: use attributes or tags.<key>",

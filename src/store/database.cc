@@ -50,6 +50,13 @@ std::string QueryResult::Text(size_t row, size_t col, std::string fallback) cons
   return fallback;
 }
 
+std::string Placeholders(size_t n) {
+  std::string s;
+  s.reserve(n * 3);
+  for (size_t i = 0; i < n; ++i) s += i == 0 ? "?" : ", ?";
+  return s;
+}
+
 std::string ToPostgresPlaceholders(std::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 16);

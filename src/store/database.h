@@ -76,8 +76,7 @@ class Database {
   //   "sqlite::memory:" (tests; one shared in-memory database),
   //   "postgresql://user:password@host:port/dbname?param=value" (libpq connection URI; postgres:// too).
   // Relative SQLite paths resolve against state_dir. Fails if the first connection cannot be made.
-  static Result<std::unique_ptr<Database>> Open(const std::string& url, const std::string& state_dir,
-                                                Options options);
+  static Result<std::unique_ptr<Database>> Open(const std::string& url, const std::string& state_dir, Options options);
   static Result<std::unique_ptr<Database>> Open(const std::string& url, const std::string& state_dir) {
     return Open(url, state_dir, Options{});
   }
@@ -96,6 +95,9 @@ class Database {
   // concurrent writers queue instead of failing on upgrade.
   virtual Status Transaction(const std::function<Status(Connection&)>& body) = 0;
 };
+
+// "?, ?, ?": n placeholders for an IN list or a VALUES row.
+std::string Placeholders(size_t n);
 
 // Rewrites `?` placeholders outside quotes and comments to $1..$n. Exposed for tests.
 std::string ToPostgresPlaceholders(std::string_view sql);

@@ -53,9 +53,9 @@ Status Migrate(Database& db, const std::string& component, std::span<const Migra
       }
       GYRE_ASSIGN_OR_RETURN(int current, CurrentVersion(conn, component));
       if (current > known) {
-        return Status::FailedPrecondition(fmt::format(
-            "{}: schema of '{}' is at version {}, newer than this gyre knows ({}); upgrade gyre",
-            db.description(), component, current, known));
+        return Status::FailedPrecondition(
+            fmt::format("{}: schema of '{}' is at version {}, newer than this gyre knows ({}); upgrade gyre",
+                        db.description(), component, current, known));
       }
       if (current == known) {
         done = true;
@@ -69,8 +69,8 @@ Status Migrate(Database& db, const std::string& component, std::span<const Migra
         return applied.WithContext(fmt::format("migration {} '{}' of '{}'", m.version, m.name, component));
       }
       std::vector<Value> row{component, static_cast<int64_t>(m.version), m.name, NowMillis()};
-      return conn.Execute("INSERT INTO gyre_schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
-                          row);
+      return conn.Execute(
+          "INSERT INTO gyre_schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)", row);
     });
     GYRE_RETURN_IF_ERROR(status);
     if (done) return Status::OK();

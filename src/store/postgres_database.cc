@@ -23,7 +23,8 @@ constexpr Oid kBoolOid = 16, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kOidOi
 
 std::string Abbreviate(std::string_view sql) {
   std::string s(sql.substr(0, 120));
-  for (char& c : s) if (c == '\n') c = ' ';
+  for (char& c : s)
+    if (c == '\n') c = ' ';
   return sql.size() > 120 ? s + "..." : s;
 }
 
@@ -52,7 +53,8 @@ class PgConnection final : public Connection {
     }
     auto c = std::make_unique<PgConnection>(conn);
     // Quiet NOTICEs (e.g. "relation already exists, skipping") that libpq would print to stderr.
-    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
     GYRE_RETURN_IF_ERROR(c->ExecuteScript("SET client_min_messages = warning"));
     return c;
   }
@@ -168,8 +170,8 @@ class PgConnection final : public Connection {
           },
           params[i]);
     }
-    PGresult* res = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), values.data(),
-                                   nullptr, nullptr, 0);
+    PGresult* res =
+        PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0);
     Status status = Check(res, sql);
     if (!status.ok()) {
       PQclear(res);

@@ -3,6 +3,8 @@
 // Durability: WAL with synchronous=NORMAL. A committed transaction survives a crash or kill -9 of the
 // process (it is in the WAL, which the OS holds); only a power loss can lose the last commits. That is the
 // contract MLflow-style tracking needs and it keeps commits cheap.
+#include "store/sqlite_database.h"
+
 #include <fmt/format.h>
 #include <sqlite3.h>
 
@@ -13,14 +15,14 @@
 
 #include "store/connection_pool.h"
 #include "store/database.h"
-#include "store/sqlite_database.h"
 
 namespace gyre::store {
 namespace {
 
 std::string Abbreviate(std::string_view sql) {
   std::string s(sql.substr(0, 120));
-  for (char& c : s) if (c == '\n') c = ' ';
+  for (char& c : s)
+    if (c == '\n') c = ' ';
   return sql.size() > 120 ? s + "..." : s;
 }
 
@@ -75,9 +77,15 @@ class SqliteConnection final : public Connection {
       row.reserve(ncol);
       for (int i = 0; i < ncol; ++i) {
         switch (sqlite3_column_type(stmt, i)) {
-          case SQLITE_INTEGER: row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, i))); break;
-          case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(stmt, i)); break;
-          case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+          case SQLITE_INTEGER:
+            row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, i)));
+            break;
+          case SQLITE_FLOAT:
+            row.emplace_back(sqlite3_column_double(stmt, i));
+            break;
+          case SQLITE_NULL:
+            row.emplace_back(std::monostate{});
+            break;
           default: {
             const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
             row.emplace_back(std::string(text, sqlite3_column_bytes(stmt, i)));
@@ -110,8 +118,8 @@ class SqliteConnection final : public Connection {
     if (it != cache_.end()) {
       stmt = it->second;
     } else {
-      int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                  nullptr);
+      int rc =
+          sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
       if (rc != SQLITE_OK) return Error(rc, sql);
       cache_.emplace(std::move(key), stmt);
     }

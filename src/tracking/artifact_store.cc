@@ -150,7 +150,8 @@ Status ArtifactStore::Delete(std::string_view path) const {
   if (path.empty()) return Refuse(path, "refusing to delete the artifact root");
   GYRE_ASSIGN_OR_RETURN(std::string target, Resolve(path));
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(target, ec))) return Status::NotFound(fmt::format("Artifact '{}' not found", path));
+  if (!fs::exists(fs::symlink_status(target, ec)))
+    return Status::NotFound(fmt::format("Artifact '{}' not found", path));
   fs::remove_all(target, ec);
   if (ec) return Status::IOError(fmt::format("artifact '{}': {}", path, ec.message()));
   return Status::OK();

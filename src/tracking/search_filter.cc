@@ -22,7 +22,8 @@ class Parser {
   explicit Parser(std::string_view text) : text_(text) {}
 
   Status Error(const std::string& what) const {
-    return Status::InvalidArgument(fmt::format("invalid search expression '{}' at character {}: {}", text_, pos_ + 1, what));
+    return Status::InvalidArgument(
+        fmt::format("invalid search expression '{}' at character {}: {}", text_, pos_ + 1, what));
   }
 
   void SkipSpace() {
@@ -111,8 +112,12 @@ class Parser {
   Result<CompareOp> Op() {
     SkipSpace();
     auto starts = [&](std::string_view s) { return text_.substr(pos_, s.size()) == s; };
-    for (auto [spelling, op] : {std::pair{"!=", CompareOp::kNe}, {">=", CompareOp::kGe}, {"<=", CompareOp::kLe},
-                                {"=", CompareOp::kEq}, {">", CompareOp::kGt}, {"<", CompareOp::kLt}}) {
+    for (auto [spelling, op] : {std::pair{"!=", CompareOp::kNe},
+                                {">=", CompareOp::kGe},
+                                {"<=", CompareOp::kLe},
+                                {"=", CompareOp::kEq},
+                                {">", CompareOp::kGt},
+                                {"<", CompareOp::kLt}}) {
       if (starts(spelling)) {
         pos_ += std::string_view(spelling).size();
         return op;
@@ -226,27 +231,42 @@ Result<OrderBy> ParseOrderBy(const std::string& clause) {
 
 std::string_view CompareOpName(CompareOp op) {
   switch (op) {
-    case CompareOp::kEq: return "=";
-    case CompareOp::kNe: return "!=";
-    case CompareOp::kGt: return ">";
-    case CompareOp::kGe: return ">=";
-    case CompareOp::kLt: return "<";
-    case CompareOp::kLe: return "<=";
-    case CompareOp::kLike: return "LIKE";
-    case CompareOp::kILike: return "ILIKE";
-    case CompareOp::kIn: return "IN";
-    case CompareOp::kNotIn: return "NOT IN";
+    case CompareOp::kEq:
+      return "=";
+    case CompareOp::kNe:
+      return "!=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kLike:
+      return "LIKE";
+    case CompareOp::kILike:
+      return "ILIKE";
+    case CompareOp::kIn:
+      return "IN";
+    case CompareOp::kNotIn:
+      return "NOT IN";
   }
   return "?";
 }
 
 std::string_view EntityTypeName(EntityType type) {
   switch (type) {
-    case EntityType::kMetric: return "metric";
-    case EntityType::kParam: return "param";
-    case EntityType::kTag: return "tag";
-    case EntityType::kAttribute: return "attribute";
-    case EntityType::kDataset: return "dataset";
+    case EntityType::kMetric:
+      return "metric";
+    case EntityType::kParam:
+      return "param";
+    case EntityType::kTag:
+      return "tag";
+    case EntityType::kAttribute:
+      return "attribute";
+    case EntityType::kDataset:
+      return "dataset";
   }
   return "?";
 }

@@ -2,24 +2,27 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
 #include "core/base64.h"
 #include "store/migrations.h"
 #include "tracking/search_filter.h"
+#include "tracking/search_sql.h"
 
 namespace gyre::tracking {
 namespace {
 
 using store::Connection;
+using store::Placeholders;
 using store::QueryResult;
 using store::Value;
 
@@ -31,103 +34,64 @@ constexpr size_t kMaxBatchMetrics = 1000, kMaxBatchParams = 100, kMaxBatchTags =
 // Ids fetched per IN (...) query: a fixed count keeps the SQL text constant, so it is prepared once.
 constexpr size_t kIdChunk = 128;
 
+// Version 1's tables; the two dialects differ only in how the experiment id counts up.
+std::string TrackingSchemaV1(std::string_view id_column) {
+  std::string sql = R"(
+CREATE TABLE experiments (
+  @ID_COLUMN@,
+  name TEXT NOT NULL UNIQUE,
+  artifact_location TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  creation_time BIGINT NOT NULL,
+  last_update_time BIGINT NOT NULL);
+CREATE TABLE experiment_tags (
+  experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+  key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, key));
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+  name TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time BIGINT NOT NULL,
+  end_time BIGINT,
+  artifact_uri TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  deleted_time BIGINT);
+CREATE INDEX runs_by_experiment ON runs (experiment_id, lifecycle_stage, start_time);
+CREATE TABLE params (
+  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key));
+CREATE INDEX params_by_key ON params (key, value);
+CREATE TABLE tags (
+  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key));
+CREATE INDEX tags_by_key ON tags (key, value);
+CREATE TABLE metrics (
+  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL,
+  step BIGINT NOT NULL, timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan BIGINT NOT NULL,
+  PRIMARY KEY (run_id, key, step, timestamp, value, is_nan));
+CREATE TABLE latest_metrics (
+  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL,
+  step BIGINT NOT NULL, timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan BIGINT NOT NULL,
+  PRIMARY KEY (run_id, key));
+CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
+CREATE TABLE inputs (
+  run_id TEXT NOT NULL REFERENCES runs(run_id),
+  name TEXT NOT NULL, digest TEXT NOT NULL, source_type TEXT NOT NULL, source TEXT NOT NULL,
+  schema_json TEXT NOT NULL, profile TEXT NOT NULL, tags_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, name, digest));
+)";
+  size_t at = sql.find("@ID_COLUMN@");
+  sql.replace(at, std::string_view("@ID_COLUMN@").size(), id_column);
+  return sql;
+}
+
 const std::vector<store::Migration>& Migrations() {
   static const std::vector<store::Migration> kMigrations = {
-      {1, "experiments and runs",
-       R"(
-CREATE TABLE experiments (
-  experiment_id INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT NOT NULL UNIQUE,
-  artifact_location TEXT NOT NULL,
-  lifecycle_stage TEXT NOT NULL,
-  creation_time BIGINT NOT NULL,
-  last_update_time BIGINT NOT NULL);
-CREATE TABLE experiment_tags (
-  experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
-  key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (experiment_id, key));
-CREATE TABLE runs (
-  run_id TEXT PRIMARY KEY,
-  experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
-  name TEXT NOT NULL,
-  user_id TEXT NOT NULL,
-  status TEXT NOT NULL,
-  start_time BIGINT NOT NULL,
-  end_time BIGINT,
-  artifact_uri TEXT NOT NULL,
-  lifecycle_stage TEXT NOT NULL,
-  deleted_time BIGINT);
-CREATE INDEX runs_by_experiment ON runs (experiment_id, lifecycle_stage, start_time);
-CREATE TABLE params (
-  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (run_id, key));
-CREATE INDEX params_by_key ON params (key, value);
-CREATE TABLE tags (
-  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (run_id, key));
-CREATE INDEX tags_by_key ON tags (key, value);
-CREATE TABLE metrics (
-  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL,
-  step BIGINT NOT NULL, timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan BIGINT NOT NULL,
-  PRIMARY KEY (run_id, key, step, timestamp, value, is_nan));
-CREATE TABLE latest_metrics (
-  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL,
-  step BIGINT NOT NULL, timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan BIGINT NOT NULL,
-  PRIMARY KEY (run_id, key));
-CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
-CREATE TABLE inputs (
-  run_id TEXT NOT NULL REFERENCES runs(run_id),
-  name TEXT NOT NULL, digest TEXT NOT NULL, source_type TEXT NOT NULL, source TEXT NOT NULL,
-  schema_json TEXT NOT NULL, profile TEXT NOT NULL, tags_json TEXT NOT NULL,
-  PRIMARY KEY (run_id, name, digest));
-)",
-       R"(
-CREATE TABLE experiments (
-  experiment_id BIGSERIAL PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  artifact_location TEXT NOT NULL,
-  lifecycle_stage TEXT NOT NULL,
-  creation_time BIGINT NOT NULL,
-  last_update_time BIGINT NOT NULL);
-CREATE TABLE experiment_tags (
-  experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
-  key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (experiment_id, key));
-CREATE TABLE runs (
-  run_id TEXT PRIMARY KEY,
-  experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
-  name TEXT NOT NULL,
-  user_id TEXT NOT NULL,
-  status TEXT NOT NULL,
-  start_time BIGINT NOT NULL,
-  end_time BIGINT,
-  artifact_uri TEXT NOT NULL,
-  lifecycle_stage TEXT NOT NULL,
-  deleted_time BIGINT);
-CREATE INDEX runs_by_experiment ON runs (experiment_id, lifecycle_stage, start_time);
-CREATE TABLE params (
-  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (run_id, key));
-CREATE INDEX params_by_key ON params (key, value);
-CREATE TABLE tags (
-  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (run_id, key));
-CREATE INDEX tags_by_key ON tags (key, value);
-CREATE TABLE metrics (
-  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL,
-  step BIGINT NOT NULL, timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan BIGINT NOT NULL,
-  PRIMARY KEY (run_id, key, step, timestamp, value, is_nan));
-CREATE TABLE latest_metrics (
-  run_id TEXT NOT NULL REFERENCES runs(run_id), key TEXT NOT NULL,
-  step BIGINT NOT NULL, timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan BIGINT NOT NULL,
-  PRIMARY KEY (run_id, key));
-CREATE INDEX latest_metrics_by_key ON latest_metrics (key, value);
-CREATE TABLE inputs (
-  run_id TEXT NOT NULL REFERENCES runs(run_id),
-  name TEXT NOT NULL, digest TEXT NOT NULL, source_type TEXT NOT NULL, source TEXT NOT NULL,
-  schema_json TEXT NOT NULL, profile TEXT NOT NULL, tags_json TEXT NOT NULL,
-  PRIMARY KEY (run_id, name, digest));
-)"},
+      {1, "experiments and runs", TrackingSchemaV1("experiment_id INTEGER PRIMARY KEY AUTOINCREMENT"),
+       TrackingSchemaV1("experiment_id BIGSERIAL PRIMARY KEY")},
   };
   return kMigrations;
 }
@@ -144,10 +108,10 @@ std::string NewRunId() {
 }
 
 std::string RandomRunName() {
-  static const char* kAdjectives[] = {"amber", "bold", "brisk", "calm", "clever", "crisp", "deft", "eager",
-                                      "fleet", "keen", "lucid", "nimble", "quiet", "rapid", "steady", "vivid"};
-  static const char* kNouns[] = {"badger", "crane", "falcon", "fox", "heron", "lynx", "otter", "owl",
-                                 "panda", "raven", "seal", "shrike", "stoat", "swift", "tern", "wren"};
+  static const char* kAdjectives[] = {"amber", "bold", "brisk", "calm",   "clever", "crisp", "deft",   "eager",
+                                      "fleet", "keen", "lucid", "nimble", "quiet",  "rapid", "steady", "vivid"};
+  static const char* kNouns[] = {"badger", "crane", "falcon", "fox",    "heron", "lynx",  "otter", "owl",
+                                 "panda",  "raven", "seal",   "shrike", "stoat", "swift", "tern",  "wren"};
   thread_local std::mt19937 rng{std::random_device{}()};
   return fmt::format("{}-{}-{}", kAdjectives[rng() % 16], kNouns[rng() % 16], rng() % 1000);
 }
@@ -159,82 +123,28 @@ LifecycleStage ParseStage(const std::string& s) {
 // SQL fragment restricting lifecycle_stage for a view type.
 std::string StageClause(const std::string& column, ViewType view) {
   switch (view) {
-    case ViewType::kActiveOnly: return column + " = 'active'";
-    case ViewType::kDeletedOnly: return column + " = 'deleted'";
-    case ViewType::kAll: return "1 = 1";
+    case ViewType::kActiveOnly:
+      return column + " = 'active'";
+    case ViewType::kDeletedOnly:
+      return column + " = 'deleted'";
+    case ViewType::kAll:
+      return "1 = 1";
   }
   return "1 = 1";
 }
 
 Status CheckMaxResults(int64_t max_results) {
   if (max_results <= 0 || max_results > TrackingStore::kMaxSearchResults) {
-    return Status::InvalidArgument(fmt::format("Invalid value {} for parameter 'max_results' supplied: it must be "
-                                               "between 1 and {}",
-                                               max_results, TrackingStore::kMaxSearchResults));
+    return Status::InvalidArgument(
+        fmt::format("Invalid value {} for parameter 'max_results' supplied: it must be "
+                    "between 1 and {}",
+                    max_results, TrackingStore::kMaxSearchResults));
   }
   return Status::OK();
 }
 
-// SQL for one string comparison; `column` is an SQL expression. Appends its parameters.
-Result<std::string> StringComparison(const std::string& column, const Comparison& c, std::vector<Value>& params,
-                                     std::string_view what) {
-  switch (c.op) {
-    case CompareOp::kEq:
-    case CompareOp::kNe:
-      params.emplace_back(c.text);
-      return fmt::format("{} {} ?", column, c.op == CompareOp::kEq ? "=" : "<>");
-    case CompareOp::kLike:
-      params.emplace_back(c.text);
-      return fmt::format("{} LIKE ?", column);
-    case CompareOp::kILike:
-      params.emplace_back(c.text);
-      return fmt::format("LOWER({}) LIKE LOWER(?)", column);
-    case CompareOp::kIn:
-    case CompareOp::kNotIn: {
-      if (c.list.empty()) return Status::InvalidArgument(fmt::format("{}: the IN list is empty", what));
-      std::string marks;
-      for (const auto& v : c.list) {
-        params.emplace_back(v);
-        marks += marks.empty() ? "?" : ", ?";
-      }
-      return fmt::format("{} {} ({})", column, c.op == CompareOp::kIn ? "IN" : "NOT IN", marks);
-    }
-    default:
-      return Status::InvalidArgument(fmt::format("{} does not support the comparator '{}' (use =, !=, LIKE, ILIKE, "
-                                                 "IN or NOT IN)",
-                                                 what, CompareOpName(c.op)));
-  }
-}
-
-Result<std::string> NumericComparison(const std::string& column, const Comparison& c, std::vector<Value>& params,
-                                      std::string_view what) {
-  if (!c.is_number) {
-    return Status::InvalidArgument(fmt::format("{}: expected a numeric value, got '{}'", what, c.text));
-  }
-  const char* op = nullptr;
-  switch (c.op) {
-    case CompareOp::kEq: op = "="; break;
-    case CompareOp::kNe: op = "<>"; break;
-    case CompareOp::kGt: op = ">"; break;
-    case CompareOp::kGe: op = ">="; break;
-    case CompareOp::kLt: op = "<"; break;
-    case CompareOp::kLe: op = "<="; break;
-    default:
-      return Status::InvalidArgument(
-          fmt::format("{} does not support the comparator '{}' (use =, !=, >, >=, <, <=)", what, CompareOpName(c.op)));
-  }
-  params.emplace_back(c.number);
-  return fmt::format("{} {} ?", column, op);
-}
-
 // Escapes a quote-free identifier for SQL: only [a-z0-9_] reach here.
 std::string Alias(const char* prefix, size_t i) { return fmt::format("{}{}", prefix, i); }
-
-std::string Placeholders(size_t n) {
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s += i == 0 ? "?" : ", ?";
-  return s;
-}
 
 // Splits ids into fixed-size chunks, padding the last with its last id (see kIdChunk).
 std::vector<std::vector<Value>> IdChunks(const std::vector<std::string>& ids) {
@@ -296,54 +206,110 @@ Status ValidateExperimentName(const std::string& name) {
   return Status::OK();
 }
 
-// Writes metrics (history + latest) within a transaction.
-Status WriteMetrics(Connection& conn, const std::string& run_id, const std::vector<Metric>& metrics) {
-  for (const Metric& m : metrics) {
-    bool is_nan = std::isnan(m.value);
-    std::vector<Value> row{run_id, m.key, m.step, m.timestamp, is_nan ? 0.0 : m.value, int64_t{is_nan}};
-    // The same point logged twice is one point (MLflow dedupes exact duplicates).
-    GYRE_RETURN_IF_ERROR(conn.Execute(
-        "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        row));
-    // The latest value is the one with the greatest (step, timestamp, value), as MLflow chooses it.
-    GYRE_RETURN_IF_ERROR(conn.Execute(
-        "INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, "
-        "value = excluded.value, is_nan = excluded.is_nan "
-        "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND "
-        "(excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = latest_metrics.timestamp AND "
-        "excluded.value > latest_metrics.value)))",
-        row));
+// Multi-row statements: a batch of 1000 metrics is a handful of statements, not 2000. Rows go in chunks of
+// kRowsPerStatement; the SQL text depends only on the chunk's size, so few distinct statements get prepared.
+constexpr size_t kRowsPerStatement = 100;
+
+template <typename Row>
+Status InsertRows(Connection& conn, const std::string& head, const std::string& tail, size_t columns,
+                  const std::vector<Row>& rows, const std::function<void(const Row&, std::vector<Value>&)>& bind) {
+  std::string one = "(" + Placeholders(columns) + ")";
+  for (size_t begin = 0; begin < rows.size(); begin += kRowsPerStatement) {
+    size_t n = std::min(kRowsPerStatement, rows.size() - begin);
+    std::string sql = head + " VALUES " + one;
+    for (size_t i = 1; i < n; ++i) sql += ", " + one;
+    sql += tail;
+    std::vector<Value> params;
+    params.reserve(n * columns);
+    for (size_t i = begin; i < begin + n; ++i) bind(rows[i], params);
+    GYRE_RETURN_IF_ERROR(conn.Execute(sql, params));
   }
   return Status::OK();
 }
 
+// Whether `a` replaces `b` as a key's latest value: the greatest (step, timestamp, value), as MLflow picks.
+bool IsLater(const Metric& a, const Metric& b) {
+  if (a.step != b.step) return a.step > b.step;
+  if (a.timestamp != b.timestamp) return a.timestamp > b.timestamp;
+  return a.value > b.value;
+}
+
+// Writes metrics (history + latest) within a transaction.
+Status WriteMetrics(Connection& conn, const std::string& run_id, const std::vector<Metric>& metrics) {
+  if (metrics.empty()) return Status::OK();
+  auto bind = [&run_id](const Metric& m, std::vector<Value>& params) {
+    bool is_nan = std::isnan(m.value);
+    params.emplace_back(run_id);
+    params.emplace_back(m.key);
+    params.emplace_back(m.step);
+    params.emplace_back(m.timestamp);
+    params.emplace_back(is_nan ? 0.0 : m.value);
+    params.emplace_back(int64_t{is_nan});
+  };
+  // The same point logged twice is one point (MLflow dedupes exact duplicates).
+  GYRE_RETURN_IF_ERROR(InsertRows<Metric>(conn, "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan)",
+                                          " ON CONFLICT DO NOTHING", 6, metrics, bind));
+  // One candidate per key (an upsert may not touch a row twice), then keep it only if it is later than
+  // what is stored.
+  std::map<std::string, const Metric*> latest;
+  for (const Metric& m : metrics) {
+    auto [it, inserted] = latest.emplace(m.key, &m);
+    if (!inserted && IsLater(m, *it->second)) it->second = &m;
+  }
+  std::vector<Metric> candidates;
+  candidates.reserve(latest.size());
+  for (const auto& [key, m] : latest) candidates.push_back(*m);
+  return InsertRows<Metric>(
+      conn, "INSERT INTO latest_metrics (run_id, key, step, timestamp, value, is_nan)",
+      " ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, "
+      "value = excluded.value, is_nan = excluded.is_nan "
+      "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND "
+      "(excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = latest_metrics.timestamp AND "
+      "excluded.value > latest_metrics.value)))",
+      6, candidates, bind);
+}
+
 Status WriteParams(Connection& conn, const std::string& run_id, const std::vector<Param>& params) {
+  if (params.empty()) return Status::OK();
+  std::map<std::string, std::string> wanted;  // key → value; a key twice with two values is a change too
   std::vector<std::string> changed;
   for (const Param& p : params) {
-    std::vector<Value> key{run_id, p.key};
-    GYRE_ASSIGN_OR_RETURN(QueryResult existing, conn.Query("SELECT value FROM params WHERE run_id = ? AND key = ?", key));
-    if (!existing.empty()) {
-      if (existing.Text(0, 0) != p.value) {
-        changed.push_back(fmt::format("'{}' (old value '{}', new value '{}')", p.key, existing.Text(0, 0), p.value));
-      }
-      continue;
-    }
-    std::vector<Value> row{run_id, p.key, p.value};
-    Status s = conn.Execute("INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)", row);
-    if (s.code() == StatusCode::kAlreadyExists) {
+    auto [it, inserted] = wanted.emplace(p.key, p.value);
+    if (!inserted && it->second != p.value) {
       changed.push_back(fmt::format("'{}' (logged twice in one request with different values)", p.key));
-      continue;
     }
-    GYRE_RETURN_IF_ERROR(s);
+  }
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : wanted) keys.push_back(k);
+  std::map<std::string, std::string> existing;
+  for (const auto& chunk : IdChunks(keys)) {
+    std::vector<Value> query{run_id};
+    query.insert(query.end(), chunk.begin(), chunk.end());
+    GYRE_ASSIGN_OR_RETURN(QueryResult r, conn.Query("SELECT key, value FROM params WHERE run_id = ? AND key IN (" +
+                                                        Placeholders(kIdChunk) + ")",
+                                                    query));
+    for (size_t i = 0; i < r.size(); ++i) existing[r.Text(i, 0)] = r.Text(i, 1);
+  }
+  std::vector<Param> fresh;
+  for (const auto& [key, value] : wanted) {
+    auto it = existing.find(key);
+    if (it == existing.end()) {
+      fresh.push_back({key, value});
+    } else if (it->second != value) {
+      changed.push_back(fmt::format("'{}' (old value '{}', new value '{}')", key, it->second, value));
+    }
   }
   if (!changed.empty()) {
-    return Status::InvalidArgument(fmt::format(
-        "Changing param values is not allowed. Params already logged for run ID '{}': {}", run_id,
-        fmt::join(changed, ", ")));
+    return Status::InvalidArgument(
+        fmt::format("Changing param values is not allowed. Params already logged for run ID '{}': {}", run_id,
+                    fmt::join(changed, ", ")));
   }
-  return Status::OK();
+  return InsertRows<Param>(conn, "INSERT INTO params (run_id, key, value)", "", 3, fresh,
+                           [&run_id](const Param& p, std::vector<Value>& out) {
+                             out.emplace_back(run_id);
+                             out.emplace_back(p.key);
+                             out.emplace_back(p.value);
+                           });
 }
 
 Status WriteTags(Connection& conn, const std::string& run_id, const std::vector<Tag>& tags) {
@@ -390,15 +356,13 @@ Status ValidateKey(std::string_view what, const std::string& key) {
 
 Status ValidateValueLength(std::string_view what, const std::string& key, const std::string& value, size_t max) {
   if (value.size() > max) {
-    return Status::InvalidArgument(fmt::format("{} '{}' has a value of {} characters; the limit is {}", what, key,
-                                               value.size(), max));
+    return Status::InvalidArgument(
+        fmt::format("{} '{}' has a value of {} characters; the limit is {}", what, key, value.size(), max));
   }
   return Status::OK();
 }
 
-std::string EncodeOffsetToken(int64_t offset) {
-  return Base64Encode(nlohmann::json{{"offset", offset}}.dump());
-}
+std::string EncodeOffsetToken(int64_t offset) { return Base64Encode(nlohmann::json{{"offset", offset}}.dump()); }
 
 Result<int64_t> DecodeOffsetToken(const std::string& token) {
   if (token.empty()) return int64_t{0};
@@ -442,14 +406,15 @@ Result<std::string> TrackingStore::CreateExperiment(const std::string& name, con
   Status status = db_->Transaction([&](Connection& conn) -> Status {
     int64_t now = NowMillis();
     std::vector<Value> row{name, artifact_location, now, now};
-    GYRE_ASSIGN_OR_RETURN(QueryResult r,
-                          conn.Query("INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, "
-                                     "last_update_time) VALUES (?, ?, 'active', ?, ?) RETURNING experiment_id",
-                                     row));
+    GYRE_ASSIGN_OR_RETURN(
+        QueryResult r, conn.Query("INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, "
+                                  "last_update_time) VALUES (?, ?, 'active', ?, ?) RETURNING experiment_id",
+                                  row));
     id = r.Text(0, 0);
     if (artifact_location.empty()) {
       std::vector<Value> update{artifact_root_uri_ + "/" + id, r.Int(0, 0)};
-      GYRE_RETURN_IF_ERROR(conn.Execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?", update));
+      GYRE_RETURN_IF_ERROR(
+          conn.Execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?", update));
     }
     for (const Tag& t : tags) {
       std::vector<Value> tag{r.Int(0, 0), t.key, t.value};
@@ -482,7 +447,8 @@ Result<std::vector<Experiment>> LoadExperiments(store::Database& db, const std::
                                                 const std::vector<Value>& params) {
   GYRE_ASSIGN_OR_RETURN(QueryResult r,
                         db.Query("SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, "
-                                 "last_update_time FROM experiments WHERE " + where,
+                                 "last_update_time FROM experiments WHERE " +
+                                     where,
                                  params));
   std::vector<Experiment> out;
   std::map<std::string, size_t> index;
@@ -542,14 +508,16 @@ Result<Page<Experiment>> TrackingStore::SearchExperiments(const SearchExperiment
   for (const Comparison& c : filter) {
     std::string clause;
     if (c.entity == EntityType::kAttribute && c.key == "name") {
-      GYRE_ASSIGN_OR_RETURN(clause, StringComparison("e.name", c, where_params, "attribute 'name'"));
+      GYRE_ASSIGN_OR_RETURN(clause,
+                            StringComparisonSql("e.name", c, where_params, "attribute 'name'", /*allow_in=*/false));
     } else if (c.entity == EntityType::kAttribute && (c.key == "creation_time" || c.key == "last_update_time")) {
-      GYRE_ASSIGN_OR_RETURN(clause, NumericComparison("e." + c.key, c, where_params, "attribute '" + c.key + "'"));
+      GYRE_ASSIGN_OR_RETURN(clause, NumericComparisonSql("e." + c.key, c, where_params, "attribute '" + c.key + "'"));
     } else if (c.entity == EntityType::kTag) {
       std::string alias = Alias("t", tag_joins++);
       joins += fmt::format(" JOIN experiment_tags {0} ON {0}.experiment_id = e.experiment_id AND {0}.key = ?", alias);
       join_params.emplace_back(c.key);
-      GYRE_ASSIGN_OR_RETURN(clause, StringComparison(alias + ".value", c, where_params, "tag '" + c.key + "'"));
+      GYRE_ASSIGN_OR_RETURN(
+          clause, StringComparisonSql(alias + ".value", c, where_params, "tag '" + c.key + "'", /*allow_in=*/false));
     } else {
       return Status::InvalidArgument(fmt::format(
           "Invalid attribute key '{}' for experiment search: use name, creation_time, last_update_time or tags.<key>",
@@ -703,15 +671,17 @@ Result<Run> TrackingStore::CreateRun(const CreateRunRequest& request) {
   GYRE_RETURN_IF_ERROR(db_->Transaction([&](Connection& conn) -> Status {
     std::vector<Value> key{exp_id};
     GYRE_ASSIGN_OR_RETURN(
-        QueryResult e, conn.Query("SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?", key));
+        QueryResult e,
+        conn.Query("SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?", key));
     if (e.empty()) return Status::NotFound(fmt::format("No Experiment with id={} exists", experiment_id));
     if (e.Text(0, 0) != "active") {
       return Status::InvalidArgument(
           fmt::format("The experiment {} must be in the 'active' state. Current state is deleted.", experiment_id));
     }
     run.info.artifact_uri = fmt::format("{}/{}/artifacts", e.Text(0, 1), run.info.run_id);
-    std::vector<Value> row{run.info.run_id, exp_id,          run.info.run_name,   run.info.user_id,
-                           std::string("RUNNING"), run.info.start_time, run.info.artifact_uri};
+    std::vector<Value> row{
+        run.info.run_id,      exp_id, run.info.run_name, run.info.user_id, std::string("RUNNING"), run.info.start_time,
+        run.info.artifact_uri};
     GYRE_RETURN_IF_ERROR(conn.Execute(
         "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, 'active')",
@@ -724,7 +694,8 @@ Result<Run> TrackingStore::CreateRun(const CreateRunRequest& request) {
 }
 
 Result<RunInfo> TrackingStore::UpdateRun(const UpdateRunRequest& request) {
-  if (request.run_name) GYRE_RETURN_IF_ERROR(ValidateValueLength("run name", "", *request.run_name, kMaxTagValueLength));
+  if (request.run_name)
+    GYRE_RETURN_IF_ERROR(ValidateValueLength("run name", "", *request.run_name, kMaxTagValueLength));
   RunInfo info;
   GYRE_RETURN_IF_ERROR(db_->Transaction([&](Connection& conn) -> Status {
     GYRE_ASSIGN_OR_RETURN(info, ActiveRunInfo(conn, request.run_id));
@@ -746,7 +717,8 @@ Result<RunInfo> TrackingStore::UpdateRun(const UpdateRunRequest& request) {
 Status TrackingStore::DeleteRun(const std::string& run_id) {
   return db_->Transaction([&](Connection& conn) -> Status {
     std::vector<Value> p{NowMillis(), run_id};
-    GYRE_RETURN_IF_ERROR(conn.Execute("UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_id = ?", p));
+    GYRE_RETURN_IF_ERROR(
+        conn.Execute("UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_id = ?", p));
     if (conn.changes() == 0) return Status::NotFound(fmt::format("Run with id={} not found", run_id));
     return Status::OK();
   });
@@ -776,18 +748,21 @@ Status TrackingStore::LoadRunData(Connection* conn, std::vector<Run>& runs) {
   const std::string in = "(" + Placeholders(kIdChunk) + ")";
   for (const auto& chunk : IdChunks(ids)) {
     GYRE_ASSIGN_OR_RETURN(QueryResult m, query("SELECT run_id, key, step, timestamp, value, is_nan FROM latest_metrics "
-                                               "WHERE run_id IN " + in + " ORDER BY key",
+                                               "WHERE run_id IN " +
+                                                   in + " ORDER BY key",
                                                chunk));
     for (size_t i = 0; i < m.size(); ++i) runs[index[m.Text(i, 0)]].metrics.push_back(MetricFromRow(m, i, 1));
-    GYRE_ASSIGN_OR_RETURN(QueryResult p,
-                          query("SELECT run_id, key, value FROM params WHERE run_id IN " + in + " ORDER BY key", chunk));
+    GYRE_ASSIGN_OR_RETURN(
+        QueryResult p, query("SELECT run_id, key, value FROM params WHERE run_id IN " + in + " ORDER BY key", chunk));
     for (size_t i = 0; i < p.size(); ++i) runs[index[p.Text(i, 0)]].params.push_back({p.Text(i, 1), p.Text(i, 2)});
     GYRE_ASSIGN_OR_RETURN(QueryResult t,
                           query("SELECT run_id, key, value FROM tags WHERE run_id IN " + in + " ORDER BY key", chunk));
     for (size_t i = 0; i < t.size(); ++i) runs[index[t.Text(i, 0)]].tags.push_back({t.Text(i, 1), t.Text(i, 2)});
-    GYRE_ASSIGN_OR_RETURN(QueryResult d, query("SELECT run_id, name, digest, source_type, source, schema_json, profile, "
-                                               "tags_json FROM inputs WHERE run_id IN " + in + " ORDER BY name, digest",
-                                               chunk));
+    GYRE_ASSIGN_OR_RETURN(QueryResult d,
+                          query("SELECT run_id, name, digest, source_type, source, schema_json, profile, "
+                                "tags_json FROM inputs WHERE run_id IN " +
+                                    in + " ORDER BY name, digest",
+                                chunk));
     for (size_t i = 0; i < d.size(); ++i) {
       DatasetInput input;
       input.dataset = {d.Text(i, 1), d.Text(i, 2), d.Text(i, 3), d.Text(i, 4), d.Text(i, 5), d.Text(i, 6)};
@@ -803,7 +778,8 @@ Status TrackingStore::LoadRunData(Connection* conn, std::vector<Run>& runs) {
 
 Result<Run> TrackingStore::GetRun(const std::string& run_id) {
   std::vector<Value> key{run_id};
-  GYRE_ASSIGN_OR_RETURN(QueryResult r, db_->Query(std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?", key));
+  GYRE_ASSIGN_OR_RETURN(QueryResult r,
+                        db_->Query(std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?", key));
   if (r.empty()) return Status::NotFound(fmt::format("Run with id={} not found", run_id));
   std::vector<Run> runs(1);
   runs[0].info = RunInfoFromRow(r, 0);
@@ -840,7 +816,7 @@ Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
         std::string a = Alias("m", n_join++);
         joins += fmt::format(" JOIN latest_metrics {0} ON {0}.run_id = r.run_id AND {0}.key = ?", a);
         join_params.emplace_back(c.key);
-        GYRE_ASSIGN_OR_RETURN(clause, NumericComparison(a + ".value", c, where_params, "metric '" + c.key + "'"));
+        GYRE_ASSIGN_OR_RETURN(clause, NumericComparisonSql(a + ".value", c, where_params, "metric '" + c.key + "'"));
         clause = fmt::format("{}.is_nan = 0 AND {}", a, clause);
         break;
       }
@@ -850,22 +826,26 @@ Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
         std::string a = Alias(is_param ? "p" : "t", n_join++);
         joins += fmt::format(" JOIN {1} {0} ON {0}.run_id = r.run_id AND {0}.key = ?", a, is_param ? "params" : "tags");
         join_params.emplace_back(c.key);
-        GYRE_ASSIGN_OR_RETURN(clause, StringComparison(a + ".value", c, where_params,
-                                                       fmt::format("{} '{}'", is_param ? "param" : "tag", c.key)));
+        GYRE_ASSIGN_OR_RETURN(
+            clause, StringComparisonSql(a + ".value", c, where_params,
+                                        fmt::format("{} '{}'", is_param ? "param" : "tag", c.key), /*allow_in=*/false));
         break;
       }
       case EntityType::kAttribute: {
-        static const std::map<std::string, std::string> kStringAttrs = {
-            {"status", "r.status"},     {"run_name", "r.name"},         {"run_id", "r.run_id"},
-            {"user_id", "r.user_id"},   {"artifact_uri", "r.artifact_uri"}, {"lifecycle_stage", "r.lifecycle_stage"}};
-        static const std::map<std::string, std::string> kNumericAttrs = {{"start_time", "r.start_time"},
-                                                                          {"end_time", "r.end_time"},
-                                                                          {"created", "r.start_time"}};
+        static const std::map<std::string, std::string> kStringAttrs = {{"status", "r.status"},
+                                                                        {"run_name", "r.name"},
+                                                                        {"run_id", "r.run_id"},
+                                                                        {"user_id", "r.user_id"},
+                                                                        {"artifact_uri", "r.artifact_uri"},
+                                                                        {"lifecycle_stage", "r.lifecycle_stage"}};
+        static const std::map<std::string, std::string> kNumericAttrs = {
+            {"start_time", "r.start_time"}, {"end_time", "r.end_time"}, {"created", "r.start_time"}};
         std::string key = c.key == "run name" || c.key == "runName" ? "run_name" : c.key;
         if (auto it = kStringAttrs.find(key); it != kStringAttrs.end()) {
-          GYRE_ASSIGN_OR_RETURN(clause, StringComparison(it->second, c, where_params, "attribute '" + key + "'"));
+          GYRE_ASSIGN_OR_RETURN(
+              clause, StringComparisonSql(it->second, c, where_params, "attribute '" + key + "'", /*allow_in=*/true));
         } else if (auto nit = kNumericAttrs.find(key); nit != kNumericAttrs.end()) {
-          GYRE_ASSIGN_OR_RETURN(clause, NumericComparison(nit->second, c, where_params, "attribute '" + key + "'"));
+          GYRE_ASSIGN_OR_RETURN(clause, NumericComparisonSql(nit->second, c, where_params, "attribute '" + key + "'"));
         } else {
           return Status::InvalidArgument(fmt::format(
               "Invalid attribute key '{}' specified. Valid keys are: artifact_uri, end_time, lifecycle_stage, run_id, "
@@ -880,7 +860,8 @@ Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
               fmt::format("Invalid dataset key '{}': datasets can be filtered by name or digest", c.key));
         }
         std::vector<Value> sub;
-        GYRE_ASSIGN_OR_RETURN(std::string inner, StringComparison("d." + c.key, c, sub, "dataset '" + c.key + "'"));
+        GYRE_ASSIGN_OR_RETURN(std::string inner,
+                              StringComparisonSql("d." + c.key, c, sub, "dataset '" + c.key + "'", /*allow_in=*/true));
         clause = "EXISTS (SELECT 1 FROM inputs d WHERE d.run_id = r.run_id AND " + inner + ")";
         for (auto& v : sub) where_params.push_back(std::move(v));
         break;
@@ -895,20 +876,27 @@ Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
     std::string dir = o.ascending ? "ASC" : "DESC";
     std::string expr;
     if (o.entity == EntityType::kAttribute) {
-      static const std::map<std::string, std::string> kColumns = {
-          {"start_time", "r.start_time"}, {"end_time", "r.end_time"}, {"run_name", "r.name"},
-          {"status", "r.status"},         {"run_id", "r.run_id"},     {"user_id", "r.user_id"},
-          {"artifact_uri", "r.artifact_uri"}, {"created", "r.start_time"}};
+      static const std::map<std::string, std::string> kColumns = {{"start_time", "r.start_time"},
+                                                                  {"end_time", "r.end_time"},
+                                                                  {"run_name", "r.name"},
+                                                                  {"status", "r.status"},
+                                                                  {"run_id", "r.run_id"},
+                                                                  {"user_id", "r.user_id"},
+                                                                  {"artifact_uri", "r.artifact_uri"},
+                                                                  {"created", "r.start_time"}};
       auto it = kColumns.find(o.key);
       if (it == kColumns.end()) {
-        return Status::InvalidArgument(fmt::format("Invalid order_by clause '{}': unknown attribute '{}'", text, o.key));
+        return Status::InvalidArgument(
+            fmt::format("Invalid order_by clause '{}': unknown attribute '{}'", text, o.key));
       }
       expr = it->second;
     } else if (o.entity == EntityType::kDataset) {
       return Status::InvalidArgument(fmt::format("Invalid order_by clause '{}': cannot order by datasets", text));
     } else {
       std::string a = Alias("o", n_join++);
-      const char* table = o.entity == EntityType::kMetric ? "latest_metrics" : o.entity == EntityType::kParam ? "params" : "tags";
+      const char* table = o.entity == EntityType::kMetric  ? "latest_metrics"
+                          : o.entity == EntityType::kParam ? "params"
+                                                           : "tags";
       joins += fmt::format(" LEFT JOIN {1} {0} ON {0}.run_id = r.run_id AND {0}.key = ?", a, table);
       join_params.emplace_back(o.key);
       expr = a + ".value";
@@ -924,8 +912,9 @@ Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
   for (auto& v : where_params) params.push_back(std::move(v));
   params.emplace_back(request.max_results + 1);
   params.emplace_back(offset);
-  std::string sql = std::string("SELECT r.run_id, r.experiment_id, r.name, r.user_id, r.status, r.start_time, "
-                                "r.end_time, r.artifact_uri, r.lifecycle_stage FROM runs r") +
+  std::string sql = std::string(
+                        "SELECT r.run_id, r.experiment_id, r.name, r.user_id, r.status, r.start_time, "
+                        "r.end_time, r.artifact_uri, r.lifecycle_stage FROM runs r") +
                     joins + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?";
   GYRE_ASSIGN_OR_RETURN(QueryResult r, db_->Query(sql, params));
   size_t n = std::min<size_t>(r.size(), static_cast<size_t>(request.max_results));
@@ -990,8 +979,14 @@ Status TrackingStore::LogInputs(const std::string& run_id, const std::vector<Dat
     for (const DatasetInput& in : inputs) {
       nlohmann::json tags = nlohmann::json::array();
       for (const Tag& t : in.tags) tags.push_back({{"key", t.key}, {"value", t.value}});
-      std::vector<Value> row{run_id,           in.dataset.name,   in.dataset.digest, in.dataset.source_type,
-                             in.dataset.source, in.dataset.schema, in.dataset.profile, tags.dump()};
+      std::vector<Value> row{run_id,
+                             in.dataset.name,
+                             in.dataset.digest,
+                             in.dataset.source_type,
+                             in.dataset.source,
+                             in.dataset.schema,
+                             in.dataset.profile,
+                             tags.dump()};
       GYRE_RETURN_IF_ERROR(conn.Execute(
           "INSERT INTO inputs (run_id, name, digest, source_type, source, schema_json, profile, tags_json) VALUES "
           "(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, name, digest) DO UPDATE SET tags_json = excluded.tags_json",
@@ -1009,10 +1004,10 @@ Result<Page<Metric>> TrackingStore::GetMetricHistory(const std::string& run_id, 
   GYRE_ASSIGN_OR_RETURN(QueryResult exists, db_->Query("SELECT 1 FROM runs WHERE run_id = ?", run));
   if (exists.empty()) return Status::NotFound(fmt::format("Run with id={} not found", run_id));
   std::vector<Value> params{run_id, key, max_results + 1, offset};
-  GYRE_ASSIGN_OR_RETURN(QueryResult r,
-                        db_->Query("SELECT key, step, timestamp, value, is_nan FROM metrics WHERE run_id = ? AND key = ? "
-                                   "ORDER BY step, timestamp, value LIMIT ? OFFSET ?",
-                                   params));
+  GYRE_ASSIGN_OR_RETURN(
+      QueryResult r, db_->Query("SELECT key, step, timestamp, value, is_nan FROM metrics WHERE run_id = ? AND key = ? "
+                                "ORDER BY step, timestamp, value LIMIT ? OFFSET ?",
+                                params));
   Page<Metric> page;
   size_t n = std::min<size_t>(r.size(), static_cast<size_t>(max_results));
   page.items.reserve(n);
@@ -1026,11 +1021,16 @@ Result<Page<Metric>> TrackingStore::GetMetricHistory(const std::string& run_id, 
 
 std::string_view RunStatusName(RunStatus status) {
   switch (status) {
-    case RunStatus::kRunning: return "RUNNING";
-    case RunStatus::kScheduled: return "SCHEDULED";
-    case RunStatus::kFinished: return "FINISHED";
-    case RunStatus::kFailed: return "FAILED";
-    case RunStatus::kKilled: return "KILLED";
+    case RunStatus::kRunning:
+      return "RUNNING";
+    case RunStatus::kScheduled:
+      return "SCHEDULED";
+    case RunStatus::kFinished:
+      return "FINISHED";
+    case RunStatus::kFailed:
+      return "FAILED";
+    case RunStatus::kKilled:
+      return "KILLED";
   }
   return "RUNNING";
 }

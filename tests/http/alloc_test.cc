@@ -15,6 +15,10 @@ namespace {
 std::atomic<int64_t> g_allocations{0};
 }  // namespace
 
+// The replacement operator new below is malloc-based, so its matching delete is free(); GCC cannot see that
+// the pair is consistent once both are inlined into library code, and warns.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;

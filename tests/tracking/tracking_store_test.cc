@@ -279,7 +279,7 @@ TEST_P(TrackingStoreTest, SearchRunsRejectsBadRequests) {
   EXPECT_TRUE(store_->SearchRuns(req).status().IsInvalidArgument());
   req.max_results = 10;
   req.filter = "metrics.auc > 'high'";
-  EXPECT_NE(store_->SearchRuns(req).status().message().find("expected a numeric value"), std::string::npos);
+  EXPECT_NE(store_->SearchRuns(req).status().message().find("expected a number"), std::string::npos);
   req.filter = "params.model > 'a'";
   EXPECT_NE(store_->SearchRuns(req).status().message().find("does not support the comparator '>'"), std::string::npos);
   req.filter = "attributes.color = 'red'";
