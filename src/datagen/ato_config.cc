@@ -48,7 +48,7 @@ Result<AtoOptions> ReadAtoOptions(const ConfigDocument& doc, const std::string& 
   // give --out).
   std::string option, message;
   AtoOptions check = o;
-  if (check.out_dir.empty()) check.out_dir = ".";
+  if (check.out_dir.empty()) check.out_dir.assign(1, '.');  // not = ".": GCC 12 -Wrestrict false positive
   if (FindBadOption(check, &option, &message)) {
     root.Error(option == "out_dir" ? "out" : option, message);
     return root.Finish();

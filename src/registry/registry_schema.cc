@@ -251,7 +251,7 @@ Result<ModelVersion> LoadVersion(Reader& reader, const std::string& name, int64_
 
 Result<std::vector<RegisteredModel>> LoadModels(Reader& reader, const std::vector<int64_t>& ids) {
   std::map<int64_t, RegisteredModel> loaded;
-  static const std::string in = "(" + store::Placeholders(kIdChunk) + ")";
+  static const std::string in = store::PlaceholderList(kIdChunk);
   static const std::string kModelSql =
       "SELECT model_id, name, creation_timestamp, last_updated_timestamp, user_id, description FROM "
       "registered_models WHERE model_id IN " +

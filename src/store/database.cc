@@ -57,6 +57,13 @@ std::string Placeholders(size_t n) {
   return s;
 }
 
+std::string PlaceholderList(size_t n) {
+  std::string s = "(";
+  s += Placeholders(n);
+  s += ')';
+  return s;
+}
+
 std::string ToPostgresPlaceholders(std::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 16);

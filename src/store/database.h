@@ -96,8 +96,9 @@ class Database {
   virtual Status Transaction(const std::function<Status(Connection&)>& body) = 0;
 };
 
-// "?, ?, ?": n placeholders for an IN list or a VALUES row.
+// "?, ?, ?": n placeholders; PlaceholderList adds the parentheses, for an IN list or a VALUES row.
 std::string Placeholders(size_t n);
+std::string PlaceholderList(size_t n);
 
 // Rewrites `?` placeholders outside quotes and comments to $1..$n. Exposed for tests.
 std::string ToPostgresPlaceholders(std::string_view sql);
