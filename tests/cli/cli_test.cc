@@ -12,7 +12,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <thread>
 
 #include "http/client.h"
@@ -118,13 +117,13 @@ class ServerProcess {
     const char* argv[] = {kGyre.c_str(), "server", "--workspace", ws.c_str(), "--port", "0", nullptr};
     posix_spawn(&pid_, kGyre.c_str(), &actions, nullptr, const_cast<char**>(argv), environ);
     posix_spawn_file_actions_destroy(&actions);
-    std::regex port_re("http://127\\.0\\.0\\.1:([0-9]+)");
+    const std::string prefix = "http://127.0.0.1:";
     for (int i = 0; i < 200 && port_ == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       std::ifstream in(log_);
       std::string text((std::istreambuf_iterator<char>(in)), {});
-      std::smatch m;
-      if (std::regex_search(text, m, port_re)) port_ = std::stoi(m[1]);
+      size_t at = text.find(prefix);
+      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + prefix.size());
     }
   }
   ~ServerProcess() { Kill(SIGKILL); }
