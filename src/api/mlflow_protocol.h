@@ -5,6 +5,7 @@
 // Facts: ../shared/reference/mlflow-rest.md. Pure functions; thread-safe.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,10 +13,15 @@
 
 #include "core/status.h"
 #include "http/message.h"
+#include "http/router.h"
 #include "http/status_mapping.h"
 #include "tracking/types.h"
 
 namespace gyre::api {
+
+inline constexpr const char* kMlflowApiPrefix = "/api/2.0/mlflow";
+inline constexpr const char* kMlflowAjaxPrefix = "/ajax-api/2.0/mlflow";  // the MLflow UI's prefix
+inline constexpr const char* kMlflowArtifactsPrefix = "/api/2.0/mlflow-artifacts";
 
 // Request fields as one JSON object: the body of a POST/PATCH/DELETE, or the query string of a GET or of
 // a request with an empty body (every value a string; a key that repeats becomes an array).
@@ -63,10 +69,40 @@ nlohmann::json TagsToJson(const std::vector<tracking::Tag>& tags);
 // A double as protobuf's JSON mapping writes it: a number, or "NaN" / "Infinity" / "-Infinity".
 nlohmann::json DoubleToJson(double v);
 
-// MLflow's error code for a Status ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", ...).
-std::string_view MlflowErrorCode(StatusCode code);
 // The ErrorFormatter for MLflow's route prefixes: MLflow's body and statuses (RESOURCE_ALREADY_EXISTS is
 // 400 in MLflow, not 409; an unknown endpoint is ENDPOINT_NOT_FOUND).
 http::Response MlflowErrorFormatter(const http::ErrorInfo& info);
+
+// Route tables of member-function handlers, shared by the tracking and registry route groups.
+template <typename Routes>
+using RouteMethod = Result<http::Response> (Routes::*)(const http::Request&);
+
+template <typename Routes>
+struct MlflowRoute {
+  const char* method;
+  const char* path;  // after the MLflow prefix, e.g. "runs/create"
+  RouteMethod<Routes> handler;
+};
+
+// A handler that calls `method` on the shared route object.
+template <typename Routes>
+http::Handler BindRoute(std::shared_ptr<Routes> routes, RouteMethod<Routes> method) {
+  return [routes = std::move(routes), method](const http::Request& req) { return (*routes.*method)(req); };
+}
+
+// Adds every route under both MLflow prefixes (the API's and the UI's ajax-api), with MLflow's errors.
+template <typename Routes, size_t N>
+void AddMlflowRoutes(http::Router& router, const std::shared_ptr<Routes>& routes,
+                     const MlflowRoute<Routes> (&table)[N]) {
+  for (const char* prefix : {kMlflowApiPrefix, kMlflowAjaxPrefix}) {
+    router.SetErrorFormatter(prefix, MlflowErrorFormatter);
+    for (const MlflowRoute<Routes>& r : table) {
+      router.Add(r.method, std::string(prefix) + "/" + r.path, BindRoute(routes, r.handler));
+    }
+  }
+}
+
+// MLflow's error code for a Status ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", ...).
+std::string_view MlflowErrorCode(StatusCode code);
 
 }  // namespace gyre::api

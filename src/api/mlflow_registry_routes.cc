@@ -337,16 +337,7 @@ nlohmann::json ToJson(const registry::AuditEntry& e) {
 
 void AddMlflowRegistryRoutes(http::Router& router, RegistryStore* store) {
   auto routes = std::make_shared<RegistryRoutes>(store);
-  using Method = Result<Response> (RegistryRoutes::*)(const Request&);
-  auto bind = [routes](Method method) {
-    return [routes, method](const Request& req) { return (*routes.*method)(req); };
-  };
-  struct Route {
-    const char* method;
-    const char* path;
-    Method handler;
-  };
-  static const Route kRoutes[] = {
+  static const MlflowRoute<RegistryRoutes> kRoutes[] = {
       {"POST", "registered-models/create", &RegistryRoutes::CreateModel},
       {"GET", "registered-models/get", &RegistryRoutes::GetModel},
       {"GET", "registered-models/search", &RegistryRoutes::SearchModels},
@@ -372,12 +363,9 @@ void AddMlflowRegistryRoutes(http::Router& router, RegistryStore* store) {
       {"POST", "model-versions/set-tag", &RegistryRoutes::SetVersionTag},
       {"DELETE", "model-versions/delete-tag", &RegistryRoutes::DeleteVersionTag},
   };
-  for (const char* prefix : {kMlflowApiPrefix, kMlflowAjaxPrefix}) {
-    router.SetErrorFormatter(prefix, MlflowErrorFormatter);
-    for (const Route& r : kRoutes) router.Add(r.method, fmt::format("{}/{}", prefix, r.path), bind(r.handler));
-  }
-  router.Add("GET", "/api/v1/audit", bind(&RegistryRoutes::Audit));
-  router.Add("GET", "/api/v1/models/resolve", bind(&RegistryRoutes::Resolve));
+  AddMlflowRoutes(router, routes, kRoutes);
+  router.Add("GET", "/api/v1/audit", BindRoute(routes, &RegistryRoutes::Audit));
+  router.Add("GET", "/api/v1/models/resolve", BindRoute(routes, &RegistryRoutes::Resolve));
 }
 
 }  // namespace gyre::api

@@ -354,16 +354,7 @@ class TrackingRoutes {
 
 void AddMlflowTrackingRoutes(http::Router& router, TrackingStore* store, ArtifactStore* artifacts) {
   auto routes = std::make_shared<TrackingRoutes>(store, artifacts);
-  using Method = Result<Response> (TrackingRoutes::*)(const Request&);
-  auto bind = [routes](Method method) {
-    return [routes, method](const Request& req) { return (*routes.*method)(req); };
-  };
-  struct Route {
-    const char* method;
-    const char* path;
-    Method handler;
-  };
-  static const Route kRoutes[] = {
+  static const MlflowRoute<TrackingRoutes> kRoutes[] = {
       {"POST", "experiments/create", &TrackingRoutes::CreateExperiment},
       {"GET", "experiments/get", &TrackingRoutes::GetExperiment},
       {"GET", "experiments/get-by-name", &TrackingRoutes::GetExperimentByName},
@@ -388,16 +379,13 @@ void AddMlflowTrackingRoutes(http::Router& router, TrackingStore* store, Artifac
       {"GET", "metrics/get-history", &TrackingRoutes::GetMetricHistory},
       {"GET", "artifacts/list", &TrackingRoutes::ListRunArtifacts},
   };
-  for (const char* prefix : {kMlflowApiPrefix, kMlflowAjaxPrefix}) {
-    router.SetErrorFormatter(prefix, MlflowErrorFormatter);
-    for (const Route& r : kRoutes) router.Add(r.method, fmt::format("{}/{}", prefix, r.path), bind(r.handler));
-  }
+  AddMlflowRoutes(router, routes, kRoutes);
   router.SetErrorFormatter(kMlflowArtifactsPrefix, MlflowErrorFormatter);
   const std::string artifacts_path = std::string(kMlflowArtifactsPrefix) + "/artifacts";
-  router.Add("GET", artifacts_path, bind(&TrackingRoutes::ListArtifacts));
-  router.Add("GET", artifacts_path + "/{path...}", bind(&TrackingRoutes::DownloadArtifact));
-  router.Add("PUT", artifacts_path + "/{path...}", bind(&TrackingRoutes::UploadArtifact));
-  router.Add("DELETE", artifacts_path + "/{path...}", bind(&TrackingRoutes::DeleteArtifact));
+  router.Add("GET", artifacts_path, BindRoute(routes, &TrackingRoutes::ListArtifacts));
+  router.Add("GET", artifacts_path + "/{path...}", BindRoute(routes, &TrackingRoutes::DownloadArtifact));
+  router.Add("PUT", artifacts_path + "/{path...}", BindRoute(routes, &TrackingRoutes::UploadArtifact));
+  router.Add("DELETE", artifacts_path + "/{path...}", BindRoute(routes, &TrackingRoutes::DeleteArtifact));
 }
 
 }  // namespace gyre::api

@@ -7,15 +7,12 @@
 // DELETE. Errors on these prefixes have MLflow's shape.
 #pragma once
 
+#include "api/mlflow_protocol.h"
 #include "http/router.h"
 #include "tracking/artifact_store.h"
 #include "tracking/tracking_store.h"
 
 namespace gyre::api {
-
-inline constexpr const char* kMlflowApiPrefix = "/api/2.0/mlflow";
-inline constexpr const char* kMlflowAjaxPrefix = "/ajax-api/2.0/mlflow";
-inline constexpr const char* kMlflowArtifactsPrefix = "/api/2.0/mlflow-artifacts";
 
 // The stores must outlive the router's use of the routes.
 void AddMlflowTrackingRoutes(http::Router& router, tracking::TrackingStore* store, tracking::ArtifactStore* artifacts);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/database.h"
 
 namespace gyre::store {
 
@@ -76,6 +77,51 @@ class ConnectionPool {
   std::condition_variable available_;
   size_t open_ = 0;
   std::vector<std::unique_ptr<Conn>> idle_;
+};
+
+// A Database whose every call runs on a pooled connection of type Conn (a Connection with broken()).
+// The backends differ only in their connections and in how a write transaction begins.
+template <typename Conn>
+class PooledDatabase : public Database {
+ public:
+  PooledDatabase(Dialect dialect, std::string description, std::string begin_sql,
+                 typename ConnectionPool<Conn>::Factory factory, size_t max_open)
+      : dialect_(dialect),
+        description_(std::move(description)),
+        begin_sql_(std::move(begin_sql)),
+        pool_(std::move(factory), max_open) {}
+
+  Dialect dialect() const override { return dialect_; }
+  std::string description() const override { return description_; }
+
+  Status Execute(std::string_view sql, std::span<const Value> params) override {
+    GYRE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    return conn->Execute(sql, params);
+  }
+
+  Result<QueryResult> Query(std::string_view sql, std::span<const Value> params) override {
+    GYRE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    return conn->Query(sql, params);
+  }
+
+  Status Transaction(const std::function<Status(Connection&)>& body) override {
+    GYRE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    GYRE_RETURN_IF_ERROR(conn->ExecuteScript(begin_sql_));
+    Status status = body(*conn);
+    if (status.ok()) status = conn->ExecuteScript("COMMIT");
+    if (!status.ok() && !conn->broken()) (void)conn->ExecuteScript("ROLLBACK");
+    return status;
+  }
+
+ protected:
+  // Opens a connection now, so a bad location or unreachable server fails at Open time.
+  Status CheckConnection() { return pool_.Acquire().status(); }
+
+ private:
+  const Dialect dialect_;
+  const std::string description_;
+  const std::string begin_sql_;
+  ConnectionPool<Conn> pool_;
 };
 
 }  // namespace gyre::store

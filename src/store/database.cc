@@ -57,6 +57,14 @@ std::string Placeholders(size_t n) {
   return s;
 }
 
+std::string AbbreviateSql(std::string_view sql) {
+  std::string s(sql.substr(0, 120));
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return sql.size() > 120 ? s + "..." : s;
+}
+
 std::string PlaceholderList(size_t n) {
   std::string s = "(";
   s += Placeholders(n);

@@ -100,6 +100,9 @@ class Database {
 std::string Placeholders(size_t n);
 std::string PlaceholderList(size_t n);
 
+// The first 120 characters of a statement on one line, for error messages.
+std::string AbbreviateSql(std::string_view sql);
+
 // Rewrites `?` placeholders outside quotes and comments to $1..$n. Exposed for tests.
 std::string ToPostgresPlaceholders(std::string_view sql);
 

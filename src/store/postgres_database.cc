@@ -21,13 +21,6 @@ namespace {
 constexpr Oid kBoolOid = 16, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kOidOid = 26, kFloat4Oid = 700,
               kFloat8Oid = 701, kNumericOid = 1700;
 
-std::string Abbreviate(std::string_view sql) {
-  std::string s(sql.substr(0, 120));
-  for (char& c : s)
-    if (c == '\n') c = ' ';
-  return sql.size() > 120 ? s + "..." : s;
-}
-
 // Hides the password in a connection URI for messages.
 std::string Redact(const std::string& url) {
   size_t scheme = url.find("://");
@@ -185,7 +178,7 @@ class PgConnection final : public Connection {
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return Status::OK();
     std::string msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn_);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    std::string text = fmt::format("postgresql: {} (in: {})", msg, Abbreviate(sql));
+    std::string text = fmt::format("postgresql: {} (in: {})", msg, AbbreviateSql(sql));
     if (broken()) return Status::Unavailable(std::move(text));
     const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
     std::string_view code = state ? state : "";
@@ -202,38 +195,14 @@ class PgConnection final : public Connection {
   int64_t changes_ = 0;
 };
 
-class PostgresDatabase final : public Database {
+class PostgresDatabase final : public PooledDatabase<PgConnection> {
  public:
   PostgresDatabase(const std::string& url, Database::Options options)
-      : description_(Redact(url)), pool_([url] { return PgConnection::Open(url); }, options.pool_size) {}
+      : PooledDatabase(
+            Dialect::kPostgres, Redact(url), "BEGIN", [url] { return PgConnection::Open(url); },
+            static_cast<size_t>(options.pool_size)) {}
 
-  Status Init() { return pool_.Acquire().status(); }
-
-  Dialect dialect() const override { return Dialect::kPostgres; }
-  std::string description() const override { return description_; }
-
-  Status Execute(std::string_view sql, std::span<const Value> params) override {
-    GYRE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    return conn->Execute(sql, params);
-  }
-
-  Result<QueryResult> Query(std::string_view sql, std::span<const Value> params) override {
-    GYRE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    return conn->Query(sql, params);
-  }
-
-  Status Transaction(const std::function<Status(Connection&)>& body) override {
-    GYRE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    GYRE_RETURN_IF_ERROR(conn->ExecuteScript("BEGIN"));
-    Status status = body(*conn);
-    if (status.ok()) status = conn->ExecuteScript("COMMIT");
-    if (!status.ok() && !conn->broken()) (void)conn->ExecuteScript("ROLLBACK");
-    return status;
-  }
-
- private:
-  std::string description_;
-  ConnectionPool<PgConnection> pool_;
+  Status Init() { return CheckConnection(); }
 };
 
 }  // namespace

@@ -19,13 +19,6 @@
 namespace gyre::store {
 namespace {
 
-std::string Abbreviate(std::string_view sql) {
-  std::string s(sql.substr(0, 120));
-  for (char& c : s)
-    if (c == '\n') c = ' ';
-  return sql.size() > 120 ? s + "..." : s;
-}
-
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
@@ -105,7 +98,7 @@ class SqliteConnection final : public Connection {
     if (rc == SQLITE_OK) return Status::OK();
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    return Map(rc, fmt::format("sqlite: {} (in: {})", msg, Abbreviate(sql)));
+    return Map(rc, fmt::format("sqlite: {} (in: {})", msg, AbbreviateSql(sql)));
   }
 
   int64_t changes() const override { return changes_; }
@@ -126,7 +119,7 @@ class SqliteConnection final : public Connection {
     sqlite3_clear_bindings(stmt);
     if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
       return Status::Internal(fmt::format("sqlite: statement takes {} parameters, {} given (in: {})",
-                                          sqlite3_bind_parameter_count(stmt), params.size(), Abbreviate(sql)));
+                                          sqlite3_bind_parameter_count(stmt), params.size(), AbbreviateSql(sql)));
     }
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i) + 1;
@@ -146,7 +139,7 @@ class SqliteConnection final : public Connection {
   }
 
   Status Error(int rc, std::string_view sql) {
-    return Map(rc, fmt::format("sqlite: {} (in: {})", sqlite3_errmsg(db_), Abbreviate(sql)));
+    return Map(rc, fmt::format("sqlite: {} (in: {})", sqlite3_errmsg(db_), AbbreviateSql(sql)));
   }
 
   static Status Map(int rc, std::string message) {
@@ -176,56 +169,34 @@ class SqliteConnection final : public Connection {
   int64_t changes_ = 0;
 };
 
-class SqliteDatabase final : public Database {
+// An in-memory database gets one connection: SQLite's shared-cache table locks do not wait for the busy
+// timeout, so concurrent connections to it would fail instead of queueing. Write transactions take the
+// write lock up front (BEGIN IMMEDIATE), so concurrent writers queue instead of failing on upgrade.
+class SqliteDatabase final : public PooledDatabase<SqliteConnection> {
  public:
-  // An in-memory database gets one connection: SQLite's shared-cache table locks do not wait for the busy
-  // timeout, so concurrent connections to it would fail instead of queueing.
   SqliteDatabase(std::string path, bool uri, Database::Options options, std::string description)
-      : path_(path),
+      : PooledDatabase(
+            Dialect::kSqlite, std::move(description), "BEGIN IMMEDIATE",
+            [path, uri, options] { return SqliteConnection::Open(path, uri, options.busy_timeout_ms); },
+            uri ? 1 : static_cast<size_t>(options.pool_size)),
+        path_(std::move(path)),
         uri_(uri),
-        options_(options),
-        description_(std::move(description)),
-        pool_([path, uri, options] { return SqliteConnection::Open(path, uri, options.busy_timeout_ms); },
-              uri ? 1 : static_cast<size_t>(options.pool_size)) {}
+        options_(options) {}
 
   Status Init() {
-    // Opening a connection now reports a bad path at Open time. For an in-memory database a second,
-    // idle connection outside the pool keeps the database alive for the Database's lifetime.
+    // For an in-memory database a second, idle connection outside the pool keeps the database alive for
+    // the Database's lifetime.
     if (uri_) {
       GYRE_ASSIGN_OR_RETURN(anchor_, SqliteConnection::Open(path_, uri_, options_.busy_timeout_ms));
     }
-    return pool_.Acquire().status();
-  }
-
-  Dialect dialect() const override { return Dialect::kSqlite; }
-  std::string description() const override { return description_; }
-
-  Status Execute(std::string_view sql, std::span<const Value> params) override {
-    GYRE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    return conn->Execute(sql, params);
-  }
-
-  Result<QueryResult> Query(std::string_view sql, std::span<const Value> params) override {
-    GYRE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    return conn->Query(sql, params);
-  }
-
-  Status Transaction(const std::function<Status(Connection&)>& body) override {
-    GYRE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    GYRE_RETURN_IF_ERROR(conn->Execute("BEGIN IMMEDIATE", {}));
-    Status status = body(*conn);
-    if (status.ok()) status = conn->Execute("COMMIT", {});
-    if (!status.ok()) (void)conn->Execute("ROLLBACK", {});
-    return status;
+    return CheckConnection();
   }
 
  private:
   std::string path_;
   bool uri_;
   Database::Options options_;
-  std::string description_;
   std::unique_ptr<SqliteConnection> anchor_;
-  ConnectionPool<SqliteConnection> pool_;
 };
 
 }  // namespace
