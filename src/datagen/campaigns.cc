@@ -97,6 +97,10 @@ class Planner {
 
   void TakeOver(Ctx& ctx, uint32_t user, TimestampMicros t, uint64_t device, uint16_t ua, const Endpoint& at,
                 const Crew& crew, bool full, std::vector<int64_t>* events);
+  // A credential attack's login attempt `e`: a failure is labelled fraud; a success becomes a quick takeover
+  // with probability takeover_rate when the user is not in another one, else it is labelled fraud too.
+  void FollowUpAttempt(Ctx& ctx, Rng& rng, int64_t e, bool success, double takeover_rate, uint32_t user,
+                       TimestampMicros t, uint64_t device, uint16_t ua, const Endpoint& at, const Crew& crew);
   TimestampMicros Recover(Ctx& ctx, uint32_t user, TimestampMicros t, bool password_changed, bool email_changed);
 
   bool PickVictim(Rng& rng, TimestampMicros t, uint32_t* user);
@@ -198,6 +202,24 @@ void Planner::Place(Rng& rng, TimestampMicros from, TimestampMicros to, Timestam
   duration = std::min(duration, to - from);
   *start = from + static_cast<TimestampMicros>(rng.Uniform() * static_cast<double>(to - from - duration));
   *end = *start + duration;
+}
+
+void Planner::FollowUpAttempt(Ctx& ctx, Rng& rng, int64_t e, bool success, double takeover_rate, uint32_t user,
+                              TimestampMicros t, uint64_t device, uint16_t ua, const Endpoint& at, const Crew& crew) {
+  if (!success) {
+    LabelFraud(rng, e, kNever);
+    return;
+  }
+  At(e).flags |= kSuccess;
+  ++C(ctx).successful_logins;
+  auto busy = busy_until_.find(user);
+  bool free = busy == busy_until_.end() || busy->second <= t;
+  if (free && rng.Bernoulli(takeover_rate)) {
+    std::vector<int64_t> events{e};
+    TakeOver(ctx, user, t, device, ua, at, crew, false, &events);
+  } else {
+    LabelFraud(rng, e, kNever);
+  }
 }
 
 // The attacker's changes after a successful login at t: within minutes, the email (so resets go to the
@@ -357,20 +379,7 @@ int64_t Planner::Stuffing(TimestampMicros from, TimestampMicros to, int64_t budg
     bool success = p.reuses_password && !p.MfaAt(times[i]) && rng.Bernoulli(0.9);
     int64_t e = Emit(ctx, EventKind::kLogin, user, times[i], device, ua, at, true);
     if (e < 0) continue;
-    if (!success) {
-      LabelFraud(rng, e, kNever);
-      continue;
-    }
-    At(e).flags |= kSuccess;
-    ++C(ctx).successful_logins;
-    auto busy = busy_until_.find(user);
-    bool free = busy == busy_until_.end() || busy->second <= times[i];
-    if (free && rng.Bernoulli(0.35)) {
-      std::vector<int64_t> events{e};
-      TakeOver(ctx, user, times[i], device, ua, at, crew, false, &events);
-    } else {
-      LabelFraud(rng, e, kNever);
-    }
+    FollowUpAttempt(ctx, rng, e, success, 0.35, user, times[i], device, ua, at, crew);
   }
   Campaign& c = C(ctx);
   c.description = fmt::format("{} attempts from {} datacenter network(s), user agent '{}'", attempts, nets.size(),
@@ -408,20 +417,7 @@ int64_t Planner::Spray(TimestampMicros from, TimestampMicros to, int64_t budget)
     bool success = p.weak_password && !p.MfaAt(times[i]);
     int64_t e = Emit(ctx, EventKind::kLogin, user, times[i], devices[x], ua, exits[x], true);
     if (e < 0) continue;
-    if (!success) {
-      LabelFraud(rng, e, kNever);
-      continue;
-    }
-    At(e).flags |= kSuccess;
-    ++C(ctx).successful_logins;
-    auto busy = busy_until_.find(user);
-    bool free = busy == busy_until_.end() || busy->second <= times[i];
-    if (free && rng.Bernoulli(0.5)) {
-      std::vector<int64_t> events{e};
-      TakeOver(ctx, user, times[i], devices[x], ua, exits[x], crew, false, &events);
-    } else {
-      LabelFraud(rng, e, kNever);
-    }
+    FollowUpAttempt(ctx, rng, e, success, 0.5, user, times[i], devices[x], ua, exits[x], crew);
   }
   C(ctx).description = fmt::format("{} attempts over {:.1f} days from {} exits", attempts,
                                    static_cast<double>(end - start) / kMicrosPerDay, exits.size());
