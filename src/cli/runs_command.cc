@@ -118,25 +118,9 @@ Status List(const RunsFlags& flags) {
   return Status::OK();
 }
 
-Result<tracking::Run> FindRun(tracking::TrackingStore& store, const std::string& id) {
-  Result<tracking::Run> run = store.GetRun(id);
-  if (run.ok() || id.size() >= 32) return run;
-  // A prefix, as `runs list` prints them: unique among all runs or an error.
-  GYRE_ASSIGN_OR_RETURN(std::vector<std::string> exps, ExperimentIds(store, ""));
-  tracking::SearchRunsRequest req;
-  req.experiment_ids = exps;
-  req.filter = fmt::format("attributes.run_id LIKE '{}%'", id);
-  req.view_type = tracking::ViewType::kAll;
-  req.max_results = 2;
-  GYRE_ASSIGN_OR_RETURN(auto page, store.SearchRuns(req));
-  if (page.items.empty()) return Status::NotFound(fmt::format("no run with id or id prefix '{}'", id));
-  if (page.items.size() > 1) return Status::InvalidArgument(fmt::format("run id prefix '{}' is ambiguous", id));
-  return std::move(page.items[0]);
-}
-
 Status Show(const RunsFlags& flags) {
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
-  GYRE_ASSIGN_OR_RETURN(tracking::Run run, FindRun(app->tracking(), flags.run_ids.at(0)));
+  GYRE_ASSIGN_OR_RETURN(tracking::Run run, app->tracking().GetRunByIdOrPrefix(flags.run_ids.at(0)));
   const tracking::RunInfo& i = run.info;
   fmt::print(
       "run        {}\nname       {}\nexperiment {}\nstatus     {}\nuser       {}\nstarted    {}\nended      {}\n"
@@ -169,7 +153,7 @@ Status Compare(const RunsFlags& flags) {
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
   std::vector<tracking::Run> runs;
   for (const auto& id : flags.run_ids) {
-    GYRE_ASSIGN_OR_RETURN(tracking::Run run, FindRun(app->tracking(), id));
+    GYRE_ASSIGN_OR_RETURN(tracking::Run run, app->tracking().GetRunByIdOrPrefix(id));
     runs.push_back(std::move(run));
   }
   std::vector<std::string> header = {"", "key"};

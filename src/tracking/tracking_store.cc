@@ -802,6 +802,25 @@ Result<Run> TrackingStore::GetRun(const std::string& run_id) {
   return std::move(runs[0]);
 }
 
+Result<Run> TrackingStore::GetRunByIdOrPrefix(const std::string& id_or_prefix) {
+  Result<Run> exact = GetRun(id_or_prefix);
+  if (exact.ok() || !exact.status().IsNotFound() || id_or_prefix.size() >= 32) return exact;
+  if (id_or_prefix.empty() || id_or_prefix.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return Status::InvalidArgument(fmt::format("'{}' is not a run id or a prefix of one (hexadecimal)", id_or_prefix));
+  }
+  // Every id with the prefix sorts in [prefix, prefix + 'g'): a range on the primary key, no LIKE escaping.
+  std::vector<Value> range{id_or_prefix, id_or_prefix + "g"};
+  GYRE_ASSIGN_OR_RETURN(
+      QueryResult r,
+      db_->Query("SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT 2", range));
+  if (r.empty()) return Status::NotFound(fmt::format("No run with id or id prefix '{}'", id_or_prefix));
+  if (r.size() > 1) {
+    return Status::InvalidArgument(
+        fmt::format("Run id prefix '{}' is ambiguous ({}, {}, ...)", id_or_prefix, r.Text(0, 0), r.Text(1, 0)));
+  }
+  return GetRun(r.Text(0, 0));
+}
+
 Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
   GYRE_RETURN_IF_ERROR(CheckMaxResults(request.max_results));
   GYRE_ASSIGN_OR_RETURN(int64_t offset, DecodeOffsetToken(request.page_token));
@@ -831,7 +850,9 @@ Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
       case EntityType::kMetric: {
         std::string a = Alias("m", n_join++);
         // The experiment condition repeats r's so the planner can start from latest_metrics_by_experiment.
-        joins += fmt::format(" JOIN latest_metrics {0} ON {0}.run_id = r.run_id AND {0}.key = ? AND {0}.experiment_id = r.experiment_id", a);
+        joins += fmt::format(
+            " JOIN latest_metrics {0} ON {0}.run_id = r.run_id AND {0}.key = ? AND {0}.experiment_id = r.experiment_id",
+            a);
         join_params.emplace_back(c.key);
         filtered_metrics.emplace(c.key, a);
         GYRE_ASSIGN_OR_RETURN(clause, NumericComparisonSql(a + ".value", c, where_params, "metric '" + c.key + "'"));

@@ -83,6 +83,9 @@ class TrackingStore {
   Status DeleteRun(const std::string& run_id);
   Status RestoreRun(const std::string& run_id);
   Result<Run> GetRun(const std::string& run_id);
+  // A run by its full id or by a unique prefix of it (as `gyre runs list` prints them): NotFound if none
+  // matches, InvalidArgument if the prefix is ambiguous or not hexadecimal.
+  Result<Run> GetRunByIdOrPrefix(const std::string& id_or_prefix);
   Result<Page<Run>> SearchRuns(const SearchRunsRequest& request);
 
   Status LogMetric(const std::string& run_id, const Metric& metric);

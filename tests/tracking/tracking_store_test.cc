@@ -91,8 +91,10 @@ TEST_P(TrackingStoreTest, RunCreateUpdateAndData) {
   EXPECT_EQ(run->info.artifact_uri, "mlflow-artifacts:/0/" + run_id + "/artifacts");
   EXPECT_EQ(run->tags, (std::vector<Tag>{{"mlflow.runName", "first"}}));
 
-  ASSERT_TRUE(store_->LogBatch(run_id, {{"auc", 0.8, 10, 0}, {"auc", 0.9, 20, 1}, {"auc", 0.85, 30, 0}, {"loss", 0.3, 5, 0}},
-                               {{"model", "xgb"}, {"depth", "6"}}, {{"stage", "dev"}})
+  ASSERT_TRUE(store_
+                  ->LogBatch(run_id,
+                             {{"auc", 0.8, 10, 0}, {"auc", 0.9, 20, 1}, {"auc", 0.85, 30, 0}, {"loss", 0.3, 5, 0}},
+                             {{"model", "xgb"}, {"depth", "6"}}, {{"stage", "dev"}})
                   .ok());
   auto info = store_->UpdateRun({run_id, RunStatus::kFinished, 1700000001000, "renamed"});
   ASSERT_TRUE(info.ok()) << info.status().ToString();
@@ -108,6 +110,29 @@ TEST_P(TrackingStoreTest, RunCreateUpdateAndData) {
   ASSERT_TRUE(store_->DeleteTag(run_id, "stage").ok());
   EXPECT_TRUE(store_->DeleteTag(run_id, "stage").IsNotFound());
   EXPECT_TRUE(store_->GetRun("0123456789abcdef0123456789abcdef").status().IsNotFound());
+}
+
+TEST_P(TrackingStoreTest, RunByIdOrUniquePrefix) {
+  std::string a = NewRun(), b = NewRun();
+  EXPECT_EQ(store_->GetRunByIdOrPrefix(a)->info.run_id, a);
+  // The shortest prefix that tells a from b finds a; a shared prefix is ambiguous.
+  size_t common = 0;
+  while (a[common] == b[common]) ++common;
+  EXPECT_EQ(store_->GetRunByIdOrPrefix(a.substr(0, common + 1))->info.run_id, a);
+  if (common > 0) {
+    EXPECT_TRUE(store_->GetRunByIdOrPrefix(a.substr(0, common)).status().IsInvalidArgument());
+  }
+  // A one-digit prefix neither id starts with (16 digits, 2 runs: one always exists).
+  std::string absent;
+  for (char d : std::string("0123456789abcdef")) {
+    if (a[0] != d && b[0] != d) {
+      absent = std::string(1, d);
+      break;
+    }
+  }
+  EXPECT_TRUE(store_->GetRunByIdOrPrefix(absent).status().IsNotFound());
+  EXPECT_TRUE(store_->GetRunByIdOrPrefix("%").status().IsInvalidArgument());
+  EXPECT_TRUE(store_->GetRunByIdOrPrefix("").status().IsInvalidArgument());
 }
 
 TEST_P(TrackingStoreTest, ParamsAreImmutable) {
@@ -224,10 +249,10 @@ TEST_P(TrackingStoreTest, SearchRunsFiltersOrdersAndPages) {
   EXPECT_EQ(search("", {}, 1000, ViewType::kAll).items.size(), 30u);
   EXPECT_EQ(search("", {}, 1000, ViewType::kDeletedOnly).items.size(), 1u);
 
-  EXPECT_EQ(search("metrics.auc >= 0.5").items.size(), 14u);  // i = 15..28
+  EXPECT_EQ(search("metrics.auc >= 0.5").items.size(), 14u);                         // i = 15..28
   EXPECT_EQ(search("metrics.auc > 0.5 AND params.model = 'xgb'").items.size(), 7u);  // 16, 18, ..., 28
   EXPECT_EQ(search("params.model != 'xgb'").items.size(), 15u);
-  EXPECT_EQ(search("tags.owner = 'Ann'").items.size(), 7u);  // 0, 4, ..., 28 less the deleted 4
+  EXPECT_EQ(search("tags.owner = 'Ann'").items.size(), 7u);    // 0, 4, ..., 28 less the deleted 4
   EXPECT_EQ(search("tags.owner LIKE 'a%'").items.size(), 0u);  // LIKE is case-sensitive
   EXPECT_EQ(search("tags.owner ILIKE 'a%'").items.size(), 7u);
   EXPECT_EQ(search("attributes.status = 'FAILED'").items.size(), 1u);
@@ -290,7 +315,8 @@ TEST_P(TrackingStoreTest, SearchRunsRejectsBadRequests) {
 }
 
 TEST_P(TrackingStoreTest, SearchExperiments) {
-  for (const char* name : {"ato-a", "ato-b", "promo"}) ASSERT_TRUE(store_->CreateExperiment(name, "", {{"k", name}}).ok());
+  for (const char* name : {"ato-a", "ato-b", "promo"})
+    ASSERT_TRUE(store_->CreateExperiment(name, "", {{"k", name}}).ok());
   SearchExperimentsRequest req;
   req.filter = "name LIKE 'ato%'";
   req.order_by = {"name DESC"};
