@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstring>
 
 namespace gyre {
@@ -94,7 +95,8 @@ Result<TimestampMicros> ParseIso(std::string_view text) {
     int off_h = 0, off_m = 0;
     if (!ReadDigits(text, pos, 2, &off_h)) return IsoError(text, "offset hours must be 2 digits");
     if (pos < text.size() && text[pos] == ':') ++pos;
-    if (pos < text.size() && !ReadDigits(text, pos, 2, &off_m)) return IsoError(text, "offset minutes must be 2 digits");
+    if (pos < text.size() && !ReadDigits(text, pos, 2, &off_m))
+      return IsoError(text, "offset minutes must be 2 digits");
     if (off_h > 23 || off_m > 59) return IsoError(text, "offset out of range");
     int64_t offset = off_h * kMicrosPerHour + off_m * kMicrosPerMinute;
     micros += sign == '+' ? -offset : offset;
@@ -127,7 +129,7 @@ Result<TimestampMicros> ParseEpoch(std::string_view text, TimestampFormat format
   }
   if (format == TimestampFormat::kAuto) {
     int64_t mag = whole < 0 ? -whole : whole;
-    format = mag < 100'000'000'000LL        ? TimestampFormat::kEpochSeconds
+    format = mag < 100'000'000'000LL       ? TimestampFormat::kEpochSeconds
              : mag < 100'000'000'000'000LL ? TimestampFormat::kEpochMillis
                                            : TimestampFormat::kEpochMicros;
   }
@@ -143,6 +145,11 @@ Result<TimestampMicros> ParseEpoch(std::string_view text, TimestampFormat format
 }
 
 }  // namespace
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;

@@ -37,6 +37,9 @@ inline constexpr int kMaxTimestampChars = 40;
 int FormatTimestamp(TimestampMicros ts, char* out);
 std::string FormatTimestamp(TimestampMicros ts);
 
+// The wall clock, in milliseconds since the epoch: the unit of MLflow's timestamps (runs, metrics, registry).
+int64_t NowMillis();
+
 // Days since 1970-01-01 for a proleptic Gregorian date, and back (Hinnant's civil algorithms).
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);

@@ -11,6 +11,7 @@
 
 #include "api/app.h"
 #include "core/profile.h"
+#include "core/time.h"
 #include "core/workspace.h"
 #include "datagen/ato.h"
 #include "datagen/ato_config.h"
@@ -23,11 +24,6 @@ using nlohmann::json;
 
 namespace gyre::demo {
 namespace {
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Stage headers, progress and timing, so every stage reads the same way.
 class Stages {

@@ -2,15 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "core/base64.h"
+
 namespace gyre::http {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Messages quote at most this much client input, so an error body stays small.
 std::string_view Clip(std::string_view s) { return s.substr(0, 200); }
@@ -22,11 +17,11 @@ Status PercentDecode(std::string_view in, DecodeMode mode, std::string* out) {
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c == '%') {
-      int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
-      int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
+      int hi = i + 1 < in.size() ? HexDigitValue(in[i + 1]) : -1;
+      int lo = i + 2 < in.size() ? HexDigitValue(in[i + 2]) : -1;
       if (hi < 0 || lo < 0) {
-        return Status::InvalidArgument(fmt::format("malformed %-escape '{}' at offset {} in '{}'",
-                                                   Clip(in.substr(i, 3)), i, Clip(in)));
+        return Status::InvalidArgument(
+            fmt::format("malformed %-escape '{}' at offset {} in '{}'", Clip(in.substr(i, 3)), i, Clip(in)));
       }
       char decoded = static_cast<char>(hi * 16 + lo);
       if (decoded == '\0' && mode == DecodeMode::kPathSegment) {

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <set>
 
@@ -191,11 +190,6 @@ CREATE TRIGGER registry_audit_no_truncate BEFORE TRUNCATE ON registry_audit
 )"},
   };
   return kMigrations;
-}
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::vector<std::vector<Value>> IdChunks(const std::vector<int64_t>& ids) {

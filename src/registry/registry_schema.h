@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/time.h"
 #include "registry/types.h"
 #include "store/database.h"
 #include "store/migrations.h"
@@ -25,7 +26,7 @@ namespace gyre::registry::internal {
 
 const std::vector<store::Migration>& Migrations();
 
-int64_t NowMillis();
+using gyre::NowMillis;  // core/time.h
 
 // Runs queries on a transaction's connection when there is one, else on the database (autocommit). Reads
 // made inside a transaction must use its connection: an in-memory SQLite database has one connection only.

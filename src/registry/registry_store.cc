@@ -1,10 +1,10 @@
 #include "registry/registry_store.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "registry/model_uri.h"
 #include "registry/registry_schema.h"
@@ -14,10 +14,10 @@
 
 namespace gyre::registry {
 
+using gyre::NowMillis;
 using internal::AppendAudit;
 using internal::FindModel;
 using internal::ModelRow;
-using internal::NowMillis;
 using internal::Reader;
 using nlohmann::json;
 using store::Connection;
@@ -61,7 +61,8 @@ Result<std::string> TagValue(Reader& reader, std::string_view sql, std::vector<V
 // NotFound with MLflow's message unless the version exists.
 Status CheckVersionExists(Reader& reader, const ModelRow& model, int64_t version) {
   std::vector<Value> key{model.model_id, version};
-  GYRE_ASSIGN_OR_RETURN(QueryResult r, reader.Query("SELECT 1 FROM model_versions WHERE model_id = ? AND version = ?", key));
+  GYRE_ASSIGN_OR_RETURN(QueryResult r,
+                        reader.Query("SELECT 1 FROM model_versions WHERE model_id = ? AND version = ?", key));
   if (r.empty()) {
     return Status::NotFound(fmt::format("Model Version (name={}, version={}) not found", model.name, version));
   }
@@ -95,7 +96,8 @@ Result<RegisteredModel> RegistryStore::CreateRegisteredModel(const std::string& 
     std::vector<Tag> stored;
     for (const auto& [key, value] : UniqueTags(tags)) {
       std::vector<Value> tag{id, key, value};
-      GYRE_RETURN_IF_ERROR(conn.Execute("INSERT INTO registered_model_tags (model_id, key, value) VALUES (?, ?, ?)", tag));
+      GYRE_RETURN_IF_ERROR(
+          conn.Execute("INSERT INTO registered_model_tags (model_id, key, value) VALUES (?, ?, ?)", tag));
       stored.push_back({key, value});
     }
     json after = {{"name", name}};
@@ -135,7 +137,8 @@ Result<RegisteredModel> RegistryStore::RenameRegisteredModel(const std::string& 
       GYRE_RETURN_IF_ERROR(
           conn.Execute("UPDATE registered_models SET name = ?, last_updated_timestamp = ? WHERE model_id = ?", update));
       std::vector<Value> versions{now, row.model_id};
-      GYRE_RETURN_IF_ERROR(conn.Execute("UPDATE model_versions SET last_updated_timestamp = ? WHERE model_id = ?", versions));
+      GYRE_RETURN_IF_ERROR(
+          conn.Execute("UPDATE model_versions SET last_updated_timestamp = ? WHERE model_id = ?", versions));
       GYRE_RETURN_IF_ERROR(AppendAudit(conn, audit_action::kModelRename, actor, row.model_id, name, std::nullopt,
                                        std::nullopt, json{{"name", name}}, json{{"name", new_name}}));
     }
@@ -192,11 +195,10 @@ Status RegistryStore::DeleteRegisteredModel(const std::string& name, std::string
     for (size_t i = 0; i < versions.size(); ++i) version_list.push_back(std::to_string(versions.Int(i, 0)));
     before["versions"] = std::move(version_list);
     // Children first: the foreign keys are enforced.
-    for (const char* sql : {"DELETE FROM registered_model_aliases WHERE model_id = ?",
-                            "DELETE FROM model_version_tags WHERE model_id = ?",
-                            "DELETE FROM model_versions WHERE model_id = ?",
-                            "DELETE FROM registered_model_tags WHERE model_id = ?",
-                            "DELETE FROM registered_models WHERE model_id = ?"}) {
+    for (const char* sql :
+         {"DELETE FROM registered_model_aliases WHERE model_id = ?",
+          "DELETE FROM model_version_tags WHERE model_id = ?", "DELETE FROM model_versions WHERE model_id = ?",
+          "DELETE FROM registered_model_tags WHERE model_id = ?", "DELETE FROM registered_models WHERE model_id = ?"}) {
       GYRE_RETURN_IF_ERROR(conn.Execute(sql, id));
     }
     return AppendAudit(conn, audit_action::kModelDelete, actor, row.model_id, name, std::nullopt, std::nullopt, before,
@@ -228,8 +230,8 @@ Status RegistryStore::SetRegisteredModelTag(const std::string& name, const Tag& 
   GYRE_RETURN_IF_ERROR(ValidateRegistryTag(tag.key, tag.value));
   return Mutate(*db_, [&](Connection& conn, Reader& reader) -> Status {
     GYRE_ASSIGN_OR_RETURN(ModelRow row, FindModel(reader, name));
-    Result<std::string> old =
-        TagValue(reader, "SELECT value FROM registered_model_tags WHERE model_id = ? AND key = ?", {row.model_id, tag.key});
+    Result<std::string> old = TagValue(reader, "SELECT value FROM registered_model_tags WHERE model_id = ? AND key = ?",
+                                       {row.model_id, tag.key});
     if (!old.ok() && !old.status().IsNotFound()) return old.status();
     if (old.ok() && *old == tag.value) return Status::OK();
     std::vector<Value> upsert{row.model_id, tag.key, tag.value};
@@ -243,7 +245,8 @@ Status RegistryStore::SetRegisteredModelTag(const std::string& name, const Tag& 
   });
 }
 
-Status RegistryStore::DeleteRegisteredModelTag(const std::string& name, const std::string& key, std::string_view actor) {
+Status RegistryStore::DeleteRegisteredModelTag(const std::string& name, const std::string& key,
+                                               std::string_view actor) {
   GYRE_RETURN_IF_ERROR(ValidateModelName(name));
   GYRE_RETURN_IF_ERROR(tracking::ValidateKey("tag", key));
   return Mutate(*db_, [&](Connection& conn, Reader& reader) -> Status {
@@ -270,8 +273,8 @@ Result<ModelVersion> RegistryStore::CreateModelVersion(const CreateModelVersionR
   GYRE_RETURN_IF_ERROR(ValidateTags(request.tags));
   GYRE_RETURN_IF_ERROR(ValidateLength("description", request.description, kMaxDescriptionLength));
   const Lineage& lineage = request.lineage;
-  GYRE_RETURN_IF_ERROR(ValidateLength("lineage.training_data_fingerprint", lineage.training_data_fingerprint,
-                                      kMaxLineageFieldLength));
+  GYRE_RETURN_IF_ERROR(
+      ValidateLength("lineage.training_data_fingerprint", lineage.training_data_fingerprint, kMaxLineageFieldLength));
   GYRE_RETURN_IF_ERROR(ValidateLength("lineage.feature_set", lineage.feature_set, kMaxLineageFieldLength));
   GYRE_RETURN_IF_ERROR(ValidateLength("lineage.code_version", lineage.code_version, kMaxLineageFieldLength));
   ModelVersion created;
@@ -321,8 +324,8 @@ Result<ModelVersion> RegistryStore::GetModelVersion(const std::string& name, con
   GYRE_ASSIGN_OR_RETURN(int64_t number, ParseVersion(version));
   Reader reader(*db_);
   std::vector<Value> key{name, number};
-  GYRE_ASSIGN_OR_RETURN(QueryResult r,
-                        reader.Query(std::string(internal::kVersionSelect) + " WHERE m.name = ? AND v.version = ?", key));
+  GYRE_ASSIGN_OR_RETURN(
+      QueryResult r, reader.Query(std::string(internal::kVersionSelect) + " WHERE m.name = ? AND v.version = ?", key));
   if (r.empty()) return Status::NotFound(fmt::format("Model Version (name={}, version={}) not found", name, version));
   GYRE_ASSIGN_OR_RETURN(std::vector<ModelVersion> versions, internal::VersionsFromQuery(reader, r));
   return std::move(versions[0]);
@@ -375,7 +378,8 @@ Status RegistryStore::DeleteModelVersion(const std::string& name, const std::str
 
 Result<ModelVersion> RegistryStore::TransitionModelVersionStage(const std::string& name, const std::string& version,
                                                                 const std::string& stage_name,
-                                                                bool archive_existing_versions, std::string_view actor) {
+                                                                bool archive_existing_versions,
+                                                                std::string_view actor) {
   GYRE_RETURN_IF_ERROR(ValidateModelName(name));
   GYRE_ASSIGN_OR_RETURN(int64_t number, ParseVersion(version));
   GYRE_ASSIGN_OR_RETURN(Stage stage, ParseStage(stage_name));
@@ -399,9 +403,10 @@ Result<ModelVersion> RegistryStore::TransitionModelVersionStage(const std::strin
                                                       others));
       for (size_t i = 0; i < r.size(); ++i) archived.push_back(std::to_string(r.Int(i, 0)));
       std::vector<Value> archive{std::string(StageName(Stage::kArchived)), now, row.model_id, canonical, number};
-      GYRE_RETURN_IF_ERROR(conn.Execute("UPDATE model_versions SET current_stage = ?, last_updated_timestamp = ? "
-                                        "WHERE model_id = ? AND current_stage = ? AND version <> ?",
-                                        archive));
+      GYRE_RETURN_IF_ERROR(
+          conn.Execute("UPDATE model_versions SET current_stage = ?, last_updated_timestamp = ? "
+                       "WHERE model_id = ? AND current_stage = ? AND version <> ?",
+                       archive));
     }
     std::vector<Value> update{canonical, now, row.model_id, number};
     GYRE_RETURN_IF_ERROR(conn.Execute(
@@ -452,8 +457,8 @@ Status RegistryStore::SetModelVersionTag(const std::string& name, const std::str
   });
 }
 
-Status RegistryStore::DeleteModelVersionTag(const std::string& name, const std::string& version,
-                                            const std::string& key, std::string_view actor) {
+Status RegistryStore::DeleteModelVersionTag(const std::string& name, const std::string& version, const std::string& key,
+                                            std::string_view actor) {
   GYRE_RETURN_IF_ERROR(ValidateModelName(name));
   GYRE_ASSIGN_OR_RETURN(int64_t number, ParseVersion(version));
   GYRE_RETURN_IF_ERROR(tracking::ValidateKey("tag", key));
@@ -523,8 +528,9 @@ Result<ModelVersion> RegistryStore::GetModelVersionByAlias(const std::string& na
   Reader reader(*db_);
   GYRE_ASSIGN_OR_RETURN(ModelRow row, FindModel(reader, name));
   std::vector<Value> key{row.model_id, alias};
-  GYRE_ASSIGN_OR_RETURN(QueryResult r,
-                        reader.Query("SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?", key));
+  GYRE_ASSIGN_OR_RETURN(
+      QueryResult r,
+      reader.Query("SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?", key));
   if (r.empty()) return Status::NotFound(fmt::format("Registered model alias {} not found.", alias));
   Result<ModelVersion> v = internal::LoadVersion(reader, row.name, row.model_id, r.Int(0, 0));
   // The alias went with its version between the two reads.
@@ -554,10 +560,9 @@ Result<ModelVersion> RegistryStore::ResolveModelUri(const std::string& uri) {
       if (!versions.ok()) {
         found = versions.status();
       } else if (versions->empty()) {
-        found = Status::NotFound(
-            latest ? fmt::format("Registered model '{}' has no versions", parsed.name)
-                   : fmt::format("No versions of model with name '{}' and stage '{}' found", parsed.name,
-                                 StageName(parsed.stage)));
+        found = Status::NotFound(latest ? fmt::format("Registered model '{}' has no versions", parsed.name)
+                                        : fmt::format("No versions of model with name '{}' and stage '{}' found",
+                                                      parsed.name, StageName(parsed.stage)));
       } else {
         // The latest per stage: for 'latest', the highest of those is the highest version of all.
         auto best = std::max_element(versions->begin(), versions->end(), [](const auto& a, const auto& b) {

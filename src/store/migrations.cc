@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
+
+#include "core/time.h"
 
 namespace gyre::store {
 namespace {
@@ -17,11 +18,6 @@ Result<int> CurrentVersion(Connection& conn, const std::string& component) {
   GYRE_ASSIGN_OR_RETURN(QueryResult r,
                         conn.Query("SELECT MAX(version) FROM gyre_schema_migrations WHERE component = ?", params));
   return static_cast<int>(r.Int(0, 0, 0));
-}
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace

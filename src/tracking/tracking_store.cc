@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/base64.h"
+#include "core/time.h"
 #include "store/migrations.h"
 #include "tracking/search_filter.h"
 #include "tracking/search_sql.h"
@@ -103,11 +104,6 @@ const std::vector<store::Migration>& Migrations() {
        ""},
   };
   return kMigrations;
-}
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string NewRunId() {
