@@ -1,0 +1,1 @@
+#include "features/approx_distinct.h"

@@ -1,0 +1,2 @@
+#include "features/approx_distinct.h"
+#include <gtest/gtest.h>

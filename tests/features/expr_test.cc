@@ -1,0 +1,2 @@
+#include "features/expr.h"
+#include <gtest/gtest.h>
