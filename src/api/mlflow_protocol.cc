@@ -293,6 +293,7 @@ std::string_view MlflowErrorCode(StatusCode code) {
     case StatusCode::kUnimplemented:
       return "NOT_IMPLEMENTED";
     case StatusCode::kIOError:
+    case StatusCode::kCorruption:
     case StatusCode::kInternal:
       return "INTERNAL_ERROR";
   }

@@ -80,6 +80,18 @@ std::optional<YAML::Node> ConfigObject::Take(const std::string& key) {
   return child;
 }
 
+ConfigLocation ConfigObject::LocationOf(const std::string& key) const {
+  YAML::Node child = node_.IsMap() ? node_[key] : YAML::Node();
+  YAML::Mark mark = Mark(child.IsDefined() ? child : node_);
+  ConfigLocation location;
+  location.file = *shared_->file;
+  location.line = mark.is_null() ? 0 : mark.line + 1;
+  location.column = mark.is_null() ? 0 : mark.column + 1;
+  // yaml-cpp tags quoted (non-plain) scalars "!".
+  location.quoted = child.IsDefined() && child.IsScalar() && child.Tag() == "!";
+  return location;
+}
+
 bool ConfigObject::Has(const std::string& key) const { return node_.IsMap() && node_[key].IsDefined(); }
 
 void ConfigObject::Error(const std::string& key, const std::string& message) {
@@ -155,6 +167,21 @@ void ConfigObject::Convert(const YAML::Node& node, const std::string& key, bool*
     if (s == "false" || s == "False" || s == "FALSE") return void(*out = false);
   }
   Fail(Mark(node), fmt::format("'{}': expected true or false, got {}", Path(key), Describe(node)));
+}
+
+void ConfigObject::Convert(const YAML::Node& node, const std::string& key,
+                           std::vector<std::pair<std::string, std::string>>* out) {
+  if (!node.IsMap()) {
+    return Fail(Mark(node), fmt::format("'{}': expected a mapping of names to values, got {}", Path(key), Describe(node)));
+  }
+  out->clear();
+  for (const auto& entry : node) {
+    if (!entry.second.IsScalar()) {
+      return Fail(Mark(entry.second), fmt::format("'{}.{}': expected a string, got {}", Path(key),
+                                                  entry.first.Scalar(), Describe(entry.second)));
+    }
+    out->emplace_back(entry.first.Scalar(), entry.second.Scalar());
+  }
 }
 
 void ConfigObject::Convert(const YAML::Node& node, const std::string& key, std::vector<std::string>* out) {

@@ -34,6 +34,15 @@ namespace gyre {
 
 class ConfigObject;
 
+// Where a value starts in its file (1-based; 0 when unknown). `quoted` is true for a quoted scalar, whose
+// text starts one column after the quote.
+struct ConfigLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  bool quoted = false;
+};
+
 // A parsed YAML file. Syntax errors name file:line:column.
 class ConfigDocument {
  public:
@@ -54,7 +63,8 @@ class ConfigDocument {
 
 class ConfigObject {
  public:
-  // Supported value types: std::string, int64_t, int, double, bool, std::vector<std::string>.
+  // Supported value types: std::string, int64_t, int, double, bool, std::vector<std::string>, and
+  // std::vector<std::pair<std::string, std::string>> for a mapping of names to scalars (in file order).
   // Optional leaves *out untouched when the key is absent (so defaults set beforehand survive).
   template <typename T>
   void Optional(const std::string& key, T* out) {
@@ -79,6 +89,11 @@ class ConfigObject {
   void List(const std::string& key, const std::function<void(size_t index, ConfigObject&)>& read);
 
   bool Has(const std::string& key) const;
+  // The location of `key`'s value (of the object itself when the key is absent), for messages about its
+  // contents, e.g. an expression inside a string.
+  ConfigLocation LocationOf(const std::string& key) const;
+  // The dotted path of `key` in this object, e.g. "groups.user.features.x.filter".
+  std::string Path(const std::string& key) const;
   // Where this object starts, "file:line:column", for messages about the object as a whole.
   std::string Where() const;
   // Records an error about `key` (or about the object when key is empty), e.g. a cross-field rule.
@@ -96,7 +111,6 @@ class ConfigObject {
   ConfigObject(YAML::Node node, std::string path, std::shared_ptr<Shared> shared);
 
   std::optional<YAML::Node> Take(const std::string& key);
-  std::string Path(const std::string& key) const;
   static YAML::Mark Mark(const YAML::Node& node);
   void Fail(const YAML::Mark& mark, const std::string& message);
   void CheckUnknownKeys();
@@ -107,6 +121,7 @@ class ConfigObject {
   void Convert(const YAML::Node& node, const std::string& key, double* out);
   void Convert(const YAML::Node& node, const std::string& key, bool* out);
   void Convert(const YAML::Node& node, const std::string& key, std::vector<std::string>* out);
+  void Convert(const YAML::Node& node, const std::string& key, std::vector<std::pair<std::string, std::string>>* out);
 
   YAML::Node node_;
   std::string path_;  // dotted path of this object, "" at the root

@@ -254,4 +254,38 @@ std::string FormatTimestamp(TimestampMicros ts) {
   return std::string(buf, FormatTimestamp(ts, buf));
 }
 
+namespace {
+struct DurationUnit {
+  std::string_view name;
+  int64_t micros;
+};
+// Largest first, so FormatDuration picks the largest exact unit.
+constexpr DurationUnit kDurationUnits[] = {{"w", 7 * 86'400'000'000LL}, {"d", 86'400'000'000LL},
+                                           {"h", 3'600'000'000LL},      {"m", 60'000'000LL},
+                                           {"s", 1'000'000LL},          {"ms", 1'000LL},
+                                           {"us", 1LL}};
+}  // namespace
+
+Result<int64_t> ParseDuration(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  std::string_view unit = text.substr(digits);
+  if (digits > 0 && digits <= 12) {
+    int64_t amount = 0;
+    for (size_t i = 0; i < digits; ++i) amount = amount * 10 + (text[i] - '0');
+    for (const DurationUnit& u : kDurationUnits) {
+      if (u.name == unit && amount > 0 && amount <= INT64_MAX / u.micros) return amount * u.micros;
+    }
+  }
+  return Status::InvalidArgument("invalid duration '" + std::string(text) +
+                                 "': expected a positive integer and a unit (us, ms, s, m, h, d, w), e.g. 10m, 24h, 7d");
+}
+
+std::string FormatDuration(int64_t micros) {
+  for (const DurationUnit& u : kDurationUnits) {
+    if (micros != 0 && micros % u.micros == 0) return std::to_string(micros / u.micros) + std::string(u.name);
+  }
+  return std::to_string(micros) + "us";
+}
+
 }  // namespace gyre

@@ -47,4 +47,10 @@ void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);
 // Timestamp of midnight UTC of a date given as "YYYY-MM-DD"; a convenience for flags like --start.
 Result<TimestampMicros> ParseDate(std::string_view text);
 
+// Durations in microseconds, written as a positive integer and a unit: "90s", "10m", "1h", "7d" (also "ms",
+// "us", "w"). Errors name the text and the units accepted.
+Result<int64_t> ParseDuration(std::string_view text);
+// The largest unit that divides the duration exactly: 3600000000 → "1h", 90000000 → "90s".
+std::string FormatDuration(int64_t micros);
+
 }  // namespace gyre

@@ -19,6 +19,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kDeadlineExceeded: return 504;
     case StatusCode::kUnimplemented: return 501;
     case StatusCode::kIOError: return 500;
+    case StatusCode::kCorruption: return 500;
     case StatusCode::kInternal: return 500;
   }
   return 500;
@@ -37,6 +38,7 @@ std::string_view ErrorCodeFor(StatusCode code) {
     case StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
     case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
     case StatusCode::kIOError:
+    case StatusCode::kCorruption:
     case StatusCode::kInternal:
       return "INTERNAL";
   }

@@ -1,0 +1,786 @@
+#include "features/key_state.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace gyre::features {
+namespace {
+
+// Sums are kept as integers in units of 2^-40 (about 9e-13): exact to add and remove in any order.
+constexpr int kFixedBits = 40;
+constexpr double kFixedLimit = 0x1p86;  // beyond this a value saturates (documented in docs/features.md)
+
+__int128 ToFixed(double v) {
+  double scaled = std::nearbyint(std::ldexp(std::clamp(v, -kFixedLimit, kFixedLimit), kFixedBits));
+  return static_cast<__int128>(scaled);
+}
+
+long double FromFixed(__int128 v) { return std::ldexp(static_cast<long double>(v), -kFixedBits); }
+
+double BitsToDouble(uint64_t bits) { return std::bit_cast<double>(bits); }
+
+// Hash for approximate distinct counting: string slots already hold XXH3; numbers are mixed (splitmix64).
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+bool IsMin(AggKind kind) { return kind == AggKind::kMin; }
+
+}  // namespace
+
+std::string_view ReadStatusName(ReadStatus status) {
+  switch (status) {
+    case ReadStatus::kPresent:
+      return "PRESENT";
+    case ReadStatus::kNotFound:
+      return "NOT_FOUND";
+    case ReadStatus::kOutsideMaxAge:
+      return "OUTSIDE_MAX_AGE";
+  }
+  return "PRESENT";
+}
+
+uint64_t ValueBits(const ExprValue& value) {
+  switch (value.kind) {
+    case ExprValue::Kind::kString:
+      return XXH3_64bits(value.string.data(), value.string.size());
+    case ExprValue::Kind::kBool:
+      return std::bit_cast<uint64_t>(value.boolean ? 1.0 : 0.0);
+    case ExprValue::Kind::kTimestamp:
+      return std::bit_cast<uint64_t>(static_cast<double>(value.timestamp));
+    case ExprValue::Kind::kNumber:
+      // -0.0 and 0.0 are one value for distinct counting.
+      return std::bit_cast<uint64_t>(value.number == 0 ? 0.0 : value.number);
+    case ExprValue::Kind::kNull:
+      break;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// GroupProgram
+
+Result<std::shared_ptr<const GroupProgram>> GroupProgram::Make(const FeatureRegistry& registry, int group) {
+  auto program = std::make_shared<GroupProgram>();
+  const GroupDef& def = registry.groups()[group];
+  program->def_ = &def;
+  program->source_ = &registry.sources()[def.source];
+  if (def.aggregations.size() > 64) {
+    return Status::InvalidArgument("group '" + def.name + "' has more than 64 aggregations; split it");
+  }
+  std::vector<int> slot_of_aggregation(def.aggregations.size(), -1);
+  for (size_t a = 0; a < def.aggregations.size(); ++a) {
+    const AggregationDef& agg = def.aggregations[a];
+    if (!agg.of) continue;
+    bool keeps_text = agg.kind == AggKind::kLast && agg.of->type() == ExprType::kString;
+    // Aggregations of the same expression share one slot.
+    for (size_t s = 0; s < program->slot_expr_.size(); ++s) {
+      if (program->slot_expr_[s].text() == agg.of->text() &&
+          (!keeps_text || program->slot_string_index_[s] >= 0)) {
+        slot_of_aggregation[a] = static_cast<int>(s);
+      }
+    }
+    if (slot_of_aggregation[a] < 0) {
+      slot_of_aggregation[a] = static_cast<int>(program->slot_expr_.size());
+      program->slot_expr_.push_back(*agg.of);
+      program->slot_type_.push_back(agg.of->type());
+      program->slot_string_index_.push_back(keeps_text ? program->num_string_slots_++ : -1);
+    }
+  }
+  if (program->slot_expr_.size() > 64) return Status::InvalidArgument("group '" + def.name + "' has more than 64 values");
+  for (int feature : def.features) {
+    const FeatureDef& f = registry.features()[feature];
+    const AggregationDef& agg = def.aggregations[f.aggregation];
+    Accumulator acc;
+    acc.kind = agg.kind;
+    acc.aggregation = f.aggregation;
+    acc.feature = feature;
+    acc.slot = slot_of_aggregation[f.aggregation];
+    acc.string_slot = acc.slot >= 0 ? program->slot_string_index_[acc.slot] : -1;
+    acc.window = f.window;
+    acc.precision = agg.precision;
+    bool remembers = agg.kind == AggKind::kLast || agg.kind == AggKind::kTimeSinceLast ||
+                     agg.kind == AggKind::kFirstSeen;
+    acc.forgets = f.window != kLifetime && !remembers;
+    program->accumulators_.push_back(acc);
+  }
+  // The columns the expressions read, found by evaluating nothing: ask each expression's resolver again.
+  std::vector<bool> used(program->source_->schema.size(), false);
+  auto mark = [&](const Expr& expr) {
+    ExprResolver resolve = [&](std::string_view name) -> Result<ExprSlot> {
+      int index = program->source_->schema.IndexOf(name);
+      if (index < 0) return Status::NotFound(std::string(name));
+      used[index] = true;
+      return SlotForColumn(program->source_->schema, index);
+    };
+    (void)Expr::Compile(expr.text(), resolve, ExprSource{});
+  };
+  for (const Expr& e : program->slot_expr_) mark(e);
+  for (const AggregationDef& agg : def.aggregations) {
+    if (agg.filter) mark(*agg.filter);
+  }
+  for (int c = 0; c < static_cast<int>(used.size()); ++c) {
+    if (used[c]) program->used_columns_.push_back(c);
+  }
+  return std::shared_ptr<const GroupProgram>(std::move(program));
+}
+
+void EncodeEvent(const GroupProgram& program, std::span<const ExprValue> row, int64_t ts, GroupEvent* out) {
+  out->ts = ts;
+  out->filters = 0;
+  const auto& aggs = program.def_->aggregations;
+  for (size_t a = 0; a < aggs.size(); ++a) {
+    if (!aggs[a].filter || aggs[a].filter->Test(row)) out->filters |= uint64_t{1} << a;
+  }
+  int slots = program.num_slots();
+  out->nulls = 0;
+  out->bits.resize(slots);
+  out->texts.resize(program.num_string_slots_);
+  for (int s = 0; s < slots; ++s) {
+    ExprValue v = program.slot_expr_[s].Evaluate(row);
+    if (v.is_null() || (v.kind == ExprValue::Kind::kNumber && std::isnan(v.number))) {
+      out->nulls |= uint64_t{1} << s;
+      out->bits[s] = 0;
+      if (program.slot_string_index_[s] >= 0) out->texts[program.slot_string_index_[s]].clear();
+      continue;
+    }
+    out->bits[s] = ValueBits(v);
+    if (program.slot_string_index_[s] >= 0) out->texts[program.slot_string_index_[s]].assign(v.string);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Accumulators
+
+namespace {
+
+// State beyond a counter, allocated only by the kinds that need it.
+struct AccExtra {
+  __int128 sum = 0;
+  __int128 sumsq = 0;
+  double extreme = 0;
+  bool has_extreme = false;
+  std::vector<uint64_t> deque;  // forgetting min/max: absolute event indices, values monotone
+  size_t deque_head = 0;
+  std::unordered_map<uint64_t, int32_t> distinct;
+  std::optional<SlidingHyperLogLog> hll;
+  int64_t last_ts = INT64_MIN;
+  uint64_t last_bits = 0;
+  std::string last_text;
+  int64_t first_ts = INT64_MAX;
+};
+
+struct Acc {
+  uint64_t begin = 0;  // absolute index of the first event in the accumulator
+  uint64_t end = 0;    // one past the last event added
+  int64_t n = 0;       // matches (count, ratio) or non-null values (sum, mean, stddev)
+  int64_t total = 0;   // ratio: all events
+  std::unique_ptr<AccExtra> x;
+
+  Acc() = default;
+  Acc(const Acc& o) : begin(o.begin), end(o.end), n(o.n), total(o.total) {
+    if (o.x) x = std::make_unique<AccExtra>(*o.x);
+  }
+  Acc& operator=(const Acc& o) {
+    if (this != &o) {
+      begin = o.begin;
+      end = o.end;
+      n = o.n;
+      total = o.total;
+      x = o.x ? std::make_unique<AccExtra>(*o.x) : nullptr;
+    }
+    return *this;
+  }
+  Acc(Acc&&) = default;
+  Acc& operator=(Acc&&) = default;
+
+  AccExtra& extra(const GroupProgram::Accumulator& spec) {
+    if (!x) {
+      x = std::make_unique<AccExtra>();
+      if (spec.kind == AggKind::kApproxCountDistinct) x->hll.emplace(spec.precision);
+    }
+    return *x;
+  }
+};
+
+}  // namespace
+
+struct KeyState::Impl {
+  const GroupProgram* program;
+  // Raw events [base, base + size), in time order (arrival order within one timestamp). Stored column-wise
+  // from `head` on; the front is compacted away once half the vectors is dead.
+  uint64_t base = 0;
+  size_t head = 0;
+  std::vector<int64_t> ts;
+  std::vector<uint64_t> filters;
+  std::vector<uint64_t> nulls;
+  std::vector<uint64_t> bits;        // num_slots per event
+  std::vector<std::string> texts;    // num_string_slots per event
+  std::vector<Acc> live;             // one per accumulator
+  std::vector<Acc> archive;          // evicted events, for accumulators that remember (empty Acc otherwise)
+  int64_t archive_latest = INT64_MIN;
+  bool dirty = true;                 // live accumulators must be rebuilt before the next read
+  int64_t read_t = INT64_MIN;        // time of the read the live accumulators are positioned at
+
+  explicit Impl(const GroupProgram* p) : program(p) {
+    live.resize(p->accumulators().size());
+    archive.resize(p->accumulators().size());
+  }
+
+  size_t size() const { return ts.size() - head; }
+  uint64_t end_index() const { return base + size(); }
+  size_t pos(uint64_t index) const { return head + static_cast<size_t>(index - base); }
+  int num_slots() const { return program->num_slots(); }
+  int num_texts() const { return program->num_string_slots(); }
+
+  bool Matches(const GroupProgram::Accumulator& spec, size_t p) const {
+    return (filters[p] >> spec.aggregation) & 1;
+  }
+  bool ValueNull(const GroupProgram::Accumulator& spec, size_t p) const {
+    return spec.slot < 0 || ((nulls[p] >> spec.slot) & 1);
+  }
+  uint64_t Bits(const GroupProgram::Accumulator& spec, size_t p) const {
+    return bits[p * num_slots() + spec.slot];
+  }
+  double Number(const GroupProgram::Accumulator& spec, size_t p) const { return BitsToDouble(Bits(spec, p)); }
+
+  void Add(const GroupProgram::Accumulator& spec, Acc& acc, uint64_t index) {
+    size_t p = pos(index);
+    bool match = Matches(spec, p);
+    switch (spec.kind) {
+      case AggKind::kCount:
+        acc.n += match;
+        return;
+      case AggKind::kRatio:
+        acc.total += 1;
+        acc.n += match;
+        return;
+      case AggKind::kFirstSeen:
+        if (match) acc.extra(spec).first_ts = std::min(acc.extra(spec).first_ts, ts[p]);
+        return;
+      case AggKind::kTimeSinceLast:
+        if (match) acc.extra(spec).last_ts = ts[p];
+        return;
+      default:
+        break;
+    }
+    if (!match || ValueNull(spec, p)) return;
+    AccExtra& x = acc.extra(spec);
+    switch (spec.kind) {
+      case AggKind::kSum:
+      case AggKind::kMean:
+      case AggKind::kStddev: {
+        double v = Number(spec, p);
+        acc.n += 1;
+        x.sum += ToFixed(v);
+        x.sumsq += ToFixed(v * v);
+        return;
+      }
+      case AggKind::kMin:
+      case AggKind::kMax: {
+        double v = Number(spec, p);
+        bool is_min = IsMin(spec.kind);
+        if (!spec.forgets) {
+          if (!x.has_extreme || (is_min ? v < x.extreme : v > x.extreme)) x.extreme = v;
+          x.has_extreme = true;
+          return;
+        }
+        // Monotone deque: drop entries the new value makes irrelevant (ties keep the newer one).
+        while (x.deque.size() > x.deque_head) {
+          double back = Number(spec, pos(x.deque.back()));
+          if (is_min ? back < v : back > v) break;
+          x.deque.pop_back();
+        }
+        x.deque.push_back(index);
+        return;
+      }
+      case AggKind::kCountDistinct:
+      case AggKind::kIsNew:
+        x.distinct[Bits(spec, p)] += 1;
+        return;
+      case AggKind::kApproxCountDistinct:
+        x.hll->Add(Mix(Bits(spec, p)), ts[p]);
+        return;
+      case AggKind::kLast:
+        x.last_ts = ts[p];
+        x.last_bits = Bits(spec, p);
+        if (spec.string_slot >= 0) x.last_text = texts[p * num_texts() + spec.string_slot];
+        return;
+      default:
+        return;
+    }
+  }
+
+  void Remove(const GroupProgram::Accumulator& spec, Acc& acc, uint64_t index) {
+    size_t p = pos(index);
+    bool match = Matches(spec, p);
+    switch (spec.kind) {
+      case AggKind::kCount:
+        acc.n -= match;
+        return;
+      case AggKind::kRatio:
+        acc.total -= 1;
+        acc.n -= match;
+        return;
+      default:
+        break;
+    }
+    if (!match || ValueNull(spec, p)) return;
+    AccExtra& x = acc.extra(spec);
+    switch (spec.kind) {
+      case AggKind::kSum:
+      case AggKind::kMean:
+      case AggKind::kStddev: {
+        double v = Number(spec, p);
+        acc.n -= 1;
+        x.sum -= ToFixed(v);
+        x.sumsq -= ToFixed(v * v);
+        return;
+      }
+      case AggKind::kMin:
+      case AggKind::kMax:
+        if (x.deque.size() > x.deque_head && x.deque[x.deque_head] == index) {
+          ++x.deque_head;
+          if (x.deque_head == x.deque.size()) {
+            x.deque.clear();
+            x.deque_head = 0;
+          } else if (x.deque_head > 32 && x.deque_head * 2 > x.deque.size()) {
+            x.deque.erase(x.deque.begin(), x.deque.begin() + static_cast<std::ptrdiff_t>(x.deque_head));
+            x.deque_head = 0;
+          }
+        }
+        return;
+      case AggKind::kCountDistinct:
+      case AggKind::kIsNew: {
+        auto it = x.distinct.find(Bits(spec, p));
+        if (it != x.distinct.end() && --it->second == 0) x.distinct.erase(it);
+        return;
+      }
+      default:
+        return;  // approx_count_distinct expires by time (Advance)
+    }
+  }
+
+  // Moves every live accumulator to cover [t - window, t).
+  void Advance(int64_t t) {
+    const auto& specs = program->accumulators();
+    uint64_t stop = base;
+    {
+      // Events are in time order: the first at or after t ends every accumulator.
+      auto first = std::lower_bound(ts.begin() + static_cast<std::ptrdiff_t>(head), ts.end(), t);
+      stop = base + static_cast<uint64_t>(first - (ts.begin() + static_cast<std::ptrdiff_t>(head)));
+    }
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const auto& spec = specs[i];
+      Acc& acc = live[i];
+      for (; acc.end < stop; ++acc.end) Add(spec, acc, acc.end);
+      if (!spec.forgets) continue;
+      int64_t start = t - spec.window;
+      for (; acc.begin < acc.end && ts[pos(acc.begin)] < start; ++acc.begin) Remove(spec, acc, acc.begin);
+      if (spec.kind == AggKind::kApproxCountDistinct && acc.x) acc.x->hll->ExpireBefore(start);
+    }
+    read_t = t;
+  }
+
+  void Rebuild() {
+    const auto& specs = program->accumulators();
+    for (size_t i = 0; i < specs.size(); ++i) {
+      live[i] = specs[i].forgets ? Acc() : archive[i];
+      live[i].begin = live[i].end = base;
+    }
+    dirty = false;
+    read_t = INT64_MIN;
+  }
+
+  // Drops events no future read needs (older than the newest minus the horizon), folding them into the
+  // archive of the accumulators that remember.
+  void Evict(int64_t latest) {
+    int64_t horizon = program->def().horizon;
+    if (latest < INT64_MIN + horizon) return;
+    int64_t cut = latest - horizon;
+    size_t n = 0;
+    while (head + n < ts.size() && ts[head + n] < cut) ++n;
+    if (n == 0) return;
+    const auto& specs = program->accumulators();
+    uint64_t new_base = base + n;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const auto& spec = specs[i];
+      if (!spec.forgets) {
+        for (uint64_t e = base; e < new_base; ++e) Add(spec, archive[i], e);
+      }
+      if (dirty) continue;
+      Acc& acc = live[i];
+      // Every valid later read includes these events (lifetime) or excludes them (finite windows).
+      for (; acc.end < new_base; ++acc.end) Add(spec, acc, acc.end);
+      if (spec.forgets) {
+        for (; acc.begin < new_base; ++acc.begin) Remove(spec, acc, acc.begin);
+        if (spec.kind == AggKind::kApproxCountDistinct && acc.x) acc.x->hll->ExpireBefore(cut);
+      }
+    }
+    archive_latest = std::max(archive_latest, ts[head + n - 1]);
+    head += n;
+    base = new_base;
+    if (head > 64 && head * 2 > ts.size()) Compact();
+  }
+
+  void Compact() {
+    auto drop = [this](auto& v, size_t per_event) {
+      v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(head * per_event));
+    };
+    drop(ts, 1);
+    drop(filters, 1);
+    drop(nulls, 1);
+    drop(bits, num_slots());
+    drop(texts, num_texts());
+    head = 0;
+  }
+
+  void Insert(size_t at, const GroupEvent& e) {
+    auto offset = static_cast<std::ptrdiff_t>(at);
+    ts.insert(ts.begin() + offset, e.ts);
+    filters.insert(filters.begin() + offset, e.filters);
+    nulls.insert(nulls.begin() + offset, e.nulls);
+    bits.insert(bits.begin() + offset * num_slots(), e.bits.begin(), e.bits.end());
+    texts.insert(texts.begin() + offset * num_texts(), e.texts.begin(), e.texts.end());
+  }
+
+  void Clear() {
+    base = 0;
+    head = 0;
+    ts.clear();
+    filters.clear();
+    nulls.clear();
+    bits.clear();
+    texts.clear();
+    for (Acc& a : archive) a = Acc();
+    archive_latest = INT64_MIN;
+    dirty = true;
+  }
+
+  FeatureValue Value(const GroupProgram::Accumulator& spec, const Acc& acc, int64_t t,
+                     const std::optional<uint64_t>& query_bits) const {
+    const AccExtra* x = acc.x.get();
+    switch (spec.kind) {
+      case AggKind::kCount:
+        return FeatureValue::Number(static_cast<double>(acc.n));
+      case AggKind::kRatio:
+        return acc.total == 0 ? FeatureValue() : FeatureValue::Number(static_cast<double>(acc.n) / acc.total);
+      case AggKind::kSum:
+        return FeatureValue::Number(acc.n == 0 ? 0.0 : static_cast<double>(FromFixed(x->sum)));
+      case AggKind::kMean:
+        return acc.n == 0 ? FeatureValue() : FeatureValue::Number(static_cast<double>(FromFixed(x->sum) / acc.n));
+      case AggKind::kStddev: {
+        if (acc.n < 2) return FeatureValue();
+        long double s = FromFixed(x->sum), q = FromFixed(x->sumsq);
+        long double var = (q - s * s / acc.n) / (acc.n - 1);
+        return FeatureValue::Number(static_cast<double>(std::sqrt(std::max(var, 0.0L))));
+      }
+      case AggKind::kMin:
+      case AggKind::kMax:
+        if (x == nullptr) return FeatureValue();
+        if (!spec.forgets) return x->has_extreme ? FeatureValue::Number(x->extreme) : FeatureValue();
+        return x->deque.size() > x->deque_head ? FeatureValue::Number(Number(spec, pos(x->deque[x->deque_head])))
+                                               : FeatureValue();
+      case AggKind::kCountDistinct:
+        return FeatureValue::Number(x == nullptr ? 0.0 : static_cast<double>(x->distinct.size()));
+      case AggKind::kApproxCountDistinct:
+        return FeatureValue::Number(x == nullptr ? 0.0 : std::round(x->hll->Estimate()));
+      case AggKind::kIsNew:
+        if (!query_bits) return FeatureValue();
+        return FeatureValue::Number(x != nullptr && x->distinct.count(*query_bits) != 0 ? 0.0 : 1.0);
+      case AggKind::kFirstSeen:
+        if (x == nullptr || x->first_ts == INT64_MAX) return FeatureValue();
+        return FeatureValue::Number(static_cast<double>(t - x->first_ts) / 1e6);
+      case AggKind::kTimeSinceLast:
+      case AggKind::kLast: {
+        if (x == nullptr || x->last_ts == INT64_MIN) return FeatureValue();
+        if (spec.window != kLifetime && x->last_ts < t - spec.window) return FeatureValue();
+        if (spec.kind == AggKind::kTimeSinceLast) return FeatureValue::Number(static_cast<double>(t - x->last_ts) / 1e6);
+        FeatureValue v;
+        v.null = false;
+        if (spec.string_slot >= 0) {
+          v.text = x->last_text;
+        } else {
+          v.number = BitsToDouble(x->last_bits);
+        }
+        return v;
+      }
+    }
+    return FeatureValue();
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// KeyState
+
+KeyState::KeyState(const GroupProgram* program) : impl_(std::make_unique<Impl>(program)) {}
+KeyState::KeyState(KeyState&&) noexcept = default;
+KeyState& KeyState::operator=(KeyState&&) noexcept = default;
+KeyState::~KeyState() = default;
+
+bool KeyState::empty() const { return impl_->size() == 0 && impl_->archive_latest == INT64_MIN; }
+size_t KeyState::buffered_events() const { return impl_->size(); }
+
+KeyState::AppendResult KeyState::Append(const GroupEvent& event) {
+  Impl& s = *impl_;
+  if (latest_ts_ == INT64_MIN || event.ts >= latest_ts_) {
+    if (latest_ts_ != INT64_MIN && event.ts - latest_ts_ >= s.program->def().ttl) {
+      s.Clear();  // idle for the ttl: start again, as the online store's expiry does
+    }
+    s.Insert(s.ts.size(), event);
+    latest_ts_ = event.ts;
+    s.Evict(latest_ts_);
+    return AppendResult::kAccepted;
+  }
+  if (latest_ts_ - event.ts > s.program->lateness()) return AppendResult::kTooLate;
+  // After every event at or before its time: it arrived later than those.
+  auto at = std::upper_bound(s.ts.begin() + static_cast<std::ptrdiff_t>(s.head), s.ts.end(), event.ts);
+  if (at == s.ts.begin() + static_cast<std::ptrdiff_t>(s.head) && s.archive_latest != INT64_MIN &&
+      event.ts < s.archive_latest) {
+    return AppendResult::kTooLate;  // would belong among evicted events
+  }
+  s.Insert(static_cast<size_t>(at - s.ts.begin()), event);
+  s.dirty = true;
+  return AppendResult::kLate;
+}
+
+ReadStatus KeyState::Read(int64_t t, std::span<const std::optional<uint64_t>> is_new_bits,
+                          std::span<FeatureValue> out) {
+  Impl& s = *impl_;
+  const auto& specs = s.program->accumulators();
+  // The newest event strictly before t.
+  auto first_at_t = std::lower_bound(s.ts.begin() + static_cast<std::ptrdiff_t>(s.head), s.ts.end(), t);
+  int64_t latest_before = first_at_t == s.ts.begin() + static_cast<std::ptrdiff_t>(s.head) ? s.archive_latest
+                                                                                           : *(first_at_t - 1);
+  ReadStatus status = ReadStatus::kPresent;
+  if (latest_before == INT64_MIN || t - latest_before >= s.program->def().ttl) {
+    if (first_at_t == s.ts.end() && latest_before != INT64_MIN) {
+      s.Clear();  // idle past the ttl with nothing newer: the state is gone
+      latest_ts_ = INT64_MIN;
+    }
+    status = ReadStatus::kNotFound;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      out[i] = s.Value(specs[i], Acc(), t, is_new_bits.empty() ? std::nullopt : is_new_bits[i]);
+    }
+    return status;
+  }
+  if (s.dirty || t < s.read_t) s.Rebuild();
+  s.Advance(t);
+  if (t - latest_before > s.program->def().max_age) {
+    for (size_t i = 0; i < specs.size(); ++i) out[i] = FeatureValue();
+    return ReadStatus::kOutsideMaxAge;
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    out[i] = s.Value(specs[i], s.live[i], t, is_new_bits.empty() ? std::nullopt : is_new_bits[i]);
+  }
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Serialization: version, latest, archive_latest, events, archived accumulators. Integers are LEB128
+// varints (timestamps zigzag-delta encoded), values raw 8-byte little endian.
+
+namespace {
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+void PutFixed64(std::string* out, uint64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  out->append(b, 8);
+}
+void PutBytes(std::string* out, std::string_view s) {
+  PutVarint(out, s.size());
+  out->append(s);
+}
+
+struct Reader {
+  std::string_view in;
+  bool ok = true;
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in.empty()) break;
+      auto byte = static_cast<uint8_t>(in[0]);
+      in.remove_prefix(1);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    ok = false;
+    return 0;
+  }
+  uint64_t Fixed64() {
+    if (in.size() < 8) {
+      ok = false;
+      return 0;
+    }
+    uint64_t v;
+    std::memcpy(&v, in.data(), 8);
+    in.remove_prefix(8);
+    return v;
+  }
+  std::string Bytes() {
+    uint64_t n = Varint();
+    if (!ok || n > in.size()) {
+      ok = false;
+      return {};
+    }
+    std::string s(in.substr(0, n));
+    in.remove_prefix(n);
+    return s;
+  }
+};
+
+constexpr uint8_t kFormatVersion = 1;
+
+void PutInt128(std::string* out, __int128 v) {
+  PutFixed64(out, static_cast<uint64_t>(v));
+  PutFixed64(out, static_cast<uint64_t>(static_cast<unsigned __int128>(v) >> 64));
+}
+__int128 GetInt128(Reader& r) {
+  uint64_t lo = r.Fixed64();
+  uint64_t hi = r.Fixed64();
+  return static_cast<__int128>((static_cast<unsigned __int128>(hi) << 64) | lo);
+}
+
+}  // namespace
+
+void KeyState::Serialize(std::string* out) const {
+  const Impl& s = *impl_;
+  out->push_back(static_cast<char>(kFormatVersion));
+  PutVarint(out, ZigZag(latest_ts_));
+  PutVarint(out, ZigZag(s.archive_latest));
+  PutVarint(out, s.size());
+  int64_t prev = latest_ts_;
+  for (size_t p = s.head; p < s.ts.size(); ++p) {
+    PutVarint(out, ZigZag(s.ts[p] - prev));
+    prev = s.ts[p];
+    PutVarint(out, s.filters[p]);
+    PutVarint(out, s.nulls[p]);
+    for (int slot = 0; slot < s.num_slots(); ++slot) {
+      if (!((s.nulls[p] >> slot) & 1)) PutFixed64(out, s.bits[p * s.num_slots() + slot]);
+    }
+    for (int j = 0; j < s.num_texts(); ++j) PutBytes(out, s.texts[p * s.num_texts() + j]);
+  }
+  const auto& specs = s.program->accumulators();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].forgets) continue;
+    const Acc& a = s.archive[i];
+    PutVarint(out, static_cast<uint64_t>(a.n));
+    PutVarint(out, static_cast<uint64_t>(a.total));
+    out->push_back(a.x ? 1 : 0);
+    if (!a.x) continue;
+    const AccExtra& x = *a.x;
+    PutInt128(out, x.sum);
+    PutInt128(out, x.sumsq);
+    PutFixed64(out, std::bit_cast<uint64_t>(x.extreme));
+    out->push_back(x.has_extreme ? 1 : 0);
+    PutVarint(out, x.distinct.size());
+    // Sorted, so equal states serialize to equal bytes.
+    std::vector<std::pair<uint64_t, int32_t>> entries(x.distinct.begin(), x.distinct.end());
+    std::sort(entries.begin(), entries.end());
+    for (const auto& [k, v] : entries) {
+      PutFixed64(out, k);
+      PutVarint(out, static_cast<uint64_t>(v));
+    }
+    out->push_back(x.hll ? 1 : 0);
+    if (x.hll) {
+      std::string hll;
+      x.hll->Serialize(&hll);
+      PutBytes(out, hll);
+    }
+    PutVarint(out, ZigZag(x.last_ts));
+    PutFixed64(out, x.last_bits);
+    PutBytes(out, x.last_text);
+    PutVarint(out, ZigZag(x.first_ts));
+  }
+}
+
+Result<KeyState> KeyState::Deserialize(const GroupProgram* program, std::string_view bytes) {
+  KeyState state(program);
+  Impl& s = *state.impl_;
+  auto corrupt = [&](std::string_view what) {
+    return Status::Corruption("online state of group '" + program->def().name + "' is corrupt (" +
+                                               std::string(what) + ")");
+  };
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kFormatVersion) return corrupt("unknown format version");
+  Reader r{bytes.substr(1)};
+  state.latest_ts_ = UnZigZag(r.Varint());
+  s.archive_latest = UnZigZag(r.Varint());
+  uint64_t events = r.Varint();
+  if (!r.ok || events > bytes.size()) return corrupt("event count");
+  int64_t prev = state.latest_ts_;
+  GroupEvent e;
+  e.bits.resize(program->num_slots());
+  e.texts.resize(program->num_string_slots());
+  for (uint64_t i = 0; i < events && r.ok; ++i) {
+    e.ts = prev + UnZigZag(r.Varint());
+    prev = e.ts;
+    e.filters = r.Varint();
+    e.nulls = r.Varint();
+    for (int slot = 0; slot < program->num_slots(); ++slot) e.bits[slot] = ((e.nulls >> slot) & 1) ? 0 : r.Fixed64();
+    for (auto& text : e.texts) text = r.Bytes();
+    if (!s.ts.empty() && e.ts < s.ts.back()) return corrupt("events out of order");
+    s.Insert(s.ts.size(), e);
+  }
+  const auto& specs = program->accumulators();
+  for (size_t i = 0; i < specs.size() && r.ok; ++i) {
+    if (specs[i].forgets) continue;
+    Acc& a = s.archive[i];
+    a.n = static_cast<int64_t>(r.Varint());
+    a.total = static_cast<int64_t>(r.Varint());
+    if (r.in.empty()) return corrupt("truncated");
+    bool has_extra = r.in[0] != 0;
+    r.in.remove_prefix(1);
+    if (!has_extra) continue;
+    AccExtra& x = a.extra(specs[i]);
+    x.sum = GetInt128(r);
+    x.sumsq = GetInt128(r);
+    x.extreme = std::bit_cast<double>(r.Fixed64());
+    if (r.in.empty()) return corrupt("truncated");
+    x.has_extreme = r.in[0] != 0;
+    r.in.remove_prefix(1);
+    uint64_t distinct = r.Varint();
+    if (!r.ok || distinct > r.in.size()) return corrupt("distinct values");
+    for (uint64_t d = 0; d < distinct && r.ok; ++d) {
+      uint64_t k = r.Fixed64();
+      x.distinct[k] = static_cast<int32_t>(r.Varint());
+    }
+    if (r.in.empty()) return corrupt("truncated");
+    bool has_hll = r.in[0] != 0;
+    r.in.remove_prefix(1);
+    if (has_hll) {
+      std::string hll = r.Bytes();
+      std::string_view view(hll);
+      Result<SlidingHyperLogLog> sketch = SlidingHyperLogLog::Deserialize(&view);
+      if (!sketch.ok()) return corrupt(sketch.status().message());
+      x.hll = std::move(*sketch);
+    }
+    x.last_ts = UnZigZag(r.Varint());
+    x.last_bits = r.Fixed64();
+    x.last_text = r.Bytes();
+    x.first_ts = UnZigZag(r.Varint());
+  }
+  if (!r.ok) return corrupt("truncated");
+  if (!r.in.empty()) return corrupt("trailing bytes");
+  s.dirty = true;
+  return state;
+}
+
+}  // namespace gyre::features
