@@ -1,23 +1,43 @@
 // store::KvStore: the online feature state's storage, a byte-string key/value map with per-key expiry,
 // behind one small interface with three backends:
 //   "memory"                an in-process map (tests, throw-away runs)
-//   "rocksdb"               embedded RocksDB under <state_dir>/online (the default: survives restarts)
-//   "rocksdb:///abs/path"   embedded RocksDB at that folder
-//   "redis://host:port[/db]" a Redis server (hiredis)
+//   "rocksdb" (or "")       embedded RocksDB under <state_dir>/online (the default: survives restarts)
+//   "rocksdb:///abs/path"   embedded RocksDB at that folder ("rocksdb://rel/path" is relative to state_dir)
+//   "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]"   a Redis server (hiredis; PORT defaults to 6379, DB to 0)
 //
 // Contract:
+// - Keys and values are arbitrary bytes (NULs included); the empty key is a valid key.
 // - Put() replaces the value; `expires_at` (microseconds since the epoch, UTC; 0 = never) makes the key
-//   disappear after that wall-clock time: Get() never returns an expired value, and the backends reclaim
-//   the space (Redis PEXPIREAT; RocksDB a compaction filter plus the check on read; memory a check on read
-//   and a sweep on write).
-// - WriteBatch() applies its puts and deletes atomically on RocksDB and memory and in one round trip
-//   (MULTI/EXEC) on Redis.
-// - MultiGet() returns one optional per key, in order, in one round trip where the backend allows.
+//   disappear from that wall-clock time on: Get() never returns a value once now >= expires_at (an
+//   expires_at already past, negative included, stores a value nobody will read), and the backends reclaim
+//   the space (Redis PXAT, on the server's clock and to the millisecond, so a key may vanish up to 1 ms
+//   early; RocksDB a compaction filter plus the check on read; memory a check on read and a sweep on
+//   write).
+// - WriteBatch() applies its puts and deletes in order (a later write to the same key wins). On memory
+//   and RocksDB it is atomic: readers see all of it or none (and on RocksDB a crash keeps all or none,
+//   being one WAL record). On Redis it is
+//   one MULTI/EXEC round trip: no other client sees half of it, but Redis has no rollback, so a command
+//   the server rejects inside EXEC (e.g. out of memory) leaves the others applied; the error is returned.
+// - MultiGet() returns one optional per key, in order, in one round trip where the backend allows (RocksDB
+//   batched MultiGet, Redis MGET, memory under one lock set, so it never sees half of a WriteBatch).
+// - DeletePrefix() is not atomic against concurrent writers: a key written under the prefix while it
+//   runs may survive. On Redis it walks the keyspace with SCAN (cost grows with the whole database).
 // - Durability: RocksDB writes go through its WAL (no fsync per write: a process crash loses nothing, a
-//   power loss may lose the last writes); Redis is as durable as the server is configured.
-// - Errors: Unavailable when a server cannot be reached (the message names host:port), InvalidArgument for
-//   a malformed URL (naming it), IOError/Internal for backend failures, all naming the operation.
-// Thread-safety: every backend is safe to call from many threads at once.
+//   power loss may lose the last writes); Redis is as durable as the server is configured; memory is not.
+// - A RocksDB folder is open in one KvStore at a time: a second Open fails with FailedPrecondition
+//   "online store <dir> is in use by another gyre process (...)" (or "... is in use: it is already open in
+//   this gyre process").
+// - Errors: Unavailable when a server cannot be reached or does not answer within 2 s (the message names
+//   host:port, e.g. "redis 127.0.0.1:6399: Connection refused"), InvalidArgument for a malformed URL
+//   (naming it, password masked), PermissionDenied for a refused Redis AUTH, IOError for disk failures,
+//   Internal for other backend failures, all naming the operation. A call that fails has no effect or,
+//   for WriteBatch on Redis, the effect described above.
+// - Redis connections: a pool holds one idle connection per concurrently calling thread. A call that
+//   finds its pooled connection broken (server restarted, idle timeout) retries once on a fresh one; all
+//   commands are idempotent, so the retry is safe. SIGPIPE is blocked in the calling thread around each
+//   exchange (as libpq does), so a closed socket never kills the process.
+// Thread-safety: every backend is safe to call from many threads at once. Destroying the store while
+// another thread still calls it is a bug.
 #pragma once
 
 #include <cstdint>
@@ -35,22 +55,28 @@ namespace gyre::store {
 struct KvWrite {
   std::string key;
   std::optional<std::string> value;  // nullopt = delete
-  int64_t expires_at = 0;            // µs since epoch; 0 = never
+  int64_t expires_at = 0;            // µs since epoch; 0 = never; ignored for a delete
 };
 
 class KvStore {
  public:
   virtual ~KvStore() = default;
 
-  // Opens the backend named by `url` (see above); `state_dir` is where "rocksdb" keeps its files.
+  // Opens the backend named by `url` (see above); `state_dir` is where "rocksdb" keeps its files (the
+  // folder is created if missing). A Redis store connects once here, so a wrong address fails at Open.
   static Result<std::unique_ptr<KvStore>> Open(std::string_view url, const std::string& state_dir);
 
+  // The value of `key`, or nullopt when it is missing or expired (a miss is not an error).
   virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  // One entry per key, in the order of `keys` (duplicates allowed); nullopt for missing or expired.
   virtual Result<std::vector<std::optional<std::string>>> MultiGet(std::span<const std::string> keys) = 0;
   virtual Status Put(std::string_view key, std::string_view value, int64_t expires_at = 0) = 0;
+  // Deleting a missing key is OK.
   virtual Status Delete(std::string_view key) = 0;
+  // An empty batch is OK and does nothing.
   virtual Status WriteBatch(std::span<const KvWrite> writes) = 0;
-  // Removes every key starting with `prefix` (used when a feature group is redefined or in tests).
+  // Removes every key starting with `prefix` (used when a feature group is redefined or in tests). The
+  // empty prefix removes every key (of the Redis DB, for Redis).
   virtual Status DeletePrefix(std::string_view prefix) = 0;
   // "memory", "rocksdb", "redis": for messages and metrics.
   virtual std::string_view backend() const = 0;
