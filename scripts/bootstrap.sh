@@ -14,9 +14,11 @@ PACKAGES=(
   libfmt-dev libspdlog-dev
   libxxhash-dev           # hashing (dictionary encoding, fingerprints)
   libsqlite3-dev libpq-dev
+  librocksdb-dev          # online feature state (embedded default)
+  libhiredis-dev          # online feature state on Redis
   libgtest-dev libgmock-dev libbenchmark-dev
   # real servers the tests run against (started on loopback by scripts/test-services.sh)
-  postgresql
+  postgresql redis-server
   # benchmark peers
   wrk nginx-light
 )
