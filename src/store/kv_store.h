@@ -14,10 +14,10 @@
 //   early; RocksDB a compaction filter plus the check on read; memory a check on read and a sweep on
 //   write).
 // - WriteBatch() applies its puts and deletes in order (a later write to the same key wins). On memory
-//   and RocksDB it is atomic: readers see all of it or none (and on RocksDB a crash keeps all or none,
-//   being one WAL record). On Redis it is
-//   one MULTI/EXEC round trip: no other client sees half of it, but Redis has no rollback, so a command
-//   the server rejects inside EXEC (e.g. out of memory) leaves the others applied; the error is returned.
+//   and RocksDB it is atomic: readers see all of it or none (and on RocksDB, one WAL record, a crash
+//   keeps all or none). On Redis it is one MULTI/EXEC round trip: no other client sees half of it, but
+//   Redis has no rollback, so a command the server rejects inside EXEC (e.g. out of memory) leaves the
+//   others applied; the error is returned.
 // - MultiGet() returns one optional per key, in order, in one round trip where the backend allows (RocksDB
 //   batched MultiGet, Redis MGET, memory under one lock set, so it never sees half of a WriteBatch).
 // - DeletePrefix() is not atomic against concurrent writers: a key written under the prefix while it
@@ -30,12 +30,14 @@
 // - Errors: Unavailable when a server cannot be reached or does not answer within 2 s (the message names
 //   host:port, e.g. "redis 127.0.0.1:6399: Connection refused"), InvalidArgument for a malformed URL
 //   (naming it, password masked), PermissionDenied for a refused Redis AUTH, IOError for disk failures,
-//   Internal for other backend failures, all naming the operation. A call that fails has no effect or,
-//   for WriteBatch on Redis, the effect described above.
-// - Redis connections: a pool holds one idle connection per concurrently calling thread. A call that
-//   finds its pooled connection broken (server restarted, idle timeout) retries once on a fresh one; all
-//   commands are idempotent, so the retry is safe. SIGPIPE is blocked in the calling thread around each
-//   exchange (as libpq does), so a closed socket never kills the process.
+//   Internal for other backend failures, all naming the operation and key. A write that fails on a lost
+//   Redis connection may or may not have been applied (the server may have run it before the connection
+//   went); a failed DeletePrefix may have removed some of the keys.
+// - Redis connections: a pool keeps up to 64 idle connections, in practice one per thread that calls at
+//   the same time. A call that finds its pooled connection broken (server restarted, idle timeout)
+//   retries once on a fresh one; every command gyre sends is idempotent, so the retry is safe. A timeout
+//   is not retried. SIGPIPE is blocked in the calling thread around each exchange (as libpq does), so a
+//   socket the server closed never kills the process.
 // Thread-safety: every backend is safe to call from many threads at once. Destroying the store while
 // another thread still calls it is a bug.
 #pragma once

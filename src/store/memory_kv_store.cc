@@ -4,8 +4,8 @@
 //
 // Expiry: an expired entry is invisible on read and erased when a read finds it. A shard that holds
 // expiring entries is also swept whole once its writes since the last sweep reach its size (at least
-// 1024): a sweep costs O(size), so that is O(1) per write amortised, and memory held by expired entries
-// that nobody reads stays within about twice the live size.
+// 1024): a sweep costs O(size), so that is O(1) per write amortised. Expired entries nobody reads are
+// thus reclaimed only while writes come in; a store nobody writes to keeps them (invisible) until read.
 #include <algorithm>
 #include <array>
 #include <functional>

@@ -605,6 +605,17 @@ TEST(RedisKvStoreTest, RecoversWhenTheServerDropsItsConnections) {
   auto got = (*kv)->Get(prefix + "0");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, "19");
+
+  // A batch larger than the socket buffer takes several write()s; on a killed connection the first one
+  // draws a reset and the next raises SIGPIPE, which must not kill the process.
+  EXPECT_GE(KillOurConnections(raw), 1);
+  std::vector<KvWrite> big;
+  for (int i = 0; i < 64; ++i) big.push_back({prefix + "big" + std::to_string(i), std::string(64 << 10, 'b'), 0});
+  Status s = (*kv)->WriteBatch(big);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto last = (*kv)->Get(prefix + "big63");
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(last->value_or("").size(), size_t{64} << 10);
   EXPECT_TRUE((*kv)->DeletePrefix(prefix).ok());
 }
 
