@@ -30,9 +30,10 @@
 // - Errors: Unavailable when a server cannot be reached or does not answer within 2 s (the message names
 //   host:port, e.g. "redis 127.0.0.1:6399: Connection refused"), InvalidArgument for a malformed URL
 //   (naming it, password masked), PermissionDenied for a refused Redis AUTH, IOError for disk failures,
-//   Internal for other backend failures, all naming the operation and key. A write that fails on a lost
-//   Redis connection may or may not have been applied (the server may have run it before the connection
-//   went); a failed DeletePrefix may have removed some of the keys.
+//   Corruption for RocksDB files or stored values that cannot be decoded, Internal for other failures,
+//   all naming the operation and key. A write that fails on a lost Redis connection may or may not have
+//   been applied (the server may have run it before the connection went); a failed DeletePrefix may have
+//   removed some of the keys.
 // - Redis connections: a pool keeps up to 64 idle connections, in practice one per thread that calls at
 //   the same time. A call that finds its pooled connection broken (server restarted, idle timeout)
 //   retries once on a fresh one; every command gyre sends is idempotent, so the retry is safe. A timeout

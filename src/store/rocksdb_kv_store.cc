@@ -180,7 +180,7 @@ class RocksDbKvStore final : public KvStore {
 
   Result<std::optional<std::string>> Decode(const rocksdb::Slice& raw, std::string_view key) const {
     if (raw.size() < kHeaderBytes) {
-      return Status::Internal(
+      return Status::Corruption(
           fmt::format("online store {}: key '{}': stored value is {} bytes, shorter than its {}-byte expiry header",
                       dir_, PrintableKey(key), raw.size(), kHeaderBytes));
     }
@@ -192,6 +192,7 @@ class RocksDbKvStore final : public KvStore {
     std::string message = key ? fmt::format("online store {}: {} '{}': {}", dir_, op, PrintableKey(*key), s.ToString())
                               : fmt::format("online store {}: {}: {}", dir_, op, s.ToString());
     if (s.IsIOError()) return Status::IOError(std::move(message));
+    if (s.IsCorruption()) return Status::Corruption(std::move(message));
     if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return Status::Unavailable(std::move(message));
     if (s.IsInvalidArgument()) return Status::InvalidArgument(std::move(message));
     if (s.IsNotSupported()) return Status::Unimplemented(std::move(message));
@@ -260,7 +261,8 @@ Result<std::unique_ptr<KvStore>> OpenRocksDbKvStore(const std::string& dir) {
           fmt::format("online store {} is in use by another gyre process ({})", dir, text));
     }
     std::string message = fmt::format("online store {}: open: {}", dir, text);
-    return s.IsIOError() ? Status::IOError(std::move(message)) : Status::Internal(std::move(message));
+    if (s.IsIOError()) return Status::IOError(std::move(message));
+    return s.IsCorruption() ? Status::Corruption(std::move(message)) : Status::Internal(std::move(message));
   }
   return std::unique_ptr<KvStore>(
       std::make_unique<RocksDbKvStore>(dir, std::move(filter), std::unique_ptr<rocksdb::DB>(raw)));
