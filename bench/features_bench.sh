@@ -86,6 +86,9 @@ cleanup() {
   if [[ "$KEEP" == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+# Every run uses one binary, even if the release build is relinked meanwhile.
+cp "$GYRE_BIN" "$WORK/gyre"
+GYRE_BIN=$WORK/gyre
 
 # ---- PostgreSQL: a given server, or a throwaway cluster, or none.
 PG_URL=""

@@ -82,11 +82,17 @@ def agree(a, b):
 def sql_rows(args):
     """(header, iterator of rows as tuples) of the SQL output in event_id order."""
     if args.sqlite:
-        db = sqlite3.connect(f"file:{args.sqlite}?mode=ro", uri=True)
-        cursor = db.execute("SELECT * FROM feat ORDER BY event_id")
+        try:
+            db = sqlite3.connect(f"file:{args.sqlite}?mode=ro", uri=True)
+            cursor = db.execute("SELECT * FROM feat ORDER BY event_id")
+        except sqlite3.Error as e:
+            fail(f"{args.sqlite}: {e}")
         header = [d[0] for d in cursor.description]
         return header, cursor
-    stream = open(args.csv, newline="", encoding="utf-8")
+    try:
+        stream = open(args.csv, newline="", encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot read {args.name}'s output: {e}")
     reader = csv.reader(stream)
     header = next(reader, None)
     if header is None:
@@ -95,7 +101,11 @@ def sql_rows(args):
 
 
 def logins_ids(path):
-    with open(path, newline="", encoding="utf-8") as stream:
+    try:
+        stream = open(path, newline="", encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot read {path}: {e}")
+    with stream:
         reader = csv.reader(stream)
         header = next(reader, None)
         if header is None or "event_id" not in header:
@@ -128,7 +138,10 @@ def main():
     features = [c for c in sql_header if c not in KEY_COLUMNS]
     sql_index = {c: i for i, c in enumerate(sql_header)}
 
-    gyre_stream = open(args.gyre, newline="", encoding="utf-8")
+    try:
+        gyre_stream = open(args.gyre, newline="", encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot read gyre's output: {e}")
     gyre_reader = csv.reader(gyre_stream)
     gyre_header = next(gyre_reader, None)
     if gyre_header is None:

@@ -22,7 +22,7 @@
 -- Portable spellings: CASE instead of max()/GREATEST, FILTER on every window aggregate (SQLite >= 3.30).
 SELECT
   event_id, ts, user_id, ip, device_id,
-  user_failed_logins_10m, user_failed_logins_1h, user_failed_logins_24h, user_logins_24h, user_logins_7d,
+  user_failed_logins_10m, user_failed_logins_1h, user_failed_logins_1d, user_logins_1d, user_logins_1w,
   CASE WHEN device_id IS NULL THEN NULL WHEN same_device_90d = 0 THEN 1 ELSE 0 END AS user_new_device,
   CASE WHEN country IS NULL THEN NULL WHEN same_country_90d = 0 THEN 1 ELSE 0 END AS user_new_country,
   CASE WHEN asn IS NULL THEN NULL WHEN same_asn_90d = 0 THEN 1 ELSE 0 END AS user_new_asn,
@@ -31,13 +31,13 @@ SELECT
   hour_sd AS user_login_hour_stddev_30d,
   CAST(ts - first_login_ts AS DOUBLE PRECISION) / 1000000 AS user_seen_for,
   CAST(ts - last_credential_ts AS DOUBLE PRECISION) / 1000000 AS user_secs_since_credential_change,
-  user_payees_added_24h,
-  ip_attempts_10m, ip_attempts_1h, ip_attempts_24h,
+  user_payees_added_1d,
+  ip_attempts_10m, ip_attempts_1h, ip_attempts_1d,
   CASE WHEN ip_attempts_1h = 0 THEN NULL ELSE CAST(ip_failed_1h AS DOUBLE PRECISION) / ip_attempts_1h END
     AS ip_failure_ratio_1h,
-  CASE WHEN ip_attempts_24h = 0 THEN NULL ELSE CAST(ip_failed_24h AS DOUBLE PRECISION) / ip_attempts_24h END
-    AS ip_failure_ratio_24h,
-  ip_signups_7d, device_failed_logins_1h, device_redemptions_30d, device_promo_amount_30d,
+  CASE WHEN ip_attempts_1d = 0 THEN NULL ELSE CAST(ip_failed_1d AS DOUBLE PRECISION) / ip_attempts_1d END
+    AS ip_failure_ratio_1d,
+  ip_signups_1w, device_failed_logins_1h, device_redemptions_30d, device_promo_amount_30d,
   hour AS login_hour,
   abs(hour - hour_mean) / CASE WHEN hour_sd > 1 THEN hour_sd ELSE 1 END AS hour_unusual
 FROM (
@@ -53,9 +53,9 @@ FROM (
       -- user over logins
       COUNT(*) FILTER (WHERE src = 0 AND NOT success) OVER user_10m AS user_failed_logins_10m,
       COUNT(*) FILTER (WHERE src = 0 AND NOT success) OVER user_1h AS user_failed_logins_1h,
-      COUNT(*) FILTER (WHERE src = 0 AND NOT success) OVER user_24h AS user_failed_logins_24h,
-      COUNT(*) FILTER (WHERE src = 0) OVER user_24h AS user_logins_24h,
-      COUNT(*) FILTER (WHERE src = 0) OVER user_7d AS user_logins_7d,
+      COUNT(*) FILTER (WHERE src = 0 AND NOT success) OVER user_1d AS user_failed_logins_1d,
+      COUNT(*) FILTER (WHERE src = 0) OVER user_1d AS user_logins_1d,
+      COUNT(*) FILTER (WHERE src = 0) OVER user_1w AS user_logins_1w,
       COUNT(*) FILTER (WHERE src = 0) OVER user_device_90d AS same_device_90d,
       COUNT(*) FILTER (WHERE src = 0) OVER user_country_90d AS same_country_90d,
       COUNT(*) FILTER (WHERE src = 0) OVER user_asn_90d AS same_asn_90d,
@@ -68,14 +68,14 @@ FROM (
       -- user over account events
       MAX(ts) FILTER (WHERE src = 1 AND event_type IN ('password_change', 'email_change', 'phone_change',
                                                        'mfa_enabled')) OVER user_lifetime AS last_credential_ts,
-      COUNT(*) FILTER (WHERE src = 1 AND event_type = 'payee_added') OVER user_24h AS user_payees_added_24h,
+      COUNT(*) FILTER (WHERE src = 1 AND event_type = 'payee_added') OVER user_1d AS user_payees_added_1d,
       -- ip over logins and account events
       COUNT(*) FILTER (WHERE src = 0) OVER ip_10m AS ip_attempts_10m,
       COUNT(*) FILTER (WHERE src = 0) OVER ip_1h AS ip_attempts_1h,
-      COUNT(*) FILTER (WHERE src = 0) OVER ip_24h AS ip_attempts_24h,
+      COUNT(*) FILTER (WHERE src = 0) OVER ip_1d AS ip_attempts_1d,
       COUNT(*) FILTER (WHERE src = 0 AND NOT success) OVER ip_1h AS ip_failed_1h,
-      COUNT(*) FILTER (WHERE src = 0 AND NOT success) OVER ip_24h AS ip_failed_24h,
-      COUNT(*) FILTER (WHERE src = 1 AND event_type = 'signup') OVER ip_7d AS ip_signups_7d,
+      COUNT(*) FILTER (WHERE src = 0 AND NOT success) OVER ip_1d AS ip_failed_1d,
+      COUNT(*) FILTER (WHERE src = 1 AND event_type = 'signup') OVER ip_1w AS ip_signups_1w,
       -- device over logins and promo redemptions
       COUNT(*) FILTER (WHERE src = 0 AND NOT success) OVER device_1h AS device_failed_logins_1h,
       COUNT(*) FILTER (WHERE src = 2) OVER device_30d AS device_redemptions_30d,
@@ -84,8 +84,8 @@ FROM (
     WINDOW
       user_10m AS (PARTITION BY user_id ORDER BY ts RANGE BETWEEN 600000000 PRECEDING AND 1 PRECEDING),
       user_1h AS (PARTITION BY user_id ORDER BY ts RANGE BETWEEN 3600000000 PRECEDING AND 1 PRECEDING),
-      user_24h AS (PARTITION BY user_id ORDER BY ts RANGE BETWEEN 86400000000 PRECEDING AND 1 PRECEDING),
-      user_7d AS (PARTITION BY user_id ORDER BY ts RANGE BETWEEN 604800000000 PRECEDING AND 1 PRECEDING),
+      user_1d AS (PARTITION BY user_id ORDER BY ts RANGE BETWEEN 86400000000 PRECEDING AND 1 PRECEDING),
+      user_1w AS (PARTITION BY user_id ORDER BY ts RANGE BETWEEN 604800000000 PRECEDING AND 1 PRECEDING),
       user_30d AS (PARTITION BY user_id ORDER BY ts RANGE BETWEEN 2592000000000 PRECEDING AND 1 PRECEDING),
       user_lifetime AS (PARTITION BY user_id ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
       user_device_90d AS (PARTITION BY user_id, device_id ORDER BY ts
@@ -95,8 +95,8 @@ FROM (
       user_asn_90d AS (PARTITION BY user_id, asn ORDER BY ts RANGE BETWEEN 7776000000000 PRECEDING AND 1 PRECEDING),
       ip_10m AS (PARTITION BY ip ORDER BY ts RANGE BETWEEN 600000000 PRECEDING AND 1 PRECEDING),
       ip_1h AS (PARTITION BY ip ORDER BY ts RANGE BETWEEN 3600000000 PRECEDING AND 1 PRECEDING),
-      ip_24h AS (PARTITION BY ip ORDER BY ts RANGE BETWEEN 86400000000 PRECEDING AND 1 PRECEDING),
-      ip_7d AS (PARTITION BY ip ORDER BY ts RANGE BETWEEN 604800000000 PRECEDING AND 1 PRECEDING),
+      ip_1d AS (PARTITION BY ip ORDER BY ts RANGE BETWEEN 86400000000 PRECEDING AND 1 PRECEDING),
+      ip_1w AS (PARTITION BY ip ORDER BY ts RANGE BETWEEN 604800000000 PRECEDING AND 1 PRECEDING),
       device_1h AS (PARTITION BY device_id ORDER BY ts RANGE BETWEEN 3600000000 PRECEDING AND 1 PRECEDING),
       device_30d AS (PARTITION BY device_id ORDER BY ts RANGE BETWEEN 2592000000000 PRECEDING AND 1 PRECEDING)
   ) AS windowed
