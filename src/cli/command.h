@@ -32,5 +32,6 @@ void AddServerCommand(CLI::App& root);
 void AddRunsCommand(CLI::App& root);
 void AddModelsCommand(CLI::App& root);
 void AddDemoCommand(CLI::App& root);
+void AddFeaturesCommand(CLI::App& root);
 
 }  // namespace gyre::cli

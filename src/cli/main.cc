@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   AddInitCommand(app);
   AddDataCommand(app);
   AddDatagenCommand(app);
+  AddFeaturesCommand(app);
   AddServerCommand(app);
   AddRunsCommand(app);
   AddModelsCommand(app);

@@ -165,4 +165,38 @@ Status CsvWriter::Close() {
   return error_;
 }
 
+Status WriteCsv(const Table& table, const std::string& path) {
+  GYRE_ASSIGN_OR_RETURN(CsvWriter writer, CsvWriter::Open(path));
+  for (int c = 0; c < table.num_columns(); ++c) writer.Field(table.column_name(c));
+  writer.EndRow();
+  for (int64_t r = 0; r < table.num_rows(); ++r) {
+    for (int c = 0; c < table.num_columns(); ++c) {
+      const Column& column = table.column(c);
+      if (column.IsNull(r)) {
+        writer.NullField();
+        continue;
+      }
+      switch (column.type()) {
+        case ColumnType::kInt64:
+          writer.Field(column.Int64(r));
+          break;
+        case ColumnType::kFloat64:
+          writer.Field(column.Float64(r));
+          break;
+        case ColumnType::kBool:
+          writer.Field(column.Bool(r));
+          break;
+        case ColumnType::kString:
+          writer.Field(column.String(r));
+          break;
+        case ColumnType::kTimestamp:
+          writer.TimestampField(column.Timestamp(r));
+          break;
+      }
+    }
+    writer.EndRow();
+  }
+  return writer.Close();
+}
+
 }  // namespace gyre

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/table.h"
 #include "core/time.h"
 
 namespace gyre {
@@ -72,5 +73,8 @@ class CsvWriter {
   int64_t rows_ = 0;
   Status error_;
 };
+
+// Writes `table` (header, then every row; nulls as empty fields) to `path`.
+Status WriteCsv(const Table& table, const std::string& path);
 
 }  // namespace gyre

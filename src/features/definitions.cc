@@ -165,6 +165,16 @@ Result<FeatureRegistry> FeatureRegistry::Load(const std::string& path, const std
   return Parse(text, path, base_dir);
 }
 
+Result<FeatureRegistry> FeatureRegistry::LoadForWorkspace(const std::string& workspace_root,
+                                                          const std::string& definitions) {
+  std::string path = Absolute(definitions.empty() ? "features.yaml" : definitions, workspace_root);
+  if (!std::filesystem::exists(path)) {
+    return Status::NotFound("no feature definitions at " + path +
+                            " (write one like examples/ato/features.yaml, or pass --definitions FILE)");
+  }
+  return Load(path, workspace_root);
+}
+
 Result<FeatureRegistry> FeatureRegistry::Parse(const std::string& yaml, const std::string& file_name,
                                                const std::string& base_dir) {
   GYRE_ASSIGN_OR_RETURN(ConfigDocument doc, ConfigDocument::LoadString(yaml, file_name));
@@ -380,7 +390,9 @@ Result<FeatureRegistry> FeatureRegistry::Parse(const std::string& yaml, const st
         def.filter = std::move(filter);
       }
       std::vector<int64_t> windows;
+      std::vector<std::string> suffixes;  // as written: `24h` names x_24h, not x_1d
       for (const std::string& w : agg.windows) {
+        suffixes.push_back(w);
         if (w == "lifetime") {
           windows.push_back(kLifetime);
           continue;
@@ -400,11 +412,11 @@ Result<FeatureRegistry> FeatureRegistry::Parse(const std::string& yaml, const st
       }
       def.windows = windows;
       int agg_index = static_cast<int>(group.aggregations.size());
-      for (int64_t window : windows) {
+      for (size_t w = 0; w < windows.size(); ++w) {
+        int64_t window = windows[w];
         if (window != kLifetime) longest = std::max(longest, window);
         FeatureDef feature;
-        feature.name = (def.kind == AggKind::kIsNew || window == kLifetime) ? def.name
-                                                                             : def.name + "_" + FormatDuration(window);
+        feature.name = (def.kind == AggKind::kIsNew || window == kLifetime) ? def.name : def.name + "_" + suffixes[w];
         feature.type = def.kind == AggKind::kLast ? def.of->type() : ExprType::kNumber;
         feature.group = group_index;
         feature.aggregation = agg_index;

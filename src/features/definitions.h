@@ -138,6 +138,9 @@ class FeatureRegistry {
  public:
   // Reads `path` (a features.yaml). Relative source and label paths resolve against `base_dir`.
   static Result<FeatureRegistry> Load(const std::string& path, const std::string& base_dir);
+  // The workspace's definitions: `definitions` if given (relative to the workspace), else
+  // <workspace>/features.yaml. Paths inside resolve against the workspace root.
+  static Result<FeatureRegistry> LoadForWorkspace(const std::string& workspace_root, const std::string& definitions);
   static Result<FeatureRegistry> Parse(const std::string& yaml, const std::string& file_name,
                                        const std::string& base_dir);
 

@@ -23,6 +23,82 @@ __int128 ToFixed(double v) {
 
 long double FromFixed(__int128 v) { return std::ldexp(static_cast<long double>(v), -kFixedBits); }
 
+// Sums of squares need ~2 x 86 bits plus headroom: a 256-bit two's-complement integer, just what variance
+// needs (add, subtract, multiply small factors, convert). With it n*sum(V^2) - sum(V)^2 is computed exactly,
+// so stddev has no cancellation error and does not depend on the order events came and went.
+struct Int256 {
+  uint64_t w[4] = {0, 0, 0, 0};  // little-endian limbs
+
+  static Int256 FromU128(unsigned __int128 v) {
+    Int256 r;
+    r.w[0] = static_cast<uint64_t>(v);
+    r.w[1] = static_cast<uint64_t>(v >> 64);
+    return r;
+  }
+  void Add(const Int256& o) {
+    unsigned __int128 carry = 0;
+    for (int i = 0; i < 4; ++i) {
+      unsigned __int128 t = static_cast<unsigned __int128>(w[i]) + o.w[i] + carry;
+      w[i] = static_cast<uint64_t>(t);
+      carry = t >> 64;
+    }
+  }
+  void Sub(const Int256& o) {
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; ++i) {
+      unsigned __int128 t = static_cast<unsigned __int128>(w[i]) - o.w[i] - borrow;
+      w[i] = static_cast<uint64_t>(t);
+      borrow = (t >> 64) != 0 ? 1 : 0;
+    }
+  }
+  // a * b for a, b < 2^128.
+  static Int256 Multiply(unsigned __int128 a, unsigned __int128 b) {
+    uint64_t a0 = static_cast<uint64_t>(a), a1 = static_cast<uint64_t>(a >> 64);
+    uint64_t b0 = static_cast<uint64_t>(b), b1 = static_cast<uint64_t>(b >> 64);
+    Int256 r = FromU128(static_cast<unsigned __int128>(a0) * b0);
+    Int256 mid1 = FromU128(static_cast<unsigned __int128>(a0) * b1).Shifted64();
+    Int256 mid2 = FromU128(static_cast<unsigned __int128>(a1) * b0).Shifted64();
+    Int256 high = FromU128(static_cast<unsigned __int128>(a1) * b1).Shifted64().Shifted64();
+    r.Add(mid1);
+    r.Add(mid2);
+    r.Add(high);
+    return r;
+  }
+  Int256 Shifted64() const {
+    Int256 r;
+    r.w[1] = w[0];
+    r.w[2] = w[1];
+    r.w[3] = w[2];
+    return r;
+  }
+  // this * m for a non-negative value and m < 2^64.
+  Int256 Times(uint64_t m) const {
+    Int256 r;
+    unsigned __int128 carry = 0;
+    for (int i = 0; i < 4; ++i) {
+      unsigned __int128 t = static_cast<unsigned __int128>(w[i]) * m + carry;
+      r.w[i] = static_cast<uint64_t>(t);
+      carry = t >> 64;
+    }
+    return r;
+  }
+  bool Negative() const { return (w[3] >> 63) != 0; }
+  long double ToLongDouble() const {
+    long double r = 0;
+    for (int i = 3; i >= 0; --i) r = r * 0x1p64L + static_cast<long double>(w[i]);
+    return r;
+  }
+};
+
+// Squares are taken of values clamped to |v| <= 2^45 (3.5e13), which keeps n * sum(V^2) within 256 bits.
+constexpr double kSquareLimit = 0x1p45;
+
+Int256 FixedSquare(double v) {
+  __int128 fixed = ToFixed(std::clamp(v, -kSquareLimit, kSquareLimit));
+  unsigned __int128 magnitude = static_cast<unsigned __int128>(fixed < 0 ? -fixed : fixed);
+  return Int256::Multiply(magnitude, magnitude);
+}
+
 double BitsToDouble(uint64_t bits) { return std::bit_cast<double>(bits); }
 
 // Hash for approximate distinct counting: string slots already hold XXH3; numbers are mixed (splitmix64).
@@ -166,7 +242,7 @@ namespace {
 // State beyond a counter, allocated only by the kinds that need it.
 struct AccExtra {
   __int128 sum = 0;
-  __int128 sumsq = 0;
+  Int256 sumsq;  // sum of squares of the (clamped) fixed-point values, exact
   double extreme = 0;
   bool has_extreme = false;
   std::vector<uint64_t> deque;  // forgetting min/max: absolute event indices, values monotone
@@ -282,7 +358,7 @@ struct KeyState::Impl {
         double v = Number(spec, p);
         acc.n += 1;
         x.sum += ToFixed(v);
-        x.sumsq += ToFixed(v * v);
+        x.sumsq.Add(FixedSquare(v));
         return;
       }
       case AggKind::kMin:
@@ -343,7 +419,7 @@ struct KeyState::Impl {
         double v = Number(spec, p);
         acc.n -= 1;
         x.sum -= ToFixed(v);
-        x.sumsq -= ToFixed(v * v);
+        x.sumsq.Sub(FixedSquare(v));
         return;
       }
       case AggKind::kMin:
@@ -480,9 +556,15 @@ struct KeyState::Impl {
         return acc.n == 0 ? FeatureValue() : FeatureValue::Number(static_cast<double>(FromFixed(x->sum) / acc.n));
       case AggKind::kStddev: {
         if (acc.n < 2) return FeatureValue();
-        long double s = FromFixed(x->sum), q = FromFixed(x->sumsq);
-        long double var = (q - s * s / acc.n) / (acc.n - 1);
-        return FeatureValue::Number(static_cast<double>(std::sqrt(std::max(var, 0.0L))));
+        // n * sum(V^2) - sum(V)^2, exactly (V = value in 2^-40 units, clamped as the squares were).
+        __int128 sum = x->sum;
+        unsigned __int128 magnitude = static_cast<unsigned __int128>(sum < 0 ? -sum : sum);
+        Int256 numerator = x->sumsq.Times(static_cast<uint64_t>(acc.n));
+        numerator.Sub(Int256::Multiply(magnitude, magnitude));
+        if (numerator.Negative()) return FeatureValue::Number(0);  // only when values were clamped
+        long double var = std::ldexp(numerator.ToLongDouble(), -2 * kFixedBits) /
+                          (static_cast<long double>(acc.n) * static_cast<long double>(acc.n - 1));
+        return FeatureValue::Number(static_cast<double>(std::sqrt(var)));
       }
       case AggKind::kMin:
       case AggKind::kMax:
@@ -688,7 +770,7 @@ void KeyState::Serialize(std::string* out) const {
     if (!a.x) continue;
     const AccExtra& x = *a.x;
     PutInt128(out, x.sum);
-    PutInt128(out, x.sumsq);
+    for (uint64_t limb : x.sumsq.w) PutFixed64(out, limb);
     PutFixed64(out, std::bit_cast<uint64_t>(x.extreme));
     out->push_back(x.has_extreme ? 1 : 0);
     PutVarint(out, x.distinct.size());
@@ -751,7 +833,7 @@ Result<KeyState> KeyState::Deserialize(const GroupProgram* program, std::string_
     if (!has_extra) continue;
     AccExtra& x = a.extra(specs[i]);
     x.sum = GetInt128(r);
-    x.sumsq = GetInt128(r);
+    for (uint64_t& limb : x.sumsq.w) limb = r.Fixed64();
     x.extreme = std::bit_cast<double>(r.Fixed64());
     if (r.in.empty()) return corrupt("truncated");
     x.has_extreme = r.in[0] != 0;

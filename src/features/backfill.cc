@@ -1,0 +1,453 @@
+#include "features/backfill.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "core/csv_reader.h"
+#include "features/key_state.h"
+#include "features/row_values.h"
+
+namespace gyre::features {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Row indices of `table` ordered by the timestamp column, file order among ties.
+std::vector<uint32_t> TimeOrder(const Column& timestamps) {
+  std::span<const int64_t> ts = timestamps.int64_values();
+  std::vector<uint32_t> order(ts.size());
+  std::iota(order.begin(), order.end(), 0u);
+  if (!std::is_sorted(ts.begin(), ts.end())) {
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return ts[a] < ts[b]; });
+  }
+  return order;
+}
+
+// One output feature column, written by many threads at disjoint rows.
+struct OutputColumn {
+  ExprType type = ExprType::kNumber;
+  std::vector<double> numbers;
+  std::vector<uint8_t> valid;
+  std::vector<std::string> texts;  // string features only
+
+  void Resize(size_t rows) {
+    numbers.assign(rows, 0);
+    valid.assign(rows, 0);
+    if (type == ExprType::kString) texts.assign(rows, {});
+  }
+  void Set(size_t row, const FeatureValue& v) {
+    valid[row] = v.null ? 0 : 1;
+    numbers[row] = v.number;
+    if (type == ExprType::kString) texts[row] = v.text;
+  }
+  FeatureValue Get(size_t row) const {
+    FeatureValue v;
+    v.null = valid[row] == 0;
+    v.number = numbers[row];
+    if (type == ExprType::kString) v.text = texts[row];
+    return v;
+  }
+  Column ToColumn() const {
+    ColumnType ctype = type == ExprType::kString      ? ColumnType::kString
+                       : type == ExprType::kBool      ? ColumnType::kBool
+                       : type == ExprType::kTimestamp ? ColumnType::kTimestamp
+                                                      : ColumnType::kFloat64;
+    Column column(ctype);
+    column.Reserve(static_cast<int64_t>(numbers.size()));
+    for (size_t r = 0; r < numbers.size(); ++r) {
+      if (!valid[r]) {
+        column.AppendNull();
+      } else if (ctype == ColumnType::kString) {
+        column.AppendString(texts[r]);
+      } else if (ctype == ColumnType::kBool) {
+        column.AppendBool(numbers[r] != 0);
+      } else if (ctype == ColumnType::kTimestamp) {
+        column.AppendTimestamp(static_cast<int64_t>(numbers[r]));
+      } else {
+        column.AppendFloat64(numbers[r]);
+      }
+    }
+    return column;
+  }
+};
+
+Result<std::vector<int>> KeyColumns(const Schema& schema, const EntityDef& entity, std::string_view what) {
+  std::vector<int> columns;
+  for (const std::string& key : entity.keys) {
+    int index = schema.IndexOf(key);
+    if (index < 0) {
+      return Status::InvalidArgument(fmt::format("{} has no column '{}' (key of entity '{}'; columns: {})", what, key,
+                                                 entity.name, schema.NameList()));
+    }
+    columns.push_back(index);
+  }
+  return columns;
+}
+
+// Computes one group's features for every spine row. Work is split by key hash across `threads`.
+Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& source, const Table& spine,
+                const std::vector<uint32_t>& spine_order, std::span<const int64_t> spine_ts,
+                const std::string& spine_name, int threads, std::unordered_map<int, OutputColumn>& outputs,
+                BackfillStats* stats) {
+  GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const GroupProgram> program, GroupProgram::Make(registry, group_index));
+  const GroupDef& group = program->def();
+  const SourceDef& source_def = program->source();
+  const EntityDef& entity = registry.entities()[group.entity];
+  GYRE_ASSIGN_OR_RETURN(std::vector<int> source_keys,
+                        KeyColumns(source.schema(), entity, "source '" + source_def.name + "'"));
+  GYRE_ASSIGN_OR_RETURN(std::vector<int> spine_keys, KeyColumns(spine.schema(), entity, spine_name));
+  const auto& accumulators = program->accumulators();
+
+  // is_new reads the spine row's own value of `of`.
+  std::vector<std::optional<Expr>> is_new_of(accumulators.size());
+  std::set<int> spine_used;
+  for (size_t i = 0; i < accumulators.size(); ++i) {
+    if (accumulators[i].kind != AggKind::kIsNew) continue;
+    const AggregationDef& agg = group.aggregations[accumulators[i].aggregation];
+    ExprResolver resolve = [&](std::string_view name) -> Result<ExprSlot> {
+      int index = spine.schema().IndexOf(name);
+      if (index < 0) {
+        return Status::InvalidArgument(fmt::format("feature '{}' (is_new) needs column '{}' of the event, which {} "
+                                                   "lacks (columns: {})", registry.features()[accumulators[i].feature].name,
+                                                   name, spine_name, spine.schema().NameList()));
+      }
+      spine_used.insert(index);
+      return SlotForColumn(spine.schema(), index);
+    };
+    GYRE_ASSIGN_OR_RETURN(Expr expr, Expr::Compile(agg.of_text, resolve, agg.of_where));
+    is_new_of[i] = std::move(expr);
+  }
+
+  const Column& source_ts_column = source.column(source_def.timestamp_index);
+  std::vector<uint32_t> source_order = TimeOrder(source_ts_column);
+  std::span<const int64_t> source_ts = source_ts_column.int64_values();
+  std::vector<uint64_t> source_hash = KeyHasher::HashRows(source, source_keys, threads);
+  std::vector<uint64_t> spine_hash = KeyHasher::HashRows(spine, spine_keys, threads);
+
+  std::vector<OutputColumn*> out(accumulators.size(), nullptr);
+  for (size_t i = 0; i < accumulators.size(); ++i) {
+    auto it = outputs.find(accumulators[i].feature);
+    if (it != outputs.end()) out[i] = &it->second;
+  }
+
+  std::vector<int64_t> keys_per_thread(threads, 0);
+  auto worker = [&](int w) {
+    std::unordered_map<uint64_t, KeyState> states;
+    KeyState empty(program.get());
+    RowValues source_row(source, program->used_columns());
+    RowValues spine_row(spine, std::vector<int>(spine_used.begin(), spine_used.end()));
+    std::vector<ExprValue> source_slots(source.num_columns());
+    std::vector<ExprValue> spine_slots(spine.num_columns());
+    GroupEvent event;
+    std::vector<FeatureValue> values(accumulators.size());
+    std::vector<std::optional<uint64_t>> is_new_bits(accumulators.size());
+    size_t next = 0;
+    auto mine = [&](uint64_t h) { return h != KeyHasher::kNullKey && h % threads == static_cast<uint64_t>(w); };
+    for (uint32_t q : spine_order) {
+      int64_t t = spine_ts[q];
+      for (; next < source_order.size() && source_ts[source_order[next]] < t; ++next) {
+        uint32_t r = source_order[next];
+        if (!mine(source_hash[r]) || source_ts_column.IsNull(r)) continue;
+        source_row.Fill(r, source_slots);
+        EncodeEvent(*program, source_slots, source_ts[r], &event);
+        auto [it, inserted] = states.try_emplace(source_hash[r], program.get());
+        it->second.Append(event);
+      }
+      uint64_t h = spine_hash[q];
+      if (h == KeyHasher::kNullKey ? w != 0 : !mine(h)) continue;
+      spine_row.Fill(q, spine_slots);
+      for (size_t i = 0; i < accumulators.size(); ++i) {
+        if (!is_new_of[i]) continue;
+        ExprValue v = is_new_of[i]->Evaluate(spine_slots);
+        is_new_bits[i] = v.is_null() ? std::nullopt : std::optional<uint64_t>(ValueBits(v));
+      }
+      auto it = h == KeyHasher::kNullKey ? states.end() : states.find(h);
+      KeyState& state = it == states.end() ? empty : it->second;
+      state.Read(t, is_new_bits, values);
+      for (size_t i = 0; i < accumulators.size(); ++i) {
+        if (out[i] != nullptr) out[i]->Set(q, values[i]);
+      }
+    }
+    keys_per_thread[w] = static_cast<int64_t>(states.size());
+  };
+  std::vector<std::thread> pool;
+  for (int w = 1; w < threads; ++w) pool.emplace_back(worker, w);
+  worker(0);
+  for (auto& th : pool) th.join();
+  if (stats != nullptr) {
+    stats->events += source.num_rows();
+    for (int64_t k : keys_per_thread) stats->keys += k;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Table> ReadSource(const SourceDef& source) {
+  if (source.path.empty()) {
+    return Status::InvalidArgument("source '" + source.name + "' has no file (it is push-only)");
+  }
+  // Read with the schema the definitions were compiled against (declared, or inferred from the file's
+  // first records when loading): a later value that does not fit is an error naming its line.
+  CsvReadOptions options;
+  for (const ColumnSchema& column : source.schema.columns()) options.columns.push_back(CsvColumn{column.name, column.type});
+  for (const CsvColumn& declared : source.declared) {
+    for (CsvColumn& column : options.columns) {
+      if (column.name == declared.name) column = declared;
+    }
+  }
+  GYRE_ASSIGN_OR_RETURN(CsvReadResult read, ReadCsv(source.path, options));
+  int ts = read.table.schema().IndexOf(source.timestamp_column);
+  if (ts < 0 || read.table.schema().column(ts).type != ColumnType::kTimestamp) {
+    return Status::InvalidArgument(fmt::format("{}: column '{}' must hold timestamps (columns: {})", source.path,
+                                               source.timestamp_column, read.table.schema().ToString()));
+  }
+  if (read.table.column(ts).null_count() != 0) {
+    return Status::InvalidArgument(fmt::format("{}: column '{}' has {} empty timestamps", source.path,
+                                               source.timestamp_column, read.table.column(ts).null_count()));
+  }
+  return std::move(read.table);
+}
+
+Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<int>& features, const Table& spine,
+                             const std::string& spine_timestamp, const std::vector<Table>& sources,
+                             const std::vector<std::string>& keep_columns, int threads, BackfillStats* stats) {
+  auto start = std::chrono::steady_clock::now();
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::string spine_name = "the spine";
+  int spine_ts_index = spine.schema().IndexOf(spine_timestamp);
+  if (spine_ts_index < 0) {
+    return Status::InvalidArgument(fmt::format("{} has no timestamp column '{}' (columns: {})", spine_name,
+                                               spine_timestamp, spine.schema().NameList()));
+  }
+  const Column& spine_ts_column = spine.column(spine_ts_index);
+  if (spine_ts_column.type() != ColumnType::kTimestamp) {
+    return Status::InvalidArgument(fmt::format("{}: column '{}' holds {} values, not timestamps", spine_name,
+                                               spine_timestamp, ColumnTypeName(spine_ts_column.type())));
+  }
+  if (spine_ts_column.null_count() != 0) {
+    return Status::InvalidArgument(fmt::format("{}: column '{}' has {} empty timestamps", spine_name, spine_timestamp,
+                                               spine_ts_column.null_count()));
+  }
+
+  // Aggregated features needed: those asked for and the inputs of derived ones.
+  std::set<int> needed;
+  for (int f : features) {
+    const FeatureDef& def = registry.features()[f];
+    if (def.derived >= 0) {
+      for (int input : registry.derived()[def.derived].inputs) needed.insert(input);
+    } else {
+      needed.insert(f);
+    }
+  }
+  std::unordered_map<int, OutputColumn> outputs;
+  std::set<int> groups;
+  for (int f : needed) {
+    outputs[f].type = registry.features()[f].type;
+    outputs[f].Resize(static_cast<size_t>(spine.num_rows()));
+    groups.insert(registry.features()[f].group);
+  }
+
+  std::vector<uint32_t> spine_order = TimeOrder(spine_ts_column);
+  for (int g : groups) {
+    const Table& source = sources[registry.groups()[g].source];
+    GYRE_RETURN_IF_ERROR(RunGroup(registry, g, source, spine, spine_order, spine_ts_column.int64_values(),
+                                  spine_name, threads, outputs, stats));
+  }
+
+  // Derived features, row by row.
+  std::vector<std::pair<int, Expr>> derived;
+  std::set<int> spine_columns;
+  for (int f : features) {
+    const FeatureDef& def = registry.features()[f];
+    if (def.derived < 0) continue;
+    GYRE_ASSIGN_OR_RETURN(Expr expr, registry.CompileDerived(def.derived, spine.schema(), spine_name));
+    derived.emplace_back(f, std::move(expr));
+    outputs[f].type = def.type;
+    outputs[f].Resize(static_cast<size_t>(spine.num_rows()));
+  }
+  if (!derived.empty()) {
+    for (int c = 0; c < spine.num_columns(); ++c) spine_columns.insert(c);
+    int64_t rows = spine.num_rows();
+    auto work = [&](int64_t begin, int64_t end) {
+      RowValues row(spine, std::vector<int>(spine_columns.begin(), spine_columns.end()));
+      std::vector<ExprValue> slots(spine.num_columns() + registry.features().size());
+      std::vector<FeatureValue> held(registry.features().size());
+      for (int64_t r = begin; r < end; ++r) {
+        row.Fill(r, slots);
+        for (int f : needed) {
+          held[f] = outputs.at(f).Get(static_cast<size_t>(r));
+          slots[spine.num_columns() + f] = FeatureExprValue(held[f], registry.features()[f].type);
+        }
+        for (auto& [f, expr] : derived) {
+          outputs.at(f).Set(static_cast<size_t>(r), FromExprValue(expr.Evaluate(slots)));
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    int64_t chunk = (rows + threads - 1) / threads;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work, std::min(rows, t * chunk), std::min(rows, (t + 1) * chunk));
+    work(0, std::min(rows, chunk));
+    for (auto& th : pool) th.join();
+  }
+
+  GYRE_ASSIGN_OR_RETURN(Table kept, spine.SelectColumns(keep_columns));
+  std::vector<ColumnSchema> schema = kept.schema().columns();
+  std::vector<Column> columns;
+  for (int c = 0; c < kept.num_columns(); ++c) columns.push_back(kept.column(c));
+  for (int f : features) {
+    const FeatureDef& def = registry.features()[f];
+    if (kept.schema().IndexOf(def.name) >= 0) {
+      return Status::InvalidArgument("feature '" + def.name + "' has the name of a kept spine column; rename one");
+    }
+    Column column = outputs.at(f).ToColumn();
+    schema.push_back({def.name, column.type()});
+    columns.push_back(std::move(column));
+  }
+  if (stats != nullptr) {
+    stats->rows = spine.num_rows();
+    stats->compute_seconds = SecondsSince(start);
+  }
+  return Table::Make(Schema(std::move(schema)), std::move(columns));
+}
+
+namespace {
+
+// Adds the label column: the label file's value for the row's key, else the default (or null).
+Result<Table> JoinLabel(const Table& table, const Table& spine, const LabelDef& label, BackfillStats* stats) {
+  CsvReadOptions options;
+  options.select = {label.key, label.column};
+  GYRE_ASSIGN_OR_RETURN(CsvReadResult read, ReadCsv(label.path, options));
+  GYRE_ASSIGN_OR_RETURN(const Column* keys, read.table.ColumnByName(label.key));
+  GYRE_ASSIGN_OR_RETURN(const Column* values, read.table.ColumnByName(label.column));
+  if (values->type() != ColumnType::kInt64 && values->type() != ColumnType::kFloat64 &&
+      values->type() != ColumnType::kBool) {
+    return Status::InvalidArgument(fmt::format("{}: label column '{}' holds {} values; expected numbers", label.path,
+                                               label.column, ColumnTypeName(values->type())));
+  }
+  std::unordered_map<std::string, double> by_key;
+  for (int64_t r = 0; r < read.table.num_rows(); ++r) {
+    if (keys->IsNull(r) || values->IsNull(r)) continue;
+    ExprValue v = ColumnValue(*values, r);
+    by_key[keys->ValueToString(r)] = v.kind == ExprValue::Kind::kBool ? (v.boolean ? 1.0 : 0.0) : v.number;
+  }
+  int key_index = spine.schema().IndexOf(label.key);
+  if (key_index < 0) {
+    return Status::InvalidArgument(fmt::format("the label join needs column '{}' in the events (columns: {})",
+                                               label.key, spine.schema().NameList()));
+  }
+  const Column& spine_keys = spine.column(key_index);
+  Column out(ColumnType::kFloat64);
+  out.Reserve(spine.num_rows());
+  int64_t labeled = 0, positive = 0;
+  for (int64_t r = 0; r < spine.num_rows(); ++r) {
+    auto it = spine_keys.IsNull(r) ? by_key.end() : by_key.find(spine_keys.ValueToString(r));
+    std::optional<double> v = it != by_key.end() ? std::optional<double>(it->second) : label.default_value;
+    labeled += it != by_key.end();
+    if (!v) {
+      out.AppendNull();
+      continue;
+    }
+    positive += *v > 0;
+    out.AppendFloat64(*v);
+  }
+  if (stats != nullptr) {
+    stats->labeled_rows = labeled;
+    stats->positive_labels = positive;
+  }
+  std::vector<ColumnSchema> schema = table.schema().columns();
+  if (table.schema().IndexOf(label.column) >= 0) {
+    return Status::InvalidArgument("label column '" + label.column + "' collides with a feature or kept column");
+  }
+  std::vector<Column> columns;
+  for (int c = 0; c < table.num_columns(); ++c) columns.push_back(table.column(c));
+  schema.push_back({label.column, ColumnType::kFloat64});
+  columns.push_back(std::move(out));
+  return Table::Make(Schema(std::move(schema)), std::move(columns));
+}
+
+}  // namespace
+
+Result<Table> Backfill(const FeatureRegistry& registry, const BackfillOptions& options, BackfillStats* stats) {
+  auto start = std::chrono::steady_clock::now();
+  // What to compute, and over which events.
+  std::vector<int> features;
+  const FeatureSetDef* set = nullptr;
+  if (!options.feature_set.empty()) {
+    GYRE_ASSIGN_OR_RETURN(int index, registry.FindFeatureSet(options.feature_set));
+    set = &registry.feature_sets()[index];
+    features = set->features;
+  }
+  for (const std::string& name : options.features) {
+    GYRE_ASSIGN_OR_RETURN(int f, registry.FindFeature(name));
+    features.push_back(f);
+  }
+  if (features.empty()) return Status::InvalidArgument("nothing to compute: name a feature set or features");
+  int query_source = set != nullptr ? set->source : -1;
+  if (!options.source.empty()) {
+    GYRE_ASSIGN_OR_RETURN(query_source, registry.FindSource(options.source));
+  }
+  if (options.spine_path.empty() && query_source < 0) {
+    return Status::InvalidArgument("no spine: give a spine file, a feature set or a source whose events to use");
+  }
+
+  // Load every source the groups read (and the query source), once each.
+  std::set<int> wanted;
+  if (options.spine_path.empty()) wanted.insert(query_source);
+  for (int f : features) {
+    const FeatureDef& def = registry.features()[f];
+    if (def.group >= 0) wanted.insert(registry.groups()[def.group].source);
+    if (def.derived >= 0) {
+      for (int input : registry.derived()[def.derived].inputs) wanted.insert(registry.groups()[registry.features()[input].group].source);
+    }
+  }
+  std::vector<Table> sources(registry.sources().size());
+  for (int s : wanted) {
+    GYRE_ASSIGN_OR_RETURN(sources[s], ReadSource(registry.sources()[s]));
+  }
+  Table spine;
+  std::string spine_ts = options.spine_timestamp;
+  if (options.spine_path.empty()) {
+    spine = sources[query_source];
+    if (spine_ts.empty()) spine_ts = registry.sources()[query_source].timestamp_column;
+  } else {
+    CsvReadOptions csv;
+    GYRE_ASSIGN_OR_RETURN(CsvReadResult read, ReadCsv(options.spine_path, csv));
+    spine = std::move(read.table);
+    if (spine_ts.empty()) {
+      spine_ts = query_source >= 0 ? registry.sources()[query_source].timestamp_column : "time";
+    }
+  }
+
+  std::vector<std::string> keep = options.keep_columns;
+  if (keep.empty()) {
+    std::vector<std::string> candidates;
+    if (set != nullptr && set->label) candidates.push_back(set->label->key);
+    candidates.push_back(spine_ts);
+    for (int f : features) {
+      const FeatureDef& def = registry.features()[f];
+      if (def.group < 0) continue;
+      for (const std::string& key : registry.entities()[registry.groups()[def.group].entity].keys) candidates.push_back(key);
+    }
+    for (const std::string& c : candidates) {
+      if (std::find(keep.begin(), keep.end(), c) == keep.end() && spine.schema().IndexOf(c) >= 0) keep.push_back(c);
+    }
+  }
+  double load_seconds = SecondsSince(start);
+  GYRE_ASSIGN_OR_RETURN(Table table, BackfillTables(registry, features, spine, spine_ts, sources, keep, options.threads, stats));
+  if (set != nullptr && set->label && options.join_label) {
+    GYRE_ASSIGN_OR_RETURN(table, JoinLabel(table, spine, *set->label, stats));
+  }
+  if (stats != nullptr) stats->load_seconds = load_seconds;
+  return table;
+}
+
+}  // namespace gyre::features
