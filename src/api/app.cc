@@ -1,11 +1,16 @@
 #include "api/app.h"
 
+#include "api/feature_routes.h"
 #include "api/mlflow_registry_routes.h"
 #include "api/mlflow_tracking_routes.h"
 
+#include <filesystem>
+
+#include "store/kv_store.h"
+
 namespace gyre::api {
 
-Result<std::unique_ptr<App>> App::Open(const Workspace& workspace) {
+Result<std::unique_ptr<App>> App::Open(const Workspace& workspace, bool serve_features) {
   std::unique_ptr<App> app(new App());
   GYRE_ASSIGN_OR_RETURN(app->database_,
                         store::Database::Open(workspace.config().store.metadata, workspace.state_dir()));
@@ -15,12 +20,28 @@ Result<std::unique_ptr<App>> App::Open(const Workspace& workspace) {
                         tracking::ArtifactStore::Open(workspace.config().store.artifacts));
   app->artifacts_ = std::make_unique<tracking::ArtifactStore>(std::move(artifacts));
   GYRE_ASSIGN_OR_RETURN(app->registry_, registry::RegistryStore::Open(app->database_.get()));
+  if (serve_features && std::filesystem::exists(std::filesystem::path(workspace.root()) / "features.yaml")) {
+    GYRE_RETURN_IF_ERROR(app->EnableFeatures(workspace));
+  }
   return app;
+}
+
+Status App::EnableFeatures(const Workspace& workspace) {
+  if (online_ != nullptr) return Status::FailedPrecondition("online features are already enabled");
+  GYRE_ASSIGN_OR_RETURN(features::FeatureRegistry definitions,
+                        features::FeatureRegistry::LoadForWorkspace(workspace.root(), ""));
+  features_ = std::make_unique<features::FeatureRegistry>(std::move(definitions));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<store::KvStore> kv,
+                        store::KvStore::Open(workspace.config().store.online, workspace.state_dir()));
+  GYRE_ASSIGN_OR_RETURN(online_, features::OnlineStore::Open(features_.get(), std::move(kv)));
+  online_ptr_.store(online_.get());
+  return Status::OK();
 }
 
 void App::AddRoutes(http::Router& router) {
   AddMlflowTrackingRoutes(router, tracking_.get(), artifacts_.get());
   AddMlflowRegistryRoutes(router, registry_.get());
+  AddFeatureRoutes(router, [this] { return online_features(); });
 }
 
 }  // namespace gyre::api

@@ -7,10 +7,13 @@
 // Thread-safety: the stores are thread-safe; AddRoutes must run before the server starts.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "core/status.h"
 #include "core/workspace.h"
+#include "features/definitions.h"
+#include "features/online_store.h"
 #include "http/router.h"
 #include "registry/registry_store.h"
 #include "store/database.h"
@@ -21,8 +24,14 @@ namespace gyre::api {
 
 class App {
  public:
-  // Opens the stores named by the workspace's gyre.yaml and migrates their schemas.
-  static Result<std::unique_ptr<App>> Open(const Workspace& workspace);
+  // Opens the stores named by the workspace's gyre.yaml and migrates their schemas; with a features.yaml,
+  // also the online feature store (store.online: RocksDB under .gyre/online by default, or Redis).
+  // `serve_features` = false skips the online store: CLI commands that only read runs or models must not take
+  // RocksDB's lock away from a running server.
+  static Result<std::unique_ptr<App>> Open(const Workspace& workspace, bool serve_features = true);
+  // Loads features.yaml and opens the online store now (e.g. once the demo has generated the sources the
+  // definitions read). The feature routes answer 404 until then. Call at most once.
+  Status EnableFeatures(const Workspace& workspace);
 
   // The MLflow tracking, artifact and registry routes, and gyre's own /api/v1 routes.
   void AddRoutes(http::Router& router);
@@ -31,6 +40,9 @@ class App {
   tracking::TrackingStore& tracking() { return *tracking_; }
   tracking::ArtifactStore& artifacts() { return *artifacts_; }
   registry::RegistryStore& registry() { return *registry_; }
+  // The workspace's feature definitions and online store; null when it has no features.yaml.
+  const features::FeatureRegistry* features() const { return features_.get(); }
+  features::OnlineStore* online_features() { return online_ptr_.load(); }
 
  private:
   App() = default;
@@ -38,6 +50,9 @@ class App {
   std::unique_ptr<tracking::TrackingStore> tracking_;
   std::unique_ptr<tracking::ArtifactStore> artifacts_;
   std::unique_ptr<registry::RegistryStore> registry_;
+  std::unique_ptr<features::FeatureRegistry> features_;
+  std::unique_ptr<features::OnlineStore> online_;
+  std::atomic<features::OnlineStore*> online_ptr_{nullptr};  // published once online_ is ready
 };
 
 }  // namespace gyre::api

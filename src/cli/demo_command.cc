@@ -13,6 +13,8 @@ void AddDemoCommand(CLI::App& root) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--days", options->days, "Override the example's number of days (quick runs)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--check-events", options->check_events,
+                  "Logins replayed through the online feature path to check it (default: all)");
   SetAction(cmd, [options] { return demo::RunDemo(*options); });
 }
 

@@ -25,7 +25,7 @@ struct ModelsFlags {
 
 Result<std::unique_ptr<api::App>> OpenApp(const std::string& dir) {
   GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(dir));
-  return api::App::Open(ws);
+  return api::App::Open(ws, /*serve_features=*/false);
 }
 
 // Who is acting, for the audit log: --as, else $GYRE_USER, else $USER.

@@ -27,7 +27,7 @@ struct RunsFlags {
 
 Result<std::unique_ptr<api::App>> OpenApp(const std::string& dir) {
   GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(dir));
-  return api::App::Open(ws);
+  return api::App::Open(ws, /*serve_features=*/false);
 }
 
 Result<std::vector<std::string>> ExperimentIds(tracking::TrackingStore& store, const std::string& wanted) {

@@ -10,12 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "api/app.h"
+#include "core/csv_writer.h"
 #include "core/profile.h"
 #include "core/time.h"
 #include "core/workspace.h"
 #include "datagen/ato.h"
 #include "datagen/ato_config.h"
 #include "demo/embedded_files.h"
+#include "features/backfill.h"
+#include "features/consistency.h"
 #include "http/client.h"
 #include "http/server.h"
 
@@ -193,7 +196,7 @@ Result<int> LayOutAtoExample(const std::string& dir) {
 
 Status RunDemo(const DemoOptions& options) {
   std::FILE* out = options.out;
-  Stages stages(out, 4);
+  Stages stages(out, 5);
   auto started = std::chrono::steady_clock::now();
 
   stages.Begin("Workspace: lay out the examples/ato project");
@@ -210,7 +213,8 @@ Status RunDemo(const DemoOptions& options) {
   stages.End();
 
   stages.Begin("Tracking: start the gyre server in-process (MLflow REST API, registry, artifacts)");
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws));
+  // Features are enabled once the data they read exists (stage 5).
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws, /*serve_features=*/false));
   http::ServerOptions server_options = http::ServerOptions::FromConfig(ws.config().server);
   server_options.port = 0;  // a free port: the demo must not collide with a running server
   server_options.threads = 2;
@@ -271,6 +275,50 @@ Status RunDemo(const DemoOptions& options) {
   }));
   stages.End();
 
+  stages.Begin("Features: point-in-time training set, and the online path checked against it");
+  GYRE_RETURN_IF_ERROR(TrackedStage(tracker, "features", [&]() -> Status {
+    GYRE_RETURN_IF_ERROR(app->EnableFeatures(ws));
+    const features::FeatureRegistry& registry = *app->features();
+    features::BackfillOptions backfill;
+    backfill.feature_set = "ato_login";
+    features::BackfillStats stats;
+    GYRE_ASSIGN_OR_RETURN(Table training, features::Backfill(registry, backfill, &stats));
+    std::string training_path = (fs::path(data_dir) / "training_ato_login.csv").string();
+    GYRE_RETURN_IF_ERROR(WriteCsv(training, training_path));
+    const features::FeatureSetDef& set = registry.feature_sets()[*registry.FindFeatureSet("ato_login")];
+    double label_rate = stats.rows > 0 ? static_cast<double>(stats.positive_labels) / stats.rows : 0;
+    fmt::print(out, "      {} features defined; set 'ato_login': {} features over every login\n",
+               registry.features().size(), set.features.size());
+    fmt::print(out, "      training set {}: {} rows x {} columns ({} features + keys + label)\n", training_path,
+               Thousands(training.num_rows()), training.num_columns(), set.features.size());
+    fmt::print(out, "      label rate {:.2f}% ({} positive; {} rows labeled by the time the data ends)\n",
+               100 * label_rate, Thousands(stats.positive_labels), Thousands(stats.labeled_rows));
+    double events_per_second = stats.compute_seconds > 0 ? stats.events / stats.compute_seconds : 0;
+    fmt::print(out, "      backfill {:.2f} s ({} group-events/s over {} entity keys)\n", stats.compute_seconds,
+               Thousands(static_cast<int64_t>(events_per_second)), Thousands(stats.keys));
+
+    // The same features computed event by event through the online store must equal the backfill.
+    features::CheckOptions check;
+    check.feature_set = "ato_login";
+    check.online_store = "memory";
+    check.limit = options.check_events;
+    GYRE_ASSIGN_OR_RETURN(features::CheckReport report, features::CheckConsistency(registry, check));
+    fmt::print(out, "      online path replayed {} events ({} scored logins x {} features): {} mismatches\n",
+               Thousands(report.events), Thousands(report.reads), set.features.size(), report.total_mismatches);
+    if (report.total_mismatches > 0) {
+      return Status::Internal("online and offline features disagree: " + report.first_mismatch);
+    }
+    return tracker.Log({{"training_rows", static_cast<double>(training.num_rows())},
+                        {"features", static_cast<double>(set.features.size())},
+                        {"label_rate", label_rate},
+                        {"backfill_seconds", stats.compute_seconds},
+                        {"backfill_events_per_second", events_per_second},
+                        {"online_offline_mismatches", static_cast<double>(report.total_mismatches)},
+                        {"online_checked_values", static_cast<double>(report.reads * set.features.size())}},
+                       {{"feature_set", "ato_login"}, {"training_set", training_path}});
+  }));
+  stages.End();
+
   GYRE_ASSIGN_OR_RETURN(std::string runs, tracker.Summary());
   GYRE_RETURN_IF_ERROR(server->Shutdown());
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -281,6 +329,8 @@ Status RunDemo(const DemoOptions& options) {
   fmt::print(out, "  tracked runs   experiment 'ato-demo' in {}: {}\n", app->database().description(), runs);
   fmt::print(out, "Next:\n");
   fmt::print(out, "  gyre runs list -w {}\n", ws.root());
+  fmt::print(out, "  gyre features list -w {}\n", ws.root());
+  fmt::print(out, "  gyre features check -w {} --set ato_login\n", ws.root());
   fmt::print(out, "  gyre server -w {}   # then: MLFLOW_TRACKING_URI=http://127.0.0.1:{} mlflow ...\n", ws.root(),
              ws.config().server.port);
   return Status::OK();

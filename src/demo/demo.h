@@ -18,6 +18,8 @@ struct DemoOptions {
   // Overrides of examples/ato/datagen.yaml, for quick runs (tests use tiny values). 0 keeps the file's.
   int users = 0;
   int days = 0;
+  // Logins replayed through the online path to check it against the backfill; 0 = all of them.
+  int64_t check_events = 0;
   std::FILE* out = stdout;  // where progress and summaries go
 };
 

@@ -1,0 +1,279 @@
+#include "api/feature_routes.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/time.h"
+#include "core/value_parse.h"
+#include "http/json.h"
+
+namespace gyre::api {
+namespace {
+
+using nlohmann::json;
+
+std::string Describe(const json& v) {
+  std::string text = v.dump();
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return fmt::format("{} {}", http::JsonTypeName(v), text);
+}
+
+// Appends one JSON value to a typed column; errors name `where` (e.g. "df.amount[3]").
+Status AppendJson(Column& column, const json& v, const std::string& where) {
+  if (v.is_null()) {
+    column.AppendNull();
+    return Status::OK();
+  }
+  auto bad = [&](std::string_view expected) {
+    return Status::InvalidArgument(fmt::format("field '{}': expected {}, got {}", where, expected, Describe(v)));
+  };
+  switch (column.type()) {
+    case ColumnType::kString:
+      if (v.is_string()) {
+        column.AppendString(v.get_ref<const std::string&>());
+      } else if (v.is_number_integer() || v.is_boolean()) {
+        column.AppendString(v.dump());
+      } else if (v.is_number()) {
+        column.AppendString(fmt::format("{}", v.get<double>()));
+      } else {
+        return bad("a string");
+      }
+      return Status::OK();
+    case ColumnType::kInt64:
+      if (v.is_number_integer()) {
+        column.AppendInt64(v.get<int64_t>());
+      } else if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>()))) {
+        column.AppendInt64(static_cast<int64_t>(v.get<double>()));
+      } else if (v.is_string()) {
+        int64_t parsed = 0;
+        if (!ParseInt64(v.get_ref<const std::string&>(), &parsed)) return bad("an integer");
+        column.AppendInt64(parsed);
+      } else {
+        return bad("an integer");
+      }
+      return Status::OK();
+    case ColumnType::kFloat64:
+      if (v.is_number()) {
+        column.AppendFloat64(v.get<double>());
+      } else if (v.is_string()) {
+        double parsed = 0;
+        if (!ParseFloat64(v.get_ref<const std::string&>(), &parsed)) return bad("a number");
+        column.AppendFloat64(parsed);
+      } else {
+        return bad("a number");
+      }
+      return Status::OK();
+    case ColumnType::kBool:
+      if (v.is_boolean()) {
+        column.AppendBool(v.get<bool>());
+      } else if (v.is_string() && (v == "true" || v == "false")) {
+        column.AppendBool(v == "true");
+      } else {
+        return bad("true or false");
+      }
+      return Status::OK();
+    case ColumnType::kTimestamp: {
+      std::string text = v.is_string() ? v.get<std::string>() : v.is_number_integer() ? v.dump() : "";
+      Result<TimestampMicros> ts = ParseTimestamp(text);
+      if (text.empty() || !ts.ok()) return bad("a timestamp (ISO-8601 or epoch seconds/ms/µs)");
+      column.AppendTimestamp(*ts);
+      return Status::OK();
+    }
+  }
+  return bad("a value");
+}
+
+// A table from Feast's column-major JSON ({"col": [v0, v1, ...], ...}). `schema` gives the columns and types;
+// every JSON column must be in it; columns missing from the JSON are null.
+Result<Table> TableFromColumns(const json& object, const std::string& field, const Schema& schema) {
+  if (!object.is_object() || object.empty()) {
+    return Status::InvalidArgument(fmt::format("field '{}': expected an object of columns (name: [values]), got {}",
+                                               field, Describe(object)));
+  }
+  int64_t rows = -1;
+  for (const auto& [name, values] : object.items()) {
+    if (!values.is_array()) {
+      return Status::InvalidArgument(fmt::format("field '{}.{}': expected an array of values, got {}", field, name,
+                                                 Describe(values)));
+    }
+    if (schema.IndexOf(name) < 0) {
+      return Status::InvalidArgument(fmt::format("field '{}.{}': unknown column (columns: {})", field, name,
+                                                 schema.NameList()));
+    }
+    if (rows >= 0 && static_cast<int64_t>(values.size()) != rows) {
+      return Status::InvalidArgument(fmt::format("field '{}.{}': {} values, but other columns have {}", field, name,
+                                                 values.size(), rows));
+    }
+    rows = static_cast<int64_t>(values.size());
+  }
+  TableBuilder builder(schema);
+  for (int c = 0; c < schema.size(); ++c) {
+    Column& column = builder.column(c);
+    const std::string& name = schema.column(c).name;
+    auto it = object.find(name);
+    for (int64_t r = 0; r < rows; ++r) {
+      if (it == object.end()) {
+        column.AppendNull();
+      } else {
+        GYRE_RETURN_IF_ERROR(AppendJson(column, (*it)[r], fmt::format("{}.{}[{}]", field, name, r)));
+      }
+    }
+  }
+  return builder.Finish();
+}
+
+// The type a request column should have: the type of a source column of that name, else from the JSON.
+ColumnType TypeFor(const features::FeatureRegistry& registry, const std::string& name, const json& values) {
+  for (const features::SourceDef& source : registry.sources()) {
+    int c = source.schema.IndexOf(name);
+    if (c >= 0) return source.schema.column(c).type;
+  }
+  for (const json& v : values) {
+    if (v.is_boolean()) return ColumnType::kBool;
+    if (v.is_number()) return ColumnType::kFloat64;
+    if (!v.is_null()) break;
+  }
+  return ColumnType::kString;
+}
+
+json ValueJson(const features::FeatureValue& v, features::ExprType type) {
+  if (v.null) return nullptr;
+  switch (type) {
+    case features::ExprType::kString:
+      return v.text;
+    case features::ExprType::kBool:
+      return v.number != 0;
+    case features::ExprType::kTimestamp:
+      return FormatTimestamp(static_cast<int64_t>(v.number));
+    case features::ExprType::kNumber:
+      break;
+  }
+  return v.number;
+}
+
+Status NoFeatures() {
+  return Status::NotFound("this workspace has no feature definitions (features.yaml); online features are off");
+}
+
+}  // namespace
+
+void AddFeatureRoutes(http::Router& router, std::function<features::OnlineStore*()> get_online) {
+  // Feast's `feast serve` shape: {"features": [...] | "feature_service": "set", "entities": {"col": [...]}}.
+  // gyre extensions: "event_timestamps": [...] (one per row, default now) to read as of a time.
+  router.Add("POST", "/get-online-features", [get_online](const http::Request& request) -> Result<http::Response> {
+    features::OnlineStore* online = get_online();
+    if (online == nullptr) return NoFeatures();
+    const features::FeatureRegistry& registry = online->registry();
+    GYRE_ASSIGN_OR_RETURN(json body, http::ParseJson(request.body));
+    http::JsonView root(body);
+    std::vector<int> wanted;
+    std::vector<std::string> names;
+    if (std::optional<http::JsonView> service = root.Find("feature_service")) {
+      GYRE_ASSIGN_OR_RETURN(std::string set_name, service->String());
+      Result<int> set = registry.FindFeatureSet(set_name);
+      if (!set.ok()) return service->Error(set.status().message());
+      wanted = registry.feature_sets()[*set].features;
+    } else {
+      GYRE_ASSIGN_OR_RETURN(http::JsonView list, root.Get("features"));
+      GYRE_ASSIGN_OR_RETURN(std::vector<std::string> refs, list.StringArray());
+      for (size_t i = 0; i < refs.size(); ++i) {
+        Result<int> f = registry.FindFeature(refs[i]);
+        if (!f.ok()) return Status::InvalidArgument(fmt::format("field 'features[{}]': {}", i, f.status().message()));
+        wanted.push_back(*f);
+      }
+    }
+    if (wanted.empty()) return root.Error("no features asked for");
+    bool full_names = false;
+    if (std::optional<http::JsonView> full = root.Find("full_feature_names")) {
+      GYRE_ASSIGN_OR_RETURN(full_names, full->Bool());
+    }
+    if (!body.contains("entities")) return root.Error("missing field 'entities'");
+    const json& entities = body["entities"];
+    std::vector<ColumnSchema> columns;
+    if (entities.is_object()) {
+      for (const auto& [name, values] : entities.items()) columns.push_back({name, TypeFor(registry, name, values)});
+    }
+    GYRE_ASSIGN_OR_RETURN(Table rows, TableFromColumns(entities, "entities", Schema(columns)));
+    std::vector<int64_t> times(static_cast<size_t>(rows.num_rows()), NowMillis() * 1000);
+    if (body.contains("event_timestamps")) {
+      const json& ts = body["event_timestamps"];
+      if (!ts.is_array() || static_cast<int64_t>(ts.size()) != rows.num_rows()) {
+        return Status::InvalidArgument(fmt::format("field 'event_timestamps': expected an array of {} timestamps",
+                                                   rows.num_rows()));
+      }
+      Column parsed(ColumnType::kTimestamp);
+      for (size_t r = 0; r < ts.size(); ++r) {
+        GYRE_RETURN_IF_ERROR(AppendJson(parsed, ts[r], fmt::format("event_timestamps[{}]", r)));
+        if (parsed.IsNull(static_cast<int64_t>(r))) {
+          return Status::InvalidArgument(fmt::format("field 'event_timestamps[{}]': expected a timestamp, got null", r));
+        }
+        times[r] = parsed.Timestamp(static_cast<int64_t>(r));
+      }
+    }
+    GYRE_ASSIGN_OR_RETURN(features::OnlineValues values, online->Get(wanted, rows, times));
+
+    json feature_names = json::array();
+    json results = json::array();
+    // Feast lists the entity columns first, as results of their own.
+    for (int c = 0; c < rows.num_columns(); ++c) {
+      feature_names.push_back(rows.column_name(c));
+      json vals = json::array(), statuses = json::array(), stamps = json::array();
+      for (int64_t r = 0; r < rows.num_rows(); ++r) {
+        const Column& col = rows.column(c);
+        vals.push_back(col.IsNull(r) ? json(nullptr) : json(col.ValueToString(r)));
+        statuses.push_back("PRESENT");
+        stamps.push_back(FormatTimestamp(times[r]));
+      }
+      results.push_back({{"values", vals}, {"statuses", statuses}, {"event_timestamps", stamps}});
+    }
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      const features::FeatureDef& def = registry.features()[wanted[i]];
+      std::string group = def.group >= 0 ? registry.groups()[def.group].name : "derived";
+      feature_names.push_back(full_names ? group + "__" + def.name : def.name);
+      json vals = json::array(), statuses = json::array(), stamps = json::array();
+      for (int64_t r = 0; r < rows.num_rows(); ++r) {
+        const features::FeatureValue& v = values.values[i][r];
+        vals.push_back(ValueJson(v, def.type));
+        features::ReadStatus status = values.statuses[i][r];
+        statuses.push_back(status == features::ReadStatus::kPresent && v.null ? "NULL_VALUE"
+                                                                             : features::ReadStatusName(status));
+        stamps.push_back(FormatTimestamp(times[r]));
+      }
+      results.push_back({{"values", vals}, {"statuses", statuses}, {"event_timestamps", stamps}});
+    }
+    return http::JsonResponse({{"metadata", {{"feature_names", feature_names}}}, {"results", results}});
+  });
+
+  // Feast's push: {"push_source_name": "logins", "df": {"col": [...]}, "to": "online"}.
+  router.Add("POST", "/push", [get_online](const http::Request& request) -> Result<http::Response> {
+    features::OnlineStore* online = get_online();
+    if (online == nullptr) return NoFeatures();
+    const features::FeatureRegistry& registry = online->registry();
+    GYRE_ASSIGN_OR_RETURN(json body, http::ParseJson(request.body));
+    http::JsonView root(body);
+    GYRE_ASSIGN_OR_RETURN(http::JsonView source_field, root.Get("push_source_name"));
+    GYRE_ASSIGN_OR_RETURN(std::string source_name, source_field.String());
+    Result<int> source = registry.FindSource(source_name);
+    if (!source.ok()) return source_field.Error(source.status().message());
+    if (std::optional<http::JsonView> to = root.Find("to")) {
+      GYRE_ASSIGN_OR_RETURN(std::string target, to->String());
+      if (target != "online") {
+        return to->Error("only \"online\" is supported: offline data is the source's file, which gyre reads as is");
+      }
+    }
+    if (!body.contains("df")) return root.Error("missing field 'df'");
+    GYRE_ASSIGN_OR_RETURN(Table rows, TableFromColumns(body["df"], "df", registry.sources()[*source].schema));
+    const features::SourceDef& def = registry.sources()[*source];
+    const Column& ts = rows.column(def.timestamp_index);
+    for (int64_t r = 0; r < rows.num_rows(); ++r) {
+      if (ts.IsNull(r)) {
+        return Status::InvalidArgument(fmt::format("field 'df.{}[{}]': the event time is missing", def.timestamp_column, r));
+      }
+    }
+    GYRE_ASSIGN_OR_RETURN(features::PushResult pushed, online->Push(*source, rows));
+    return http::JsonResponse({{"rows", pushed.rows}, {"late", pushed.late}, {"too_late", pushed.too_late}});
+  });
+}
+
+}  // namespace gyre::api
