@@ -265,12 +265,14 @@ Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<
 
   // Derived features, row by row.
   std::vector<std::pair<int, Expr>> derived;
+  std::set<int> derived_inputs;
   std::set<int> spine_columns;
   for (int f : features) {
     const FeatureDef& def = registry.features()[f];
     if (def.derived < 0) continue;
     GYRE_ASSIGN_OR_RETURN(Expr expr, registry.CompileDerived(def.derived, spine.schema(), spine_name));
     derived.emplace_back(f, std::move(expr));
+    for (int input : registry.derived()[def.derived].inputs) derived_inputs.insert(input);
     outputs[f].type = def.type;
     outputs[f].Resize(static_cast<size_t>(spine.num_rows()));
   }
@@ -283,7 +285,7 @@ Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<
       std::vector<FeatureValue> held(registry.features().size());
       for (int64_t r = begin; r < end; ++r) {
         row.Fill(r, slots);
-        for (int f : needed) {
+        for (int f : derived_inputs) {
           held[f] = outputs.at(f).Get(static_cast<size_t>(r));
           slots[spine.num_columns() + f] = FeatureExprValue(held[f], registry.features()[f].type);
         }

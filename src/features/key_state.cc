@@ -111,6 +111,93 @@ uint64_t Mix(uint64_t x) {
 
 bool IsMin(AggKind kind) { return kind == AggKind::kMin; }
 
+// Multiset of 64-bit values (value → count) for count_distinct and is_new: an open-addressing table with
+// linear probing and backward-shift deletion, because most keys hold a handful of values and a node-based
+// map costs an allocation per value. Key 0 (the bits of 0.0) is kept aside so 0 can mean "empty slot".
+class ValueCounts {
+ public:
+  void Add(uint64_t key) {
+    if (key == 0) {
+      size_ += zero_++ == 0;
+      return;
+    }
+    if ((used_ + 1) * 2 > slots_.size()) Grow();
+    size_t i = Find(key);
+    if (slots_[i].first == 0) {
+      slots_[i] = {key, 0};
+      ++used_;
+      ++size_;
+    }
+    ++slots_[i].second;
+  }
+  void Remove(uint64_t key) {
+    if (key == 0) {
+      if (zero_ > 0) size_ -= --zero_ == 0;
+      return;
+    }
+    if (slots_.empty()) return;
+    size_t i = Find(key);
+    if (slots_[i].first == 0 || --slots_[i].second > 0) return;
+    --used_;
+    --size_;
+    size_t mask = slots_.size() - 1;
+    for (size_t j = (i + 1) & mask; slots_[j].first != 0; j = (j + 1) & mask) {
+      size_t home = Mix(slots_[j].first) & mask;
+      // Move j back into the hole at i unless its home lies cyclically in (i, j].
+      bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (!stays) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = {0, 0};
+  }
+  bool Contains(uint64_t key) const {
+    if (key == 0) return zero_ > 0;
+    return !slots_.empty() && slots_[Find(key)].first != 0;
+  }
+  size_t size() const { return size_; }
+  // Entries sorted by value (for serialization: equal states give equal bytes).
+  std::vector<std::pair<uint64_t, int32_t>> Sorted() const {
+    std::vector<std::pair<uint64_t, int32_t>> out;
+    if (zero_ > 0) out.emplace_back(0, zero_);
+    for (const auto& slot : slots_) {
+      if (slot.first != 0) out.push_back(slot);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // Restores an entry read back from bytes (count > 0, key not present yet).
+  void Set(uint64_t key, int32_t count) {
+    Add(key);
+    if (key == 0) {
+      zero_ = count;
+    } else {
+      slots_[Find(key)].second = count;
+    }
+  }
+
+ private:
+  size_t Find(uint64_t key) const {
+    size_t mask = slots_.size() - 1;
+    size_t i = Mix(key) & mask;
+    while (slots_[i].first != 0 && slots_[i].first != key) i = (i + 1) & mask;
+    return i;
+  }
+  void Grow() {
+    std::vector<std::pair<uint64_t, int32_t>> old = std::move(slots_);
+    slots_.assign(old.empty() ? 8 : old.size() * 2, {0, 0});
+    for (const auto& slot : old) {
+      if (slot.first != 0) slots_[Find(slot.first)] = slot;
+    }
+  }
+
+  std::vector<std::pair<uint64_t, int32_t>> slots_;
+  size_t used_ = 0;  // occupied slots
+  size_t size_ = 0;  // distinct values, zero included
+  int32_t zero_ = 0;
+};
+
 }  // namespace
 
 std::string_view ReadStatusName(ReadStatus status) {
@@ -247,7 +334,7 @@ struct AccExtra {
   bool has_extreme = false;
   std::vector<uint64_t> deque;  // forgetting min/max: absolute event indices, values monotone
   size_t deque_head = 0;
-  std::unordered_map<uint64_t, int32_t> distinct;
+  ValueCounts distinct;
   std::optional<SlidingHyperLogLog> hll;
   int64_t last_ts = INT64_MIN;
   uint64_t last_bits = 0;
@@ -381,7 +468,7 @@ struct KeyState::Impl {
       }
       case AggKind::kCountDistinct:
       case AggKind::kIsNew:
-        x.distinct[Bits(spec, p)] += 1;
+        x.distinct.Add(Bits(spec, p));
         return;
       case AggKind::kApproxCountDistinct:
         x.hll->Add(Mix(Bits(spec, p)), ts[p]);
@@ -437,8 +524,7 @@ struct KeyState::Impl {
         return;
       case AggKind::kCountDistinct:
       case AggKind::kIsNew: {
-        auto it = x.distinct.find(Bits(spec, p));
-        if (it != x.distinct.end() && --it->second == 0) x.distinct.erase(it);
+        x.distinct.Remove(Bits(spec, p));
         return;
       }
       default:
@@ -578,7 +664,7 @@ struct KeyState::Impl {
         return FeatureValue::Number(x == nullptr ? 0.0 : std::round(x->hll->Estimate()));
       case AggKind::kIsNew:
         if (!query_bits) return FeatureValue();
-        return FeatureValue::Number(x != nullptr && x->distinct.count(*query_bits) != 0 ? 0.0 : 1.0);
+        return FeatureValue::Number(x != nullptr && x->distinct.Contains(*query_bits) ? 0.0 : 1.0);
       case AggKind::kFirstSeen:
         if (x == nullptr || x->first_ts == INT64_MAX) return FeatureValue();
         return FeatureValue::Number(static_cast<double>(t - x->first_ts) / 1e6);
@@ -775,8 +861,7 @@ void KeyState::Serialize(std::string* out) const {
     out->push_back(x.has_extreme ? 1 : 0);
     PutVarint(out, x.distinct.size());
     // Sorted, so equal states serialize to equal bytes.
-    std::vector<std::pair<uint64_t, int32_t>> entries(x.distinct.begin(), x.distinct.end());
-    std::sort(entries.begin(), entries.end());
+    std::vector<std::pair<uint64_t, int32_t>> entries = x.distinct.Sorted();
     for (const auto& [k, v] : entries) {
       PutFixed64(out, k);
       PutVarint(out, static_cast<uint64_t>(v));
@@ -842,7 +927,9 @@ Result<KeyState> KeyState::Deserialize(const GroupProgram* program, std::string_
     if (!r.ok || distinct > r.in.size()) return corrupt("distinct values");
     for (uint64_t d = 0; d < distinct && r.ok; ++d) {
       uint64_t k = r.Fixed64();
-      x.distinct[k] = static_cast<int32_t>(r.Varint());
+      uint64_t count = r.Varint();
+      if (count == 0 || count > (uint64_t{1} << 31) || x.distinct.Contains(k)) return corrupt("distinct counts");
+      x.distinct.Set(k, static_cast<int32_t>(count));
     }
     if (r.in.empty()) return corrupt("truncated");
     bool has_hll = r.in[0] != 0;
