@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 #include <set>
 #include <thread>
+#include <limits>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/csv_reader.h"
@@ -20,39 +23,39 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Row indices of `table` ordered by the timestamp column, file order among ties.
-std::vector<uint32_t> TimeOrder(const Column& timestamps) {
-  std::span<const int64_t> ts = timestamps.int64_values();
-  std::vector<uint32_t> order(ts.size());
-  std::iota(order.begin(), order.end(), 0u);
-  if (!std::is_sorted(ts.begin(), ts.end())) {
-    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return ts[a] < ts[b]; });
-  }
-  return order;
-}
-
-// One output feature column, written by many threads at disjoint rows.
+// One output feature column, written by many threads at disjoint rows. Numbers hold null as a NaN (feature
+// values are never NaN: NaN inputs are null), so a write touches one array.
 struct OutputColumn {
   ExprType type = ExprType::kNumber;
   std::vector<double> numbers;
-  std::vector<uint8_t> valid;
   std::vector<std::string> texts;  // string features only
+  std::vector<uint8_t> text_valid;
 
   void Resize(size_t rows) {
-    numbers.assign(rows, 0);
-    valid.assign(rows, 0);
-    if (type == ExprType::kString) texts.assign(rows, {});
+    numbers.assign(rows, std::numeric_limits<double>::quiet_NaN());
+    if (type == ExprType::kString) {
+      texts.assign(rows, {});
+      text_valid.assign(rows, 0);
+    }
   }
   void Set(size_t row, const FeatureValue& v) {
-    valid[row] = v.null ? 0 : 1;
-    numbers[row] = v.number;
-    if (type == ExprType::kString) texts[row] = v.text;
+    if (type == ExprType::kString) {
+      text_valid[row] = v.null ? 0 : 1;
+      texts[row] = v.text;
+      return;
+    }
+    numbers[row] = v.null ? std::numeric_limits<double>::quiet_NaN() : v.number;
   }
+  bool Valid(size_t row) const { return type == ExprType::kString ? text_valid[row] != 0 : !std::isnan(numbers[row]); }
   FeatureValue Get(size_t row) const {
     FeatureValue v;
-    v.null = valid[row] == 0;
-    v.number = numbers[row];
-    if (type == ExprType::kString) v.text = texts[row];
+    v.null = !Valid(row);
+    if (v.null) return v;
+    if (type == ExprType::kString) {
+      v.text = texts[row];
+    } else {
+      v.number = numbers[row];
+    }
     return v;
   }
   Column ToColumn() const {
@@ -63,7 +66,7 @@ struct OutputColumn {
     Column column(ctype);
     column.Reserve(static_cast<int64_t>(numbers.size()));
     for (size_t r = 0; r < numbers.size(); ++r) {
-      if (!valid[r]) {
+      if (!Valid(r)) {
         column.AppendNull();
       } else if (ctype == ColumnType::kString) {
         column.AppendString(texts[r]);
@@ -94,7 +97,7 @@ Result<std::vector<int>> KeyColumns(const Schema& schema, const EntityDef& entit
 
 // Computes one group's features for every spine row. Work is split by key hash across `threads`.
 Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& source, const Table& spine,
-                const std::vector<uint32_t>& spine_order, std::span<const int64_t> spine_ts,
+                std::span<const int64_t> spine_ts,
                 const std::string& spine_name, int threads, std::unordered_map<int, OutputColumn>& outputs,
                 BackfillStats* stats) {
   GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const GroupProgram> program, GroupProgram::Make(registry, group_index));
@@ -127,7 +130,6 @@ Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& s
   }
 
   const Column& source_ts_column = source.column(source_def.timestamp_index);
-  std::vector<uint32_t> source_order = TimeOrder(source_ts_column);
   std::span<const int64_t> source_ts = source_ts_column.int64_values();
   std::vector<uint64_t> source_hash = KeyHasher::HashRows(source, source_keys, threads);
   std::vector<uint64_t> spine_hash = KeyHasher::HashRows(spine, spine_keys, threads);
@@ -138,10 +140,40 @@ Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& s
     if (it != outputs.end()) out[i] = &it->second;
   }
 
+  // Key-major order: each key's events and spine rows are processed together, so its state stays in cache and
+  // only one key's state per thread is alive at a time. Within a key: time, then file order.
+  struct Entry {
+    uint64_t hash;
+    int64_t ts;
+    uint32_t row;
+    bool operator<(const Entry& o) const { return std::tie(hash, ts, row) < std::tie(o.hash, o.ts, o.row); }
+  };
+  std::vector<Entry> events, queries;
+  events.reserve(source_hash.size());
+  for (uint32_t r = 0; r < source_hash.size(); ++r) {
+    if (source_hash[r] != KeyHasher::kNullKey) events.push_back({source_hash[r], source_ts[r], r});
+  }
+  queries.reserve(spine_hash.size());
+  for (uint32_t q = 0; q < spine_hash.size(); ++q) queries.push_back({spine_hash[q], spine_ts[q], q});
+  {
+    std::thread sorter([&] { std::sort(events.begin(), events.end()); });
+    std::sort(queries.begin(), queries.end());
+    sorter.join();
+  }
+
   std::vector<int64_t> keys_per_thread(threads, 0);
   auto worker = [&](int w) {
-    std::unordered_map<uint64_t, KeyState> states;
-    KeyState empty(program.get());
+    // This thread's share of the hash space: [lo, hi], contiguous in both sorted lists.
+    uint64_t width = std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(threads);
+    uint64_t lo = w == 0 ? 0 : width * static_cast<uint64_t>(w) + 1;
+    uint64_t hi = w == threads - 1 ? std::numeric_limits<uint64_t>::max() : width * static_cast<uint64_t>(w + 1);
+    auto first_at = [](const std::vector<Entry>& v, uint64_t h) {
+      return std::lower_bound(v.begin(), v.end(), h, [](const Entry& e, uint64_t x) { return e.hash < x; });
+    };
+    auto e = first_at(events, lo);
+    auto e_end = events.cend();
+    auto q = first_at(queries, lo);
+    auto q_end = queries.cend();
     RowValues source_row(source, program->used_columns());
     RowValues spine_row(spine, std::vector<int>(spine_used.begin(), spine_used.end()));
     std::vector<ExprValue> source_slots(source.num_columns());
@@ -149,34 +181,38 @@ Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& s
     GroupEvent event;
     std::vector<FeatureValue> values(accumulators.size());
     std::vector<std::optional<uint64_t>> is_new_bits(accumulators.size());
-    size_t next = 0;
-    auto mine = [&](uint64_t h) { return h != KeyHasher::kNullKey && h % threads == static_cast<uint64_t>(w); };
-    for (uint32_t q : spine_order) {
-      int64_t t = spine_ts[q];
-      for (; next < source_order.size() && source_ts[source_order[next]] < t; ++next) {
-        uint32_t r = source_order[next];
-        if (!mine(source_hash[r]) || source_ts_column.IsNull(r)) continue;
-        source_row.Fill(r, source_slots);
-        EncodeEvent(*program, source_slots, source_ts[r], &event);
-        auto [it, inserted] = states.try_emplace(source_hash[r], program.get());
-        it->second.Append(event);
+    int64_t keys = 0;
+    while (q != q_end && q->hash <= hi) {
+      uint64_t h = q->hash;
+      // Keys with events but no spine rows cost nothing but the skip.
+      for (; e != e_end && e->hash < h; ++e) {
+        if (e == events.cbegin() || std::prev(e)->hash != e->hash) ++keys;
       }
-      uint64_t h = spine_hash[q];
-      if (h == KeyHasher::kNullKey ? w != 0 : !mine(h)) continue;
-      spine_row.Fill(q, spine_slots);
-      for (size_t i = 0; i < accumulators.size(); ++i) {
-        if (!is_new_of[i]) continue;
-        ExprValue v = is_new_of[i]->Evaluate(spine_slots);
-        is_new_bits[i] = v.is_null() ? std::nullopt : std::optional<uint64_t>(ValueBits(v));
-      }
-      auto it = h == KeyHasher::kNullKey ? states.end() : states.find(h);
-      KeyState& state = it == states.end() ? empty : it->second;
-      state.Read(t, is_new_bits, values);
-      for (size_t i = 0; i < accumulators.size(); ++i) {
-        if (out[i] != nullptr) out[i]->Set(q, values[i]);
+      if (h != KeyHasher::kNullKey && e != e_end && e->hash == h) ++keys;
+      KeyState state(program.get());
+      for (; q != q_end && q->hash == h; ++q) {
+        for (; e != e_end && e->hash == h && e->ts < q->ts; ++e) {
+          if (h == KeyHasher::kNullKey) continue;
+          source_row.Fill(e->row, source_slots);
+          EncodeEvent(*program, source_slots, e->ts, &event);
+          state.Append(event);
+        }
+        spine_row.Fill(q->row, spine_slots);
+        for (size_t i = 0; i < accumulators.size(); ++i) {
+          if (!is_new_of[i]) continue;
+          ExprValue v = is_new_of[i]->Evaluate(spine_slots);
+          is_new_bits[i] = v.is_null() ? std::nullopt : std::optional<uint64_t>(ValueBits(v));
+        }
+        state.Read(q->ts, is_new_bits, values);
+        for (size_t i = 0; i < accumulators.size(); ++i) {
+          if (out[i] != nullptr) out[i]->Set(q->row, values[i]);
+        }
       }
     }
-    keys_per_thread[w] = static_cast<int64_t>(states.size());
+    for (; e != e_end && e->hash <= hi; ++e) {
+      if (e == events.cbegin() || std::prev(e)->hash != e->hash) ++keys;
+    }
+    keys_per_thread[w] = keys;
   };
   std::vector<std::thread> pool;
   for (int w = 1; w < threads; ++w) pool.emplace_back(worker, w);
@@ -256,10 +292,9 @@ Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<
     groups.insert(registry.features()[f].group);
   }
 
-  std::vector<uint32_t> spine_order = TimeOrder(spine_ts_column);
   for (int g : groups) {
     const Table& source = sources[registry.groups()[g].source];
-    GYRE_RETURN_IF_ERROR(RunGroup(registry, g, source, spine, spine_order, spine_ts_column.int64_values(),
+    GYRE_RETURN_IF_ERROR(RunGroup(registry, g, source, spine, spine_ts_column.int64_values(),
                                   spine_name, threads, outputs, stats));
   }
 

@@ -157,7 +157,7 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
         row_columns.push_back(c);
         return SlotForColumn(schema, c);
       };
-      Result<Expr> expr = Expr::Compile(agg.of_text, resolve, ExprSource{});
+      Result<Expr> expr = Expr::Compile(agg.of_text, resolve, agg.of_where);
       if (!expr.ok()) return Status::InvalidArgument(expr.status().message());
       is_new_of[i] = std::move(*expr);
     }
