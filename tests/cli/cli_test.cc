@@ -58,7 +58,7 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, HelpListsTheCommands) {
   RunResult r = RunGyre("--help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* cmd : {"init", "data", "datagen", "server", "runs", "models", "demo"}) {
+  for (const char* cmd : {"init", "data", "datagen", "features", "server", "runs", "models", "demo"}) {
     EXPECT_NE(r.out.find(cmd), std::string::npos) << cmd;
   }
   EXPECT_NE(RunGyre("no-such-command").exit_code, 0);
@@ -92,7 +92,9 @@ TEST_F(CliTest, DemoRunsEndToEnd) {
   RunResult r = RunGyre("demo --users 300 --days 5 -w " + (dir_ / "demo").string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("Demo finished"), std::string::npos);
-  EXPECT_NE(r.out.find("datagen FINISHED, profile-logins FINISHED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("datagen FINISHED, profile-logins FINISHED, features FINISHED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(": 0 mismatches"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "demo" / "data" / "training_ato_login.csv"));
   EXPECT_TRUE(fs::exists(dir_ / "demo" / "data" / "logins.csv"));
   RunResult runs = RunGyre("runs list -w " + (dir_ / "demo").string());
   EXPECT_EQ(runs.exit_code, 0);
@@ -102,6 +104,59 @@ TEST_F(CliTest, DemoRunsEndToEnd) {
   RunResult refused = RunGyre("demo -w " + dir_.string());
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_FALSE(fs::exists(dir_ / ".gyre"));
+}
+
+TEST_F(CliTest, FeaturesBackfillCheckAndErrors) {
+  fs::path ws = dir_ / "ws";
+  fs::create_directories(ws);
+  Write(ws / "events.csv",
+        "time,user,ok,amount\n"
+        "2026-01-01T09:00:00Z,u1,false,1\n"
+        "2026-01-01T09:30:00Z,u1,false,2\n"
+        "2026-01-01T09:30:00Z,u1,true,3\n"
+        "2026-01-01T10:00:00Z,u1,true,4\n"
+        "2026-01-01T10:30:00Z,u1,false,5\n"
+        "2026-01-01T10:30:00Z,u2,true,6\n");
+  Write(ws / "features.yaml",
+        "entities: {user: {keys: [user]}}\n"
+        "sources: {events: {path: events.csv, timestamp: time}}\n"
+        "groups:\n"
+        "  g:\n"
+        "    entity: user\n"
+        "    source: events\n"
+        "    features:\n"
+        "      failed: {agg: count, filter: \"not ok\", windows: [1h]}\n"
+        "      spent: {agg: sum, of: amount, windows: [1h]}\n"
+        "feature_sets: {s: {source: events, features: [failed_1h, spent_1h]}}\n");
+  ASSERT_EQ(RunGyre("init " + ws.string()).exit_code, 0);
+  RunResult r = RunGyre("features backfill -w " + ws.string() + " --set s -o " + (dir_ / "out.csv").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream in(dir_ / "out.csv");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The worked example of docs/features.md: 0, 1, 1, 2, 1 failed logins in the hour before each login.
+  EXPECT_EQ(text,
+            "time,user,failed_1h,spent_1h\n"
+            "2026-01-01T09:00:00Z,u1,0,0\n"
+            "2026-01-01T09:30:00Z,u1,1,1\n"
+            "2026-01-01T09:30:00Z,u1,1,1\n"
+            "2026-01-01T10:00:00Z,u1,2,6\n"
+            "2026-01-01T10:30:00Z,u1,1,9\n"
+            "2026-01-01T10:30:00Z,u2,0,0\n");
+  RunResult check = RunGyre("features check -w " + ws.string() + " --set s");
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_NE(check.out.find("online and offline agree"), std::string::npos) << check.out;
+  RunResult rocks = RunGyre("features check -w " + ws.string() + " --set s --online rocksdb");
+  EXPECT_EQ(rocks.exit_code, 0) << rocks.out;
+
+  RunResult unknown = RunGyre("features backfill -w " + ws.string() + " --set nope -o " + (dir_ / "x.csv").string());
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.out;
+  EXPECT_NE(unknown.out.find("unknown feature set 'nope' (feature sets: s)"), std::string::npos) << unknown.out;
+  Write(ws / "features.yaml", "entities: {user: {keys: [user]}}\n"
+                              "sources: {events: {path: events.csv, timestamp: time}}\n"
+                              "groups: {g: {entity: user, source: events, features: {x: {agg: count, filter: \"okk\"}}}}\n");
+  RunResult typo = RunGyre("features list -w " + ws.string());
+  EXPECT_EQ(typo.exit_code, 2) << typo.out;
+  EXPECT_NE(typo.out.find("features.yaml:3:80: unknown column 'okk' in source 'events'"), std::string::npos) << typo.out;
 }
 
 // A `gyre server` child process; its stdout goes to a file we poll for the "listening" line.
