@@ -12,6 +12,7 @@
 
 #include "features/backfill.h"
 #include "features/online_store.h"
+#include "features/row_values.h"
 #include "store/kv_store.h"
 
 namespace gyre::features {
@@ -44,28 +45,6 @@ bool SameValue(const FeatureValue& a, const FeatureValue& b) {
   if (a.null) return true;
   if (a.text != b.text) return false;
   return a.number == b.number || (std::isnan(a.number) && std::isnan(b.number));
-}
-
-FeatureValue CellValue(const Column& column, int64_t row) {
-  FeatureValue v;
-  if (column.IsNull(row)) return v;
-  v.null = false;
-  switch (column.type()) {
-    case ColumnType::kFloat64:
-      v.number = column.Float64(row);
-      break;
-    case ColumnType::kBool:
-      v.number = column.Bool(row) ? 1 : 0;
-      break;
-    case ColumnType::kString:
-      v.text = std::string(column.String(row));
-      break;
-    case ColumnType::kInt64:
-    case ColumnType::kTimestamp:
-      v.number = static_cast<double>(column.Int64(row));
-      break;
-  }
-  return v;
 }
 
 std::string Show(const FeatureValue& v) {
@@ -109,7 +88,7 @@ Result<CheckReport> CheckConsistency(const FeatureRegistry& registry, const Chec
                                                       sources, {}, options.threads));
 
   // Online: a fresh store.
-  if (options.online_store.rfind("rocksdb", 0) == 0 && options.online_store == "rocksdb") {
+  if (options.online_store == "rocksdb") {
     std::error_code ec;
     std::filesystem::remove_all(options.state_dir + "/online", ec);
   }
@@ -139,7 +118,7 @@ Result<CheckReport> CheckConsistency(const FeatureRegistry& registry, const Chec
       GYRE_ASSIGN_OR_RETURN(OnlineValues got, online->Get(set.features, row, std::span<const int64_t>(&time, 1)));
       ++report.reads;
       for (size_t i = 0; i < set.features.size(); ++i) {
-        FeatureValue want = CellValue(offline.column(static_cast<int>(i)), r);
+        FeatureValue want = FromExprValue(ColumnValue(offline.column(static_cast<int>(i)), r));
         const FeatureValue& have = got.values[i][0];
         FeatureCheck& check = report.features[i];
         ++check.compared;

@@ -532,6 +532,27 @@ struct KeyState::Impl {
     }
   }
 
+  // Adds event `index` after those already in `acc`. A gap of at least the group's ttl since the event before
+  // it (in the buffer, or the newest archived one) restarts the accumulator: the key's history begins again,
+  // as the online store's expiry makes it. Done here, in time order, rather than when an event arrives, so
+  // a late event or a read at an earlier time still sees the history from before the gap.
+  void Extend(const GroupProgram::Accumulator& spec, Acc& acc, uint64_t index) {
+    int64_t previous = index > base ? ts[pos(index - 1)] : archive_latest;
+    int64_t now = ts[pos(index)];
+    if (previous != INT64_MIN && now - previous >= program->def().ttl) {
+      if (spec.forgets) {
+        for (; acc.begin < acc.end; ++acc.begin) Remove(spec, acc, acc.begin);
+        if (spec.kind == AggKind::kApproxCountDistinct && acc.x) acc.x->hll->ExpireBefore(now);
+      } else {
+        uint64_t begin = acc.begin, end = acc.end;
+        acc = Acc();
+        acc.begin = begin;
+        acc.end = end;
+      }
+    }
+    Add(spec, acc, index);
+  }
+
   // Moves every live accumulator to cover [t - window, t).
   void Advance(int64_t t) {
     const auto& specs = program->accumulators();
@@ -544,7 +565,7 @@ struct KeyState::Impl {
     for (size_t i = 0; i < specs.size(); ++i) {
       const auto& spec = specs[i];
       Acc& acc = live[i];
-      for (; acc.end < stop; ++acc.end) Add(spec, acc, acc.end);
+      for (; acc.end < stop; ++acc.end) Extend(spec, acc, acc.end);
       if (!spec.forgets) continue;
       int64_t start = t - spec.window;
       for (; acc.begin < acc.end && ts[pos(acc.begin)] < start; ++acc.begin) Remove(spec, acc, acc.begin);
@@ -577,12 +598,12 @@ struct KeyState::Impl {
     for (size_t i = 0; i < specs.size(); ++i) {
       const auto& spec = specs[i];
       if (!spec.forgets) {
-        for (uint64_t e = base; e < new_base; ++e) Add(spec, archive[i], e);
+        for (uint64_t e = base; e < new_base; ++e) Extend(spec, archive[i], e);
       }
       if (dirty) continue;
       Acc& acc = live[i];
       // Every valid later read includes these events (lifetime) or excludes them (finite windows).
-      for (; acc.end < new_base; ++acc.end) Add(spec, acc, acc.end);
+      for (; acc.end < new_base; ++acc.end) Extend(spec, acc, acc.end);
       if (spec.forgets) {
         for (; acc.begin < new_base; ++acc.begin) Remove(spec, acc, acc.begin);
         if (spec.kind == AggKind::kApproxCountDistinct && acc.x) acc.x->hll->ExpireBefore(cut);
@@ -613,19 +634,6 @@ struct KeyState::Impl {
     nulls.insert(nulls.begin() + offset, e.nulls);
     bits.insert(bits.begin() + offset * num_slots(), e.bits.begin(), e.bits.end());
     texts.insert(texts.begin() + offset * num_texts(), e.texts.begin(), e.texts.end());
-  }
-
-  void Clear() {
-    base = 0;
-    head = 0;
-    ts.clear();
-    filters.clear();
-    nulls.clear();
-    bits.clear();
-    texts.clear();
-    for (Acc& a : archive) a = Acc();
-    archive_latest = INT64_MIN;
-    dirty = true;
   }
 
   FeatureValue Value(const GroupProgram::Accumulator& spec, const Acc& acc, int64_t t,
@@ -701,9 +709,6 @@ size_t KeyState::buffered_events() const { return impl_->size(); }
 KeyState::AppendResult KeyState::Append(const GroupEvent& event) {
   Impl& s = *impl_;
   if (latest_ts_ == INT64_MIN || event.ts >= latest_ts_) {
-    if (latest_ts_ != INT64_MIN && event.ts - latest_ts_ >= s.program->def().ttl) {
-      s.Clear();  // idle for the ttl: start again, as the online store's expiry does
-    }
     s.Insert(s.ts.size(), event);
     latest_ts_ = event.ts;
     s.Evict(latest_ts_);
@@ -731,10 +736,7 @@ ReadStatus KeyState::Read(int64_t t, std::span<const std::optional<uint64_t>> is
                                                                                            : *(first_at_t - 1);
   ReadStatus status = ReadStatus::kPresent;
   if (latest_before == INT64_MIN || t - latest_before >= s.program->def().ttl) {
-    if (first_at_t == s.ts.end() && latest_before != INT64_MIN) {
-      s.Clear();  // idle past the ttl with nothing newer: the state is gone
-      latest_ts_ = INT64_MIN;
-    }
+    // No history, or idle past the ttl (events after the gap, if any, are not before t).
     status = ReadStatus::kNotFound;
     for (size_t i = 0; i < specs.size(); ++i) {
       out[i] = s.Value(specs[i], Acc(), t, is_new_bits.empty() ? std::nullopt : is_new_bits[i]);
@@ -928,7 +930,7 @@ Result<KeyState> KeyState::Deserialize(const GroupProgram* program, std::string_
     for (uint64_t d = 0; d < distinct && r.ok; ++d) {
       uint64_t k = r.Fixed64();
       uint64_t count = r.Varint();
-      if (count == 0 || count > (uint64_t{1} << 31) || x.distinct.Contains(k)) return corrupt("distinct counts");
+      if (count == 0 || count >= (uint64_t{1} << 31) || x.distinct.Contains(k)) return corrupt("distinct counts");
       x.distinct.Set(k, static_cast<int32_t>(count));
     }
     if (r.in.empty()) return corrupt("truncated");

@@ -10,7 +10,7 @@
 namespace gyre::features {
 namespace {
 
-constexpr char kKeySeparator = '\x1f';  // cannot appear in CSV text keys in practice; keeps keys unambiguous
+constexpr char kKeySeparator = '\x1f';  // ends the group name (group names are identifiers)
 
 int64_t ExpiryFor(const GroupDef& group) {
   if (group.ttl == kLifetime) return 0;
@@ -38,11 +38,15 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* re
 }
 
 std::string OnlineStore::KeyOf(int group, const Table& rows, const std::vector<int>& key_columns, int64_t row) const {
+  // group name, separator, then each part as <length>:<bytes>, so no part's content can fake a boundary.
   std::string key = registry_->groups()[group].name;
+  key += kKeySeparator;
   for (int c : key_columns) {
     if (rows.column(c).IsNull(row)) return {};
-    key += kKeySeparator;
-    key += rows.column(c).ValueToString(row);
+    std::string part = rows.column(c).ValueToString(row);
+    key += std::to_string(part.size());
+    key += ':';
+    key += part;
   }
   return key;
 }

@@ -31,6 +31,7 @@
 
 namespace gyre::features {
 
+// `late` and `too_late` count (row, group) pairs: a row refused by two groups of its source counts twice.
 struct PushResult {
   int64_t rows = 0;
   int64_t late = 0;      // accepted out of order
