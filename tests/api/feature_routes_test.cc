@@ -194,10 +194,9 @@ TEST_F(FeatureRoutesTest, PushThenReadBackWithStatuses) {
 TEST_F(FeatureRoutesTest, ReadsAsOfEventTimestampsStrictlyBefore) {
   PushExample();
   // One request, three times for the same user: before any event, between events, after all of them.
-  Reply reply = Post("/get-online-features",
-                     {{"features", {"tx_count_24h", "amount_sum_24h", "last_country"}},
-                      {"entities", {{"user_id", {"u1", "u1", "u1", "u1"}}}},
-                      {"event_timestamps", {At(0), At(60), At(90), At(4 * 24 * 3600)}}});
+  Reply reply = Post("/get-online-features", {{"features", {"tx_count_24h", "amount_sum_24h", "last_country"}},
+                                              {"entities", {{"user_id", {"u1", "u1", "u1", "u1"}}}},
+                                              {"event_timestamps", {At(0), At(60), At(90), At(4 * 24 * 3600)}}});
   ASSERT_EQ(reply.status, 200) << reply.body.dump();
   // The event at exactly t is not seen (strictly before); four days later the key is past max_age (1d).
   EXPECT_EQ(ResultAt(reply, 1)["values"], json({0, 1, 2, nullptr}));
@@ -220,8 +219,8 @@ TEST_F(FeatureRoutesTest, ReadsAsOfNowWithoutEventTimestamps) {
   Push({{"time", {FormatTimestamp(now - 10 * kMicrosPerMinute), FormatTimestamp(now - 5 * kMicrosPerMinute)}},
         {"user_id", {"recent", "recent"}},
         {"amount", {1, 2}}});
-  Reply reply = Post("/get-online-features", {{"features", {"tx_count_1h", "amount_sum_24h"}},
-                                              {"entities", {{"user_id", {"recent"}}}}});
+  Reply reply = Post("/get-online-features",
+                     {{"features", {"tx_count_1h", "amount_sum_24h"}}, {"entities", {{"user_id", {"recent"}}}}});
   ASSERT_EQ(reply.status, 200) << reply.body.dump();
   EXPECT_EQ(ResultAt(reply, 1)["values"], json({2}));
   EXPECT_EQ(ResultAt(reply, 2)["values"], json({3.0}));
@@ -239,7 +238,8 @@ TEST_F(FeatureRoutesTest, FullFeatureNamesFeatureServiceAndFeastReferences) {
                                              {"event_timestamps", times},
                                              {"full_feature_names", true}});
   ASSERT_EQ(full.status, 200) << full.body.dump();
-  EXPECT_EQ(full.body["metadata"]["feature_names"], json({"user_id", "user_tx__tx_count_1h", "user_tx__amount_sum_24h"}));
+  EXPECT_EQ(full.body["metadata"]["feature_names"],
+            json({"user_id", "user_tx__tx_count_1h", "user_tx__amount_sum_24h"}));
   EXPECT_EQ(ResultAt(full, 2)["values"], json({35.5}));
 
   Reply short_names = Post("/get-online-features", {{"features", {"user_tx:amount_sum_24h"}},
@@ -257,8 +257,7 @@ TEST_F(FeatureRoutesTest, FullFeatureNamesFeatureServiceAndFeastReferences) {
   EXPECT_EQ(ResultAt(service, 1)["values"], json({35.5}));
   EXPECT_EQ(ResultAt(service, 2)["values"], json({3}));
 
-  ExpectClientError(Post("/get-online-features", {{"feature_service", "nope"}, {"entities", entities}}), 400,
-                    "nope");
+  ExpectClientError(Post("/get-online-features", {{"feature_service", "nope"}, {"entities", entities}}), 400, "nope");
 }
 
 TEST_F(FeatureRoutesTest, PushCountsLateAndTooLateEvents) {
@@ -310,17 +309,14 @@ TEST_F(FeatureRoutesTest, BadReadsAre400sNamingTheField) {
   ExpectClientError(Post("/get-online-features", {{"features", {"tx_count_1h"}},
                                                   {"entities", {{"user_id", {"u1", "u2"}}, {"country", {"DE"}}}}}),
                     400, "but other columns have");
-  ExpectClientError(Post("/get-online-features", {{"features", {"tx_count_1h"}},
-                                                  {"entities", entities},
-                                                  {"event_timestamps", {At(0), At(1)}}}),
+  ExpectClientError(Post("/get-online-features",
+                         {{"features", {"tx_count_1h"}}, {"entities", entities}, {"event_timestamps", {At(0), At(1)}}}),
                     400, "event_timestamps");
-  ExpectClientError(Post("/get-online-features", {{"features", {"tx_count_1h"}},
-                                                  {"entities", entities},
-                                                  {"event_timestamps", {"yesterday"}}}),
+  ExpectClientError(Post("/get-online-features",
+                         {{"features", {"tx_count_1h"}}, {"entities", entities}, {"event_timestamps", {"yesterday"}}}),
                     400, "event_timestamps[0]");
-  ExpectClientError(Post("/get-online-features", {{"features", {"tx_count_1h"}},
-                                                  {"entities", entities},
-                                                  {"full_feature_names", "yes"}}),
+  ExpectClientError(Post("/get-online-features",
+                         {{"features", {"tx_count_1h"}}, {"entities", entities}, {"full_feature_names", "yes"}}),
                     400, "full_feature_names");
 }
 
@@ -332,21 +328,21 @@ TEST_F(FeatureRoutesTest, BadPushesAre400sNamingTheField) {
   ExpectClientError(Post("/push", {{"push_source_name", "tx"}}), 400, "df");
   ExpectClientError(Post("/push", {{"push_source_name", "tx"}, {"df", {{"time", {At(0)}}, {"nope", {1}}}}}), 400,
                     "df.nope");
-  EXPECT_EQ(ExpectClientError(Post("/push", {{"push_source_name", "tx"},
-                                             {"df", {{"time", {At(0), At(1)}},
-                                                     {"user_id", {"u1", "u1"}},
-                                                     {"amount", {1.5, "abc"}}}}}),
-                              400, "field 'df.amount[1]': expected a number, got a string"),
-            "field 'df.amount[1]': expected a number, got a string \"abc\"");
-  ExpectClientError(Post("/push", {{"push_source_name", "tx"},
-                                   {"df", {{"time", {At(0)}}, {"user_id", {"u1"}}, {"ok", {"maybe"}}}}}),
-                    400, "df.ok[0]");
+  EXPECT_EQ(
+      ExpectClientError(
+          Post("/push", {{"push_source_name", "tx"},
+                         {"df", {{"time", {At(0), At(1)}}, {"user_id", {"u1", "u1"}}, {"amount", {1.5, "abc"}}}}}),
+          400, "field 'df.amount[1]': expected a number, got a string"),
+      "field 'df.amount[1]': expected a number, got a string \"abc\"");
+  ExpectClientError(
+      Post("/push", {{"push_source_name", "tx"}, {"df", {{"time", {At(0)}}, {"user_id", {"u1"}}, {"ok", {"maybe"}}}}}),
+      400, "df.ok[0]");
   ExpectClientError(Post("/push", {{"push_source_name", "tx"},
                                    {"df", {{"time", {At(0), At(1)}}, {"user_id", {"u1"}}, {"amount", {1, 2}}}}}),
                     400, "but other columns have");
-  ExpectClientError(Post("/push", {{"push_source_name", "tx"},
-                                   {"df", {{"time", {At(0), "not a time"}}, {"user_id", {"u1", "u1"}}}}}),
-                    400, "df.time[1]");
+  ExpectClientError(
+      Post("/push", {{"push_source_name", "tx"}, {"df", {{"time", {At(0), "not a time"}}, {"user_id", {"u1", "u1"}}}}}),
+      400, "df.time[1]");
   // The event time is missing: no time column, or a null in it.
   ExpectClientError(Post("/push", {{"push_source_name", "tx"}, {"df", {{"user_id", {"u1"}}, {"amount", {1}}}}}), 400,
                     "df.time[0]");
