@@ -2,7 +2,9 @@
 // and the check that the online path computes the same values (features/ does the work).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/command.h"
@@ -80,7 +82,9 @@ Status Backfill(BackfillFlags& flags) {
   }
   features::BackfillStats stats;
   GYRE_ASSIGN_OR_RETURN(Table table, features::Backfill(registry, flags.options, &stats));
-  GYRE_RETURN_IF_ERROR(WriteCsv(table, flags.out));
+  int threads = flags.options.threads > 0 ? flags.options.threads
+                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  GYRE_RETURN_IF_ERROR(WriteCsv(table, flags.out, threads));
   fmt::print("wrote {}: {} rows x {} columns\n", flags.out, table.num_rows(), table.num_columns());
   double rate = stats.compute_seconds > 0 ? stats.events / stats.compute_seconds : 0;
   fmt::print("load {:.2f} s, features {:.2f} s ({} group events, {:.0f} events/s, {} entity keys)\n",

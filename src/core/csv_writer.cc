@@ -6,6 +6,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
 
 namespace gyre {
 
@@ -155,6 +158,13 @@ void CsvWriter::Row(const std::vector<std::string>& fields) {
   EndRow();
 }
 
+void CsvWriter::Raw(std::string_view bytes) {
+  FlushBuffer();
+  if (file_ != nullptr && std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size() && error_.ok()) {
+    error_ = Status::IOError(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
+  }
+}
+
 Status CsvWriter::Close() {
   if (file_ == nullptr) return error_;
   FlushBuffer();
@@ -165,11 +175,10 @@ Status CsvWriter::Close() {
   return error_;
 }
 
-Status WriteCsv(const Table& table, const std::string& path) {
-  GYRE_ASSIGN_OR_RETURN(CsvWriter writer, CsvWriter::Open(path));
-  for (int c = 0; c < table.num_columns(); ++c) writer.Field(table.column_name(c));
-  writer.EndRow();
-  for (int64_t r = 0; r < table.num_rows(); ++r) {
+namespace {
+
+void WriteRows(CsvWriter& writer, const Table& table, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
     for (int c = 0; c < table.num_columns(); ++c) {
       const Column& column = table.column(c);
       if (column.IsNull(r)) {
@@ -195,6 +204,46 @@ Status WriteCsv(const Table& table, const std::string& path) {
       }
     }
     writer.EndRow();
+  }
+}
+
+}  // namespace
+
+Status WriteCsv(const Table& table, const std::string& path, int threads) {
+  GYRE_ASSIGN_OR_RETURN(CsvWriter writer, CsvWriter::Open(path));
+  for (int c = 0; c < table.num_columns(); ++c) writer.Field(table.column_name(c));
+  writer.EndRow();
+  const int64_t rows = table.num_rows();
+  constexpr int64_t kBlockRows = 32768;
+  if (threads <= 1 || rows < 2 * kBlockRows) {
+    WriteRows(writer, table, 0, rows);
+    return writer.Close();
+  }
+  // Each round formats `threads` blocks into memory streams at once, then appends them in order.
+  for (int64_t round = 0; round < rows; round += kBlockRows * threads) {
+    std::vector<char*> buffers(threads, nullptr);
+    std::vector<size_t> sizes(threads, 0);
+    std::vector<Status> errors(threads);
+    auto format = [&](int i) {
+      int64_t begin = std::min(rows, round + i * kBlockRows), end = std::min(rows, begin + kBlockRows);
+      std::FILE* stream = ::open_memstream(&buffers[i], &sizes[i]);
+      if (stream == nullptr) {
+        errors[i] = Status::IOError(fmt::format("{}: cannot format rows in memory: {}", path, std::strerror(errno)));
+        return;
+      }
+      CsvWriter block(stream, path, CsvWriter::Options{});
+      WriteRows(block, table, begin, end);
+      errors[i] = block.Close();
+    };
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back(format, i);
+    format(0);
+    for (auto& t : pool) t.join();
+    for (int i = 0; i < threads; ++i) {
+      if (errors[i].ok() && sizes[i] > 0) writer.Raw(std::string_view(buffers[i], sizes[i]));
+      std::free(buffers[i]);
+    }
+    for (const Status& e : errors) GYRE_RETURN_IF_ERROR(e);
   }
   return writer.Close();
 }

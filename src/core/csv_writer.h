@@ -59,8 +59,11 @@ class CsvWriter {
   Status Close();
 
  private:
+  friend Status WriteCsv(const Table& table, const std::string& path, int threads);
   CsvWriter(std::FILE* file, std::string path, Options options);
   void Separator();
+  // Appends bytes that are already CSV (whole rows formatted elsewhere).
+  void Raw(std::string_view bytes);
   char* Reserve(size_t n);  // room for n bytes at the end of the buffer
   void FlushBuffer();
 
@@ -74,7 +77,8 @@ class CsvWriter {
   Status error_;
 };
 
-// Writes `table` (header, then every row; nulls as empty fields) to `path`.
-Status WriteCsv(const Table& table, const std::string& path);
+// Writes `table` (header, then every row; nulls as empty fields) to `path`. With threads > 1, blocks of
+// rows are formatted in parallel (in memory, a bounded number of blocks at a time) and written in order.
+Status WriteCsv(const Table& table, const std::string& path, int threads = 1);
 
 }  // namespace gyre

@@ -284,7 +284,7 @@ Status RunDemo(const DemoOptions& options) {
     features::BackfillStats stats;
     GYRE_ASSIGN_OR_RETURN(Table training, features::Backfill(registry, backfill, &stats));
     std::string training_path = (fs::path(data_dir) / "training_ato_login.csv").string();
-    GYRE_RETURN_IF_ERROR(WriteCsv(training, training_path));
+    GYRE_RETURN_IF_ERROR(WriteCsv(training, training_path, 2));
     const features::FeatureSetDef& set = registry.feature_sets()[*registry.FindFeatureSet("ato_login")];
     double label_rate = stats.rows > 0 ? static_cast<double>(stats.positive_labels) / stats.rows : 0;
     fmt::print(out, "      {} features defined; set 'ato_login': {} features over every login\n",
