@@ -82,6 +82,32 @@ struct OutputColumn {
   }
 };
 
+struct KeyTimeRow {
+  uint64_t hash;
+  int64_t ts;
+  uint32_t row;
+  bool operator<(const KeyTimeRow& o) const { return std::tie(hash, ts, row) < std::tie(o.hash, o.ts, o.row); }
+};
+
+// Sorts by (hash, time, row): a stable counting sort on the hash's top 16 bits, then each (small) bucket
+// sorted on its own. Hashes are uniform, so buckets hold ~n/65536 entries and the whole is close to linear.
+void SortByKeyTime(std::vector<KeyTimeRow>& entries) {
+  constexpr int kBucketBits = 16;
+  constexpr size_t kBuckets = size_t{1} << kBucketBits;
+  if (entries.size() < 4 * kBuckets) {
+    std::sort(entries.begin(), entries.end());
+    return;
+  }
+  std::vector<uint32_t> start(kBuckets + 1, 0);
+  for (const KeyTimeRow& e : entries) ++start[(e.hash >> (64 - kBucketBits)) + 1];
+  for (size_t b = 0; b < kBuckets; ++b) start[b + 1] += start[b];
+  std::vector<KeyTimeRow> sorted(entries.size());
+  std::vector<uint32_t> next(start.begin(), start.end() - 1);
+  for (const KeyTimeRow& e : entries) sorted[next[e.hash >> (64 - kBucketBits)]++] = e;
+  for (size_t b = 0; b < kBuckets; ++b) std::sort(sorted.begin() + start[b], sorted.begin() + start[b + 1]);
+  entries.swap(sorted);
+}
+
 Result<std::vector<int>> KeyColumns(const Schema& schema, const EntityDef& entity, std::string_view what) {
   std::vector<int> columns;
   for (const std::string& key : entity.keys) {
@@ -142,13 +168,7 @@ Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& s
 
   // Key-major order: each key's events and spine rows are processed together, so its state stays in cache and
   // only one key's state per thread is alive at a time. Within a key: time, then file order.
-  struct Entry {
-    uint64_t hash;
-    int64_t ts;
-    uint32_t row;
-    bool operator<(const Entry& o) const { return std::tie(hash, ts, row) < std::tie(o.hash, o.ts, o.row); }
-  };
-  std::vector<Entry> events, queries;
+  std::vector<KeyTimeRow> events, queries;
   events.reserve(source_hash.size());
   for (uint32_t r = 0; r < source_hash.size(); ++r) {
     if (source_hash[r] != KeyHasher::kNullKey) events.push_back({source_hash[r], source_ts[r], r});
@@ -156,10 +176,11 @@ Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& s
   queries.reserve(spine_hash.size());
   for (uint32_t q = 0; q < spine_hash.size(); ++q) queries.push_back({spine_hash[q], spine_ts[q], q});
   {
-    std::thread sorter([&] { std::sort(events.begin(), events.end()); });
-    std::sort(queries.begin(), queries.end());
+    std::thread sorter([&] { SortByKeyTime(events); });
+    SortByKeyTime(queries);
     sorter.join();
   }
+  using Entry = KeyTimeRow;
 
   std::vector<int64_t> keys_per_thread(threads, 0);
   auto worker = [&](int w) {
