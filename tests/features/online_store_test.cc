@@ -85,59 +85,11 @@ constexpr int64_t kLateness = Seconds(300);  // the events source's allowed_late
 // ---------------------------------------------------------------------------------------------------------
 // Events: (time, user, device, n, x, ok, s), the events source's columns in declared order.
 
-struct Row {
-  int64_t ts = 0;
-  std::optional<std::string> user;
-  std::optional<std::string> device;
-  std::optional<int64_t> n;
-  std::optional<double> x;
-  std::optional<bool> ok;
-  std::optional<std::string> s;
-};
-
-const char* const kEventColumnsYaml =
-    "{time: timestamp, user: string, device: string, n: int64, x: float64, ok: bool, s: string}";
-
-Schema EventSchema() {
-  return Schema({{"time", ColumnType::kTimestamp},
-                 {"user", ColumnType::kString},
-                 {"device", ColumnType::kString},
-                 {"n", ColumnType::kInt64},
-                 {"x", ColumnType::kFloat64},
-                 {"ok", ColumnType::kBool},
-                 {"s", ColumnType::kString}});
-}
-
-Table ToTable(const std::vector<Row>& rows) {
-  TableBuilder b(EventSchema());
-  for (const Row& r : rows) {
-    b.column(0).AppendTimestamp(r.ts);
-    r.user ? b.column(1).AppendString(*r.user) : b.column(1).AppendNull();
-    r.device ? b.column(2).AppendString(*r.device) : b.column(2).AppendNull();
-    r.n ? b.column(3).AppendInt64(*r.n) : b.column(3).AppendNull();
-    r.x ? b.column(4).AppendFloat64(*r.x) : b.column(4).AppendNull();
-    r.ok ? b.column(5).AppendBool(*r.ok) : b.column(5).AppendNull();
-    r.s ? b.column(6).AppendString(*r.s) : b.column(6).AppendNull();
-  }
-  Result<Table> table = b.Finish();
-  EXPECT_TRUE(table.ok()) << table.status().ToString();
-  return table.ok() ? *table : Table();
-}
-
-// The rows as CSV (null = empty field; doubles in shortest round-trip form).
-std::string ToCsv(const std::vector<Row>& rows) {
-  std::string out = "time,user,device,n,x,ok,s\n";
-  for (const Row& r : rows) {
-    out += FormatTimestamp(r.ts) + ",";
-    out += r.user.value_or("") + ",";
-    out += r.device.value_or("") + ",";
-    out += (r.n ? std::to_string(*r.n) : "") + ",";
-    out += (r.x ? fmt::format("{}", *r.x) : "") + ",";
-    out += (r.ok ? (*r.ok ? "true" : "false") : "") + std::string(",");
-    out += r.s.value_or("") + "\n";
-  }
-  return out;
-}
+using testing::Row;
+using testing::ToCsv;
+using testing::ToTable;
+const char* const kEventColumnsYaml = testing::kSourceColumnsYaml;
+Schema EventSchema() { return testing::RowSchema(); }
 
 std::string Describe(const Row& r) {
   auto opt = [](const auto& v) -> std::string { return v ? fmt::format("{}", *v) : std::string("null"); };
