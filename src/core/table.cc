@@ -79,6 +79,20 @@ void Column::Reserve(int64_t rows) {
   if (!validity_.empty()) validity_.reserve(n);
 }
 
+Column Column::Float64FromNanNulls(std::vector<double> values) {
+  Column column(ColumnType::kFloat64);
+  column.size_ = static_cast<int64_t>(values.size());
+  for (size_t r = 0; r < values.size(); ++r) {
+    if (!std::isnan(values[r])) continue;
+    if (column.validity_.empty()) column.validity_.assign(values.size(), 1);
+    column.validity_[r] = 0;
+    values[r] = 0.0;
+    ++column.null_count_;
+  }
+  column.f64_ = std::move(values);
+  return column;
+}
+
 void Column::AppendNull() {
   switch (type_) {
     case ColumnType::kInt64:

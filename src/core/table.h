@@ -125,6 +125,9 @@ class Column {
     AppendValidity();
   }
   void AppendNull();
+  // A float64 column that takes over `values`, where NaN marks null (gyre's computed columns never hold NaN
+  // values): null slots are set to 0 and validity is built only if there is a null. No copy of the values.
+  static Column Float64FromNanNulls(std::vector<double> values);
   // Appends row `row` of `other`, which must have the same type (strings are re-encoded).
   void AppendFrom(const Column& other, int64_t row);
   // Removes the last row. Dictionary entries stay, so a string appended only by removed rows remains in

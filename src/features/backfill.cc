@@ -57,6 +57,11 @@ struct OutputColumn {
     }
     return v;
   }
+  // Moves the numbers into a column (float64 features), or copies (other types).
+  Column TakeColumn() {
+    if (type == ExprType::kNumber) return Column::Float64FromNanNulls(std::move(numbers));
+    return ToColumn();
+  }
   Column ToColumn() const {
     ColumnType ctype = type == ExprType::kString      ? ColumnType::kString
                        : type == ExprType::kBool      ? ColumnType::kBool
@@ -294,6 +299,9 @@ Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<
                                                spine_ts_column.null_count()));
   }
 
+  if (std::set<int>(features.begin(), features.end()).size() != features.size()) {
+    return Status::InvalidArgument("a feature is listed twice; each output column must be unique");
+  }
   // Aggregated features needed: those asked for and the inputs of derived ones.
   std::set<int> needed;
   for (int f : features) {
@@ -365,7 +373,7 @@ Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<
     if (kept.schema().IndexOf(def.name) >= 0) {
       return Status::InvalidArgument("feature '" + def.name + "' has the name of a kept spine column; rename one");
     }
-    Column column = outputs.at(f).ToColumn();
+    Column column = outputs.at(f).TakeColumn();
     schema.push_back({def.name, column.type()});
     columns.push_back(std::move(column));
   }
