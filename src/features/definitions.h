@@ -103,7 +103,7 @@ struct GroupDef {
   int entity = -1;
   int source = -1;
   int64_t max_age = kLifetime;  // online reads of a key idle longer than this are OUTSIDE_MAX_AGE
-  int64_t ttl = kLifetime;      // online state of a key idle this long is dropped
+  int64_t ttl = kLifetime;      // a key idle this long restarts from nothing (event time); online, its state expires
   std::vector<AggregationDef> aggregations;
   std::vector<int> features;  // indices into FeatureRegistry::features()
   // The longest finite window (or is_new horizon) plus the source's allowed lateness: how much raw
