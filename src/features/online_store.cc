@@ -132,10 +132,22 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
   std::vector<std::vector<ReadStatus>> held_status(registry_->features().size());
 
   std::vector<ExprValue> slots(schema.size() + registry_->features().size());
+  // First every group's keys, so that all states come in one MultiGet (one round trip on Redis).
+  struct GroupRead {
+    int group;
+    std::vector<std::optional<Expr>> is_new_of;
+    std::vector<int> row_columns;
+    std::vector<std::string> keys;  // per row; empty for a null key
+    size_t first_blob = 0;
+  };
+  std::vector<GroupRead> reads;
+  std::vector<std::string> present;
   for (int g : groups) {
     const GroupProgram& program = *programs_[g];
     const GroupDef& group = program.def();
     const EntityDef& entity = registry_->entities()[group.entity];
+    GroupRead read;
+    read.group = g;
     std::vector<int> key_columns;
     for (const std::string& k : entity.keys) {
       int c = schema.IndexOf(k);
@@ -146,8 +158,7 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
       key_columns.push_back(c);
     }
     const auto& accumulators = program.accumulators();
-    std::vector<std::optional<Expr>> is_new_of(accumulators.size());
-    std::vector<int> row_columns;
+    read.is_new_of.resize(accumulators.size());
     for (size_t i = 0; i < accumulators.size(); ++i) {
       if (accumulators[i].kind != AggKind::kIsNew || needed.count(accumulators[i].feature) == 0) continue;
       const AggregationDef& agg = group.aggregations[accumulators[i].aggregation];
@@ -158,31 +169,37 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
                                                      registry_->features()[accumulators[i].feature].name, name,
                                                      schema.NameList()));
         }
-        row_columns.push_back(c);
+        read.row_columns.push_back(c);
         return SlotForColumn(schema, c);
       };
       Result<Expr> expr = Expr::Compile(agg.of_text, resolve, agg.of_where);
       if (!expr.ok()) return Status::InvalidArgument(expr.status().message());
-      is_new_of[i] = std::move(*expr);
+      read.is_new_of[i] = std::move(*expr);
     }
-    std::vector<std::string> keys(static_cast<size_t>(n));
-    for (int64_t r = 0; r < n; ++r) keys[r] = KeyOf(g, rows, key_columns, r);
-    std::vector<std::string> present;
-    for (const std::string& k : keys) {
-      if (!k.empty()) present.push_back(k);
+    read.first_blob = present.size();
+    read.keys.resize(static_cast<size_t>(n));
+    for (int64_t r = 0; r < n; ++r) {
+      read.keys[r] = KeyOf(g, rows, key_columns, r);
+      if (!read.keys[r].empty()) present.push_back(read.keys[r]);
     }
-    GYRE_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> blobs, kv_->MultiGet(present));
-    RowValues row_values(rows, row_columns);
+    reads.push_back(std::move(read));
+  }
+  GYRE_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> blobs, kv_->MultiGet(present));
+
+  for (const GroupRead& read : reads) {
+    const GroupProgram& program = *programs_[read.group];
+    const auto& accumulators = program.accumulators();
+    RowValues row_values(rows, read.row_columns);
     std::vector<FeatureValue> values(accumulators.size());
     std::vector<std::optional<uint64_t>> is_new_bits(accumulators.size());
     for (size_t i = 0; i < accumulators.size(); ++i) {
       held[accumulators[i].feature].resize(static_cast<size_t>(n));
       held_status[accumulators[i].feature].resize(static_cast<size_t>(n));
     }
-    size_t next_blob = 0;
+    size_t next_blob = read.first_blob;
     for (int64_t r = 0; r < n; ++r) {
       KeyState state(&program);
-      if (!keys[r].empty()) {
+      if (!read.keys[r].empty()) {
         const std::optional<std::string>& blob = blobs[next_blob++];
         if (blob) {
           GYRE_ASSIGN_OR_RETURN(state, KeyState::Deserialize(&program, *blob));
@@ -190,8 +207,8 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
       }
       row_values.Fill(r, slots);
       for (size_t i = 0; i < accumulators.size(); ++i) {
-        if (!is_new_of[i]) continue;
-        ExprValue v = is_new_of[i]->Evaluate(slots);
+        if (!read.is_new_of[i]) continue;
+        ExprValue v = read.is_new_of[i]->Evaluate(slots);
         is_new_bits[i] = v.is_null() ? std::nullopt : std::optional<uint64_t>(ValueBits(v));
       }
       ReadStatus status = state.Read(times[r], is_new_bits, values);
