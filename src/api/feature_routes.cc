@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <iterator>
+
 #include "core/time.h"
 #include "core/value_parse.h"
 #include "http/json.h"
@@ -137,19 +140,34 @@ ColumnType TypeFor(const features::FeatureRegistry& registry, const std::string&
   return ColumnType::kString;
 }
 
-json ValueJson(const features::FeatureValue& v, features::ExprType type) {
-  if (v.null) return nullptr;
+// One feature value as JSON: null, a number (integral values keep a ".0", as JSON serializers write doubles),
+// true/false, or a string.
+void AppendValue(fmt::memory_buffer& out, const features::FeatureValue& v, features::ExprType type) {
+  if (v.null) {
+    fmt::format_to(std::back_inserter(out), "null");
+    return;
+  }
   switch (type) {
     case features::ExprType::kString:
-      return v.text;
+      fmt::format_to(std::back_inserter(out), "{}", json(v.text).dump());
+      return;
     case features::ExprType::kBool:
-      return v.number != 0;
+      fmt::format_to(std::back_inserter(out), "{}", v.number != 0 ? "true" : "false");
+      return;
     case features::ExprType::kTimestamp:
-      return FormatTimestamp(static_cast<int64_t>(v.number));
+      fmt::format_to(std::back_inserter(out), "\"{}\"", FormatTimestamp(static_cast<int64_t>(v.number)));
+      return;
     case features::ExprType::kNumber:
       break;
   }
-  return v.number;
+  if (!std::isfinite(v.number)) {
+    fmt::format_to(std::back_inserter(out), "null");
+    return;
+  }
+  size_t start = out.size();
+  fmt::format_to(std::back_inserter(out), "{}", v.number);
+  std::string_view text(out.data() + start, out.size() - start);
+  if (text.find_first_of(".e") == std::string_view::npos) fmt::format_to(std::back_inserter(out), ".0");
 }
 
 Status NoFeatures() {
@@ -213,36 +231,63 @@ void AddFeatureRoutes(http::Router& router, std::function<features::OnlineStore*
     }
     GYRE_ASSIGN_OR_RETURN(features::OnlineValues values, online->Get(wanted, rows, times));
 
-    json feature_names = json::array();
-    json results = json::array();
+    // Written straight into the body: building the response as a json tree cost more than the lookup itself.
+    fmt::memory_buffer out;
+    std::string stamps = "[";
+    for (int64_t r = 0; r < rows.num_rows(); ++r) {
+      stamps += r == 0 ? "\"" : ",\"";
+      stamps += FormatTimestamp(times[r]);
+      stamps += '"';
+    }
+    stamps += ']';
+    auto append = [&out](std::string_view text) { out.append(text.data(), text.data() + text.size()); };
+    append("{\"metadata\":{\"feature_names\":[");
     // Feast lists the entity columns first, as results of their own.
     for (int c = 0; c < rows.num_columns(); ++c) {
-      feature_names.push_back(rows.column_name(c));
-      json vals = json::array(), statuses = json::array(), stamps = json::array();
-      for (int64_t r = 0; r < rows.num_rows(); ++r) {
-        const Column& col = rows.column(c);
-        vals.push_back(col.IsNull(r) ? json(nullptr) : json(col.ValueToString(r)));
-        statuses.push_back("PRESENT");
-        stamps.push_back(FormatTimestamp(times[r]));
-      }
-      results.push_back({{"values", vals}, {"statuses", statuses}, {"event_timestamps", stamps}});
+      if (c > 0) append(",");
+      append(json(rows.column_name(c)).dump());
     }
     for (size_t i = 0; i < wanted.size(); ++i) {
       const features::FeatureDef& def = registry.features()[wanted[i]];
       std::string group = def.group >= 0 ? registry.groups()[def.group].name : "derived";
-      feature_names.push_back(full_names ? group + "__" + def.name : def.name);
-      json vals = json::array(), statuses = json::array(), stamps = json::array();
+      if (rows.num_columns() > 0 || i > 0) append(",");
+      append(json(full_names ? group + "__" + def.name : def.name).dump());
+    }
+    append("]},\"results\":[");
+    for (int c = 0; c < rows.num_columns(); ++c) {
+      const Column& col = rows.column(c);
+      append(c == 0 ? "{\"values\":[" : ",{\"values\":[");
+      for (int64_t r = 0; r < rows.num_rows(); ++r) {
+        if (r > 0) append(",");
+        append(col.IsNull(r) ? std::string("null") : json(col.ValueToString(r)).dump());
+      }
+      append("],\"statuses\":[");
+      for (int64_t r = 0; r < rows.num_rows(); ++r) append(r == 0 ? "\"PRESENT\"" : ",\"PRESENT\"");
+      append("],\"event_timestamps\":");
+      append(stamps);
+      append("}");
+    }
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      const features::FeatureDef& def = registry.features()[wanted[i]];
+      append(rows.num_columns() == 0 && i == 0 ? "{\"values\":[" : ",{\"values\":[");
+      for (int64_t r = 0; r < rows.num_rows(); ++r) {
+        if (r > 0) append(",");
+        AppendValue(out, values.values[i][r], def.type);
+      }
+      append("],\"statuses\":[");
       for (int64_t r = 0; r < rows.num_rows(); ++r) {
         const features::FeatureValue& v = values.values[i][r];
-        vals.push_back(ValueJson(v, def.type));
         features::ReadStatus status = values.statuses[i][r];
-        statuses.push_back(status == features::ReadStatus::kPresent && v.null ? "NULL_VALUE"
-                                                                             : features::ReadStatusName(status));
-        stamps.push_back(FormatTimestamp(times[r]));
+        append(r == 0 ? "\"" : ",\"");
+        append(status == features::ReadStatus::kPresent && v.null ? "NULL_VALUE" : features::ReadStatusName(status));
+        append("\"");
       }
-      results.push_back({{"values", vals}, {"statuses", statuses}, {"event_timestamps", stamps}});
+      append("],\"event_timestamps\":");
+      append(stamps);
+      append("}");
     }
-    return http::JsonResponse({{"metadata", {{"feature_names", feature_names}}}, {"results", results}});
+    append("]}");
+    return http::Response(200, fmt::to_string(out));
   });
 
   // Feast's push: {"push_source_name": "logins", "df": {"col": [...]}, "to": "online"}.
