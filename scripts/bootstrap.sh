@@ -16,6 +16,7 @@ PACKAGES=(
   libsqlite3-dev libpq-dev
   librocksdb-dev          # online feature state (embedded default)
   libhiredis-dev          # online feature state on Redis
+  libxgboost-dev          # training (issue 5) and the reference the tree evaluator is tested against
   libgtest-dev libgmock-dev libbenchmark-dev
   # real servers the tests run against (started on loopback by scripts/test-services.sh)
   postgresql redis-server
