@@ -48,11 +48,11 @@ class TreeEnsemble {
   struct Node {
     float value;      // split threshold, or the leaf value
     int32_t feature;  // -1 for a leaf
-    int32_t left;     // absolute node indices
-    int32_t right;
+    int32_t left;     // absolute index of the left child; the right child is left + 1
     bool default_left;
   };
   enum class Transform : uint8_t { kIdentity, kSigmoid, kSoftmax, kArgMax };
+  const Node* Leaf(int32_t root, const float* row) const;
 
   std::vector<Node> nodes_;
   std::vector<int32_t> roots_;
