@@ -140,24 +140,9 @@ Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& s
   const auto& accumulators = program->accumulators();
 
   // is_new reads the spine row's own value of `of`.
-  std::vector<std::optional<Expr>> is_new_of(accumulators.size());
-  std::set<int> spine_used;
-  for (size_t i = 0; i < accumulators.size(); ++i) {
-    if (accumulators[i].kind != AggKind::kIsNew) continue;
-    const AggregationDef& agg = group.aggregations[accumulators[i].aggregation];
-    ExprResolver resolve = [&](std::string_view name) -> Result<ExprSlot> {
-      int index = spine.schema().IndexOf(name);
-      if (index < 0) {
-        return Status::InvalidArgument(fmt::format("feature '{}' (is_new) needs column '{}' of the event, which {} "
-                                                   "lacks (columns: {})", registry.features()[accumulators[i].feature].name,
-                                                   name, spine_name, spine.schema().NameList()));
-      }
-      spine_used.insert(index);
-      return SlotForColumn(spine.schema(), index);
-    };
-    GYRE_ASSIGN_OR_RETURN(Expr expr, Expr::Compile(agg.of_text, resolve, agg.of_where));
-    is_new_of[i] = std::move(expr);
-  }
+  GYRE_ASSIGN_OR_RETURN(IsNewQueries is_new,
+                        IsNewQueries::Compile(registry, *program, spine.schema(), spine_name,
+                                              [&](int feature) { return outputs.count(feature) != 0; }));
 
   const Column& source_ts_column = source.column(source_def.timestamp_index);
   std::span<const int64_t> source_ts = source_ts_column.int64_values();
@@ -200,7 +185,7 @@ Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& s
     auto q = first_at(queries, lo);
     auto q_end = queries.cend();
     RowValues source_row(source, program->used_columns());
-    RowValues spine_row(spine, std::vector<int>(spine_used.begin(), spine_used.end()));
+    RowValues spine_row(spine, is_new.columns());
     std::vector<ExprValue> source_slots(source.num_columns());
     std::vector<ExprValue> spine_slots(spine.num_columns());
     GroupEvent event;
@@ -223,11 +208,7 @@ Status RunGroup(const FeatureRegistry& registry, int group_index, const Table& s
           state.Append(event);
         }
         spine_row.Fill(q->row, spine_slots);
-        for (size_t i = 0; i < accumulators.size(); ++i) {
-          if (!is_new_of[i]) continue;
-          ExprValue v = is_new_of[i]->Evaluate(spine_slots);
-          is_new_bits[i] = v.is_null() ? std::nullopt : std::optional<uint64_t>(ValueBits(v));
-        }
+        is_new.Evaluate(spine_slots, is_new_bits);
         state.Read(q->ts, is_new_bits, values);
         for (size_t i = 0; i < accumulators.size(); ++i) {
           if (out[i] != nullptr) out[i]->Set(q->row, values[i]);

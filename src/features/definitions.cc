@@ -153,16 +153,8 @@ ExprSource ExprSourceOf(const ConfigLocation& location) {
 }
 
 Result<FeatureRegistry> FeatureRegistry::Load(const std::string& path, const std::string& base_dir) {
-  std::string text;
-  {
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
-    char buffer[65536];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
-    std::fclose(f);
-  }
-  return Parse(text, path, base_dir);
+  GYRE_ASSIGN_OR_RETURN(ConfigDocument doc, ConfigDocument::LoadFile(path));
+  return FromDocument(doc, base_dir);
 }
 
 Result<FeatureRegistry> FeatureRegistry::LoadForWorkspace(const std::string& workspace_root,
@@ -178,6 +170,10 @@ Result<FeatureRegistry> FeatureRegistry::LoadForWorkspace(const std::string& wor
 Result<FeatureRegistry> FeatureRegistry::Parse(const std::string& yaml, const std::string& file_name,
                                                const std::string& base_dir) {
   GYRE_ASSIGN_OR_RETURN(ConfigDocument doc, ConfigDocument::LoadString(yaml, file_name));
+  return FromDocument(doc, base_dir);
+}
+
+Result<FeatureRegistry> FeatureRegistry::FromDocument(const ConfigDocument& doc, const std::string& base_dir) {
   FeatureRegistry registry;
   ConfigObject root = doc.Root();
   std::map<std::string, int, std::less<>> entity_index, source_index;

@@ -162,6 +162,8 @@ class FeatureRegistry {
   Result<Expr> CompileDerived(int derived, const Schema& schema, std::string_view schema_name) const;
 
  private:
+  static Result<FeatureRegistry> FromDocument(const ConfigDocument& doc, const std::string& base_dir);
+
   std::vector<EntityDef> entities_;
   std::vector<SourceDef> sources_;
   std::vector<GroupDef> groups_;

@@ -1,10 +1,13 @@
 #include "features/key_state.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <set>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -318,6 +321,42 @@ void EncodeEvent(const GroupProgram& program, std::span<const ExprValue> row, in
     }
     out->bits[s] = ValueBits(v);
     if (program.slot_string_index_[s] >= 0) out->texts[program.slot_string_index_[s]].assign(v.string);
+  }
+}
+
+Result<IsNewQueries> IsNewQueries::Compile(const FeatureRegistry& registry, const GroupProgram& program,
+                                           const Schema& rows, std::string_view rows_name,
+                                           const std::function<bool(int feature)>& wanted) {
+  IsNewQueries queries;
+  const auto& accumulators = program.accumulators();
+  queries.of_.resize(accumulators.size());
+  std::set<int> columns;
+  for (size_t i = 0; i < accumulators.size(); ++i) {
+    if (accumulators[i].kind != AggKind::kIsNew || !wanted(accumulators[i].feature)) continue;
+    const AggregationDef& agg = program.def().aggregations[accumulators[i].aggregation];
+    ExprResolver resolve = [&](std::string_view name) -> Result<ExprSlot> {
+      int index = rows.IndexOf(name);
+      if (index < 0) {
+        return Status::InvalidArgument(fmt::format("feature '{}' (is_new) needs column '{}' of the event, which {} "
+                                                   "lacks (columns: {})", registry.features()[accumulators[i].feature].name,
+                                                   name, rows_name, rows.NameList()));
+      }
+      columns.insert(index);
+      return SlotForColumn(rows, index);
+    };
+    Result<Expr> expr = Expr::Compile(agg.of_text, resolve, agg.of_where);
+    if (!expr.ok()) return Status::InvalidArgument(expr.status().message());
+    queries.of_[i] = std::move(*expr);
+  }
+  queries.columns_.assign(columns.begin(), columns.end());
+  return queries;
+}
+
+void IsNewQueries::Evaluate(std::span<const ExprValue> row, std::span<std::optional<uint64_t>> out) const {
+  for (size_t i = 0; i < of_.size(); ++i) {
+    if (!of_[i]) continue;
+    ExprValue v = of_[i]->Evaluate(row);
+    out[i] = v.is_null() ? std::nullopt : std::optional<uint64_t>(ValueBits(v));
   }
 }
 

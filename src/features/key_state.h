@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -109,6 +110,25 @@ class GroupProgram {
   std::vector<int> used_columns_;
   std::vector<Accumulator> accumulators_;
   friend void EncodeEvent(const GroupProgram& program, std::span<const ExprValue> row, int64_t ts, GroupEvent* out);
+};
+
+// is_new compares the scored event's own value of `of` with the key's history, so its expression is also
+// compiled for the scored rows' schema (a spine, a request, another source). Built per batch of rows.
+class IsNewQueries {
+ public:
+  // Compiles `of` of the is_new accumulators whose feature `wanted` accepts; a column the rows lack is
+  // InvalidArgument naming the feature, the column and `rows_name` (e.g. "the spine").
+  static Result<IsNewQueries> Compile(const FeatureRegistry& registry, const GroupProgram& program,
+                                      const Schema& rows, std::string_view rows_name,
+                                      const std::function<bool(int feature)>& wanted);
+  // The row columns the expressions read (to fill only those ExprValues).
+  const std::vector<int>& columns() const { return columns_; }
+  // Per accumulator: the value bits to look up (nullopt for null values and for other accumulators).
+  void Evaluate(std::span<const ExprValue> row, std::span<std::optional<uint64_t>> out) const;
+
+ private:
+  std::vector<std::optional<Expr>> of_;  // per accumulator
+  std::vector<int> columns_;
 };
 
 // Turns a source row (its columns as ExprValues, indexed by column) into a GroupEvent.

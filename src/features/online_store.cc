@@ -135,8 +135,7 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
   // First every group's keys, so that all states come in one MultiGet (one round trip on Redis).
   struct GroupRead {
     int group;
-    std::vector<std::optional<Expr>> is_new_of;
-    std::vector<int> row_columns;
+    IsNewQueries is_new;
     std::vector<std::string> keys;  // per row; empty for a null key
     size_t first_blob = 0;
   };
@@ -157,25 +156,8 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
       }
       key_columns.push_back(c);
     }
-    const auto& accumulators = program.accumulators();
-    read.is_new_of.resize(accumulators.size());
-    for (size_t i = 0; i < accumulators.size(); ++i) {
-      if (accumulators[i].kind != AggKind::kIsNew || needed.count(accumulators[i].feature) == 0) continue;
-      const AggregationDef& agg = group.aggregations[accumulators[i].aggregation];
-      ExprResolver resolve = [&](std::string_view name) -> Result<ExprSlot> {
-        int c = schema.IndexOf(name);
-        if (c < 0) {
-          return Status::InvalidArgument(fmt::format("feature '{}' (is_new) needs '{}' of the event; the request has: {}",
-                                                     registry_->features()[accumulators[i].feature].name, name,
-                                                     schema.NameList()));
-        }
-        read.row_columns.push_back(c);
-        return SlotForColumn(schema, c);
-      };
-      Result<Expr> expr = Expr::Compile(agg.of_text, resolve, agg.of_where);
-      if (!expr.ok()) return Status::InvalidArgument(expr.status().message());
-      read.is_new_of[i] = std::move(*expr);
-    }
+    GYRE_ASSIGN_OR_RETURN(read.is_new, IsNewQueries::Compile(*registry_, program, schema, "the request",
+                                                             [&](int feature) { return needed.count(feature) != 0; }));
     read.first_blob = present.size();
     read.keys.resize(static_cast<size_t>(n));
     for (int64_t r = 0; r < n; ++r) {
@@ -189,7 +171,7 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
   for (const GroupRead& read : reads) {
     const GroupProgram& program = *programs_[read.group];
     const auto& accumulators = program.accumulators();
-    RowValues row_values(rows, read.row_columns);
+    RowValues row_values(rows, read.is_new.columns());
     std::vector<FeatureValue> values(accumulators.size());
     std::vector<std::optional<uint64_t>> is_new_bits(accumulators.size());
     for (size_t i = 0; i < accumulators.size(); ++i) {
@@ -206,11 +188,7 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
         }
       }
       row_values.Fill(r, slots);
-      for (size_t i = 0; i < accumulators.size(); ++i) {
-        if (!read.is_new_of[i]) continue;
-        ExprValue v = read.is_new_of[i]->Evaluate(slots);
-        is_new_bits[i] = v.is_null() ? std::nullopt : std::optional<uint64_t>(ValueBits(v));
-      }
+      read.is_new.Evaluate(slots, is_new_bits);
       ReadStatus status = state.Read(times[r], is_new_bits, values);
       for (size_t i = 0; i < accumulators.size(); ++i) {
         held[accumulators[i].feature][r] = std::move(values[i]);
