@@ -17,6 +17,7 @@ PACKAGES=(
   librocksdb-dev          # online feature state (embedded default)
   libhiredis-dev          # online feature state on Redis
   libxgboost-dev          # training (issue 5) and the reference the tree evaluator is tested against
+  libeigen3-dev           # logistic regression training (Newton steps on the normal equations)
   libgtest-dev libgmock-dev libbenchmark-dev
   # real servers the tests run against (started on loopback by scripts/test-services.sh)
   postgresql redis-server
