@@ -37,17 +37,6 @@ Result<std::string> RunIdField(const MlflowFields& f) {
   return *id;
 }
 
-// "mlflow-artifacts:/1/abc/artifacts" → "1/abc/artifacts": the artifact store path of a run's root.
-Result<std::string> ArtifactPathOf(const std::string& uri) {
-  constexpr std::string_view kScheme = "mlflow-artifacts:";
-  if (!uri.starts_with(kScheme)) {
-    return Status::Unimplemented(fmt::format("artifact location '{}' is not served by this server's proxy", uri));
-  }
-  std::string path = uri.substr(kScheme.size());
-  while (path.starts_with("/")) path.erase(0, 1);
-  return path;
-}
-
 class TrackingRoutes {
  public:
   TrackingRoutes(TrackingStore* store, ArtifactStore* artifacts) : store_(store), artifacts_(artifacts) {}
@@ -297,7 +286,7 @@ class TrackingRoutes {
     GYRE_ASSIGN_OR_RETURN(std::string id, RunIdField(f));
     GYRE_ASSIGN_OR_RETURN(std::optional<std::string> path, f.OptionalString("path"));
     GYRE_ASSIGN_OR_RETURN(tracking::Run run, store_->GetRun(id));
-    GYRE_ASSIGN_OR_RETURN(std::string root, ArtifactPathOf(run.info.artifact_uri));
+    GYRE_ASSIGN_OR_RETURN(std::string root, tracking::ArtifactPathOf(run.info.artifact_uri));
     std::string rel = path.value_or("");
     while (rel.ends_with("/")) rel.pop_back();
     GYRE_ASSIGN_OR_RETURN(std::vector<tracking::ArtifactFile> files,

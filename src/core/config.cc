@@ -94,6 +94,8 @@ ConfigLocation ConfigObject::LocationOf(const std::string& key) const {
 
 bool ConfigObject::Has(const std::string& key) const { return node_.IsMap() && node_[key].IsDefined(); }
 
+bool ConfigObject::HasMapping(const std::string& key) const { return Has(key) && node_[key].IsMap(); }
+
 void ConfigObject::Error(const std::string& key, const std::string& message) {
   if (key.empty()) {
     Fail(Mark(node_), path_.empty() ? message : fmt::format("'{}': {}", path_, message));

@@ -89,6 +89,8 @@ class ConfigObject {
   void List(const std::string& key, const std::function<void(size_t index, ConfigObject&)>& read);
 
   bool Has(const std::string& key) const;
+  // True when `key` is present and its value is a mapping (for keys that take a list or a mapping).
+  bool HasMapping(const std::string& key) const;
   // The location of `key`'s value (of the object itself when the key is absent), for messages about its
   // contents, e.g. an expression inside a string.
   ConfigLocation LocationOf(const std::string& key) const;

@@ -171,4 +171,15 @@ Result<std::vector<ArtifactFile>> ArtifactStore::List(std::string_view path) con
   return files;
 }
 
+Result<std::string> ArtifactPathOf(const std::string& artifact_uri) {
+  constexpr std::string_view kScheme = "mlflow-artifacts:";
+  if (!artifact_uri.starts_with(kScheme)) {
+    return Status::Unimplemented(
+        fmt::format("artifact location '{}' is not served by this server's proxy", artifact_uri));
+  }
+  std::string path = artifact_uri.substr(kScheme.size());
+  while (path.starts_with("/")) path.erase(0, 1);
+  return path;
+}
+
 }  // namespace gyre::tracking

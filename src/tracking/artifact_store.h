@@ -28,6 +28,10 @@ struct ArtifactFile {
   int64_t file_size = 0;  // 0 for folders
 };
 
+// The store path of an artifact URI this server proxies: "mlflow-artifacts:/1/abc/artifacts" →
+// "1/abc/artifacts". Unimplemented for locations served elsewhere.
+Result<std::string> ArtifactPathOf(const std::string& artifact_uri);
+
 class ArtifactStore {
  public:
   // Creates `root` if missing.
