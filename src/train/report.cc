@@ -517,7 +517,7 @@ void AppendTable(std::string& out, const ReportTable& t) {
           numeric &= j < r.size() && IsNumber(r[j]);
           if (numeric) sum += NumberOf(r[j]);
         }
-        if (j == 0 && !numeric) {
+        if (j == 0) {  // the row's label, even over a numeric fold index
           out += "<td>mean \u00b1 std</td>";
           continue;
         }
