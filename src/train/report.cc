@@ -185,6 +185,16 @@ class Svg {
   std::string out_;
 };
 
+// Category labels turn 45° (and shorten to 12 characters) when they would not fit side by side.
+size_t CategoryLabelEvery(size_t n) { return std::max<size_t>(1, (n + 11) / 12); }  // at most ~12 labels
+bool RotateCategories(const std::vector<std::string>& categories, double width) {
+  size_t n = categories.size(), every = CategoryLabelEvery(n);
+  for (const std::string& c : categories) {
+    if (Shorten(c, 100).size() * 6.0 > width / static_cast<double>(n) * static_cast<double>(every)) return true;
+  }
+  return false;
+}
+
 void DrawAxes(Svg& svg, const Frame& f, std::string_view x_label, std::string_view y_label,
               const std::vector<std::string>& x_categories) {
   // Grid and y ticks.
@@ -201,18 +211,17 @@ void DrawAxes(Svg& svg, const Frame& f, std::string_view x_label, std::string_vi
       svg.Line(x, f.Bottom(), x, f.Bottom() + 4, "stroke=\"#333333\"");
       svg.Text(x, f.Bottom() + 16, TickLabel(f.x, t), "middle", "fill=\"#333333\"");
     }
-  } else {
-    size_t n = x_categories.size();
-    size_t every = std::max<size_t>(1, (n + 11) / 12);  // at most ~12 labels
-    bool rotate = false;
-    for (const std::string& c : x_categories) rotate |= Shorten(c, 100).size() * 6.0 > f.width / n * every;
+  }
+  bool rotate = RotateCategories(x_categories, f.width);
+  if (!x_categories.empty()) {
+    size_t n = x_categories.size(), every = CategoryLabelEvery(n);
     for (size_t i = 0; i < n; ++i) {
       double x = f.X(static_cast<double>(i));
       svg.Line(x, f.Bottom(), x, f.Bottom() + 4, "stroke=\"#333333\"");
       if (i % every != 0) continue;
-      std::string label = Shorten(x_categories[i], rotate ? 16 : 100);
+      std::string label = Shorten(x_categories[i], rotate ? 12 : 100);
       if (rotate) {
-        std::string attrs = "fill=\"#333333\" transform=\"rotate(-35 " + Coord(x) + " " + Coord(f.Bottom() + 12) + ")\"";
+        std::string attrs = "fill=\"#333333\" transform=\"rotate(-45 " + Coord(x) + " " + Coord(f.Bottom() + 12) + ")\"";
         svg.Text(x, f.Bottom() + 12, label, "end", attrs, x_categories[i]);
       } else {
         svg.Text(x, f.Bottom() + 16, label, "middle", "fill=\"#333333\"");
@@ -221,7 +230,7 @@ void DrawAxes(Svg& svg, const Frame& f, std::string_view x_label, std::string_vi
   }
   svg.Line(f.left, f.Bottom(), f.Right(), f.Bottom(), "class=\"axis\" stroke=\"#333333\"");
   svg.Line(f.left, f.top, f.left, f.Bottom(), "class=\"axis\" stroke=\"#333333\"");
-  double x_label_y = f.Bottom() + (x_categories.empty() ? 36 : 62);
+  double x_label_y = f.Bottom() + (rotate ? 80 : 36);
   svg.Text(f.left + f.width / 2, x_label_y, x_label, "middle", "class=\"axis-label\" font-size=\"12\"");
   std::string rot = "class=\"axis-label\" font-size=\"12\" transform=\"rotate(-90 16 " +
                     Coord(f.top + f.height / 2) + ")\"";
@@ -230,6 +239,7 @@ void DrawAxes(Svg& svg, const Frame& f, std::string_view x_label, std::string_vi
 
 struct LegendEntry {
   std::string name;
+  std::string detail;  // a second, smaller line under the name
   std::string colour;
   std::string dash;
   bool filled = false;  // a swatch instead of a line
@@ -240,9 +250,11 @@ void DrawLegend(Svg& svg, const Frame& f, const std::vector<LegendEntry>& entrie
   constexpr double kLine = 16;
   size_t capacity = static_cast<size_t>(f.height / kLine);
   size_t chars = static_cast<size_t>(std::max(6.0, (max_width - 26) / 6.0));
+  size_t line = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
-    double y = f.top + 8 + kLine * static_cast<double>(i);
-    if (i + 1 == capacity && entries.size() > capacity) {
+    double y = f.top + 8 + kLine * static_cast<double>(line);
+    line += entries[i].detail.empty() ? 1 : 2;
+    if (line >= capacity && i + 1 < entries.size()) {
       svg.Text(x0, y + 4, "+ " + std::to_string(entries.size() - i) + " more", "start", "fill=\"#555555\"");
       break;
     }
@@ -259,6 +271,7 @@ void DrawLegend(Svg& svg, const Frame& f, const std::vector<LegendEntry>& entrie
     }
     std::string shown = Shorten(e.name, chars);
     svg.Text(x0 + 24, y + 4, shown, "start", "class=\"legend\"", shown == e.name ? "" : e.name);
+    if (!e.detail.empty()) svg.Text(x0 + 24, y + 17, Shorten(e.detail, chars + 2), "start", "fill=\"#555555\" font-size=\"10\"");
   }
 }
 
@@ -271,7 +284,7 @@ std::string RenderLineChart(const ReportLineChart& chart) {
   constexpr double kWidth = 560;
   Frame f;
   bool categorical = !chart.x_categories.empty();
-  double height = f.top + f.height + (categorical ? 76 : 48);
+  double height = f.top + f.height + (RotateCategories(chart.x_categories, f.width) ? 92 : 48);
 
   double x_lo = NAN, x_hi = NAN, y_lo = NAN, y_hi = NAN;
   size_t points = 0;
@@ -346,10 +359,10 @@ std::string RenderLineChart(const ReportLineChart& chart) {
                 "</title></circle>\n");
       }
     }
-    legend.push_back({s.name, colour, dash, false});
+    legend.push_back({s.name, "", colour, dash, false});
   }
   if (chart.reference != ReportLineChart::Reference::kNone && !chart.reference_name.empty()) {
-    legend.push_back({chart.reference_name, "#888888", "4 4", false});
+    legend.push_back({chart.reference_name, "", "#888888", "4 4", false});
   }
   if (points == 0) NoData(svg, f);
   DrawLegend(svg, f, legend, f.Right() + 20, kWidth - f.Right() - 24);
@@ -409,13 +422,14 @@ std::string RenderHistogram(const ReportHistogram& h) {
       d += " L" + Coord(f.X(h.bin_edges[bins])) + "," + Coord(f.Bottom()) + " Z";
     }
     const std::string& name = c == 0 ? h.negative_name : h.positive_name;
-    std::string label = name + ", n=" + WithThousands(static_cast<int64_t>(std::llround(total[c])));
+    std::string detail = "n=" + WithThousands(static_cast<int64_t>(std::llround(total[c])));
+    std::string label = name + ", " + detail;
     svg.Raw(std::string("<path class=\"series\" fill=\"") + colour + "\" fill-opacity=\"0.25\" stroke=\"" + colour +
             "\" stroke-width=\"1.5\" stroke-linejoin=\"round\" d=\"" + d + "\"><title>" + HtmlEscape(label) +
             "</title></path>\n");
-    legend.push_back({label, colour, "", true});
+    legend.push_back({name, detail, colour, "", true});
   }
-  legend.push_back({"each class scaled to its own count", "", "", false});
+  legend.push_back({"each class scaled", "to its own count", "", "", false});
   if (total[0] + total[1] == 0) NoData(svg, f);
   DrawLegend(svg, f, legend, f.Right() + 20, kWidth - f.Right() - 24);
   return svg.Finish();

@@ -81,7 +81,8 @@ struct ReportLineChart {
   std::string reference_name;    // its legend entry, e.g. "chance" or "base rate 0.012"
   bool markers = false;          // a dot at every point (with its value as a tooltip)
   // When not empty, the x axis is categorical: tick i sits at x = i and reads x_categories[i] (fold
-  // names or test-period starts); series points then use x = 0, 1, 2, ...
+  // names or test-period starts; short ones read best: labels that do not fit side by side are turned
+  // and shortened to 12 characters, the full text in a tooltip); series points use x = 0, 1, 2, ...
   std::vector<std::string> x_categories;
 };
 

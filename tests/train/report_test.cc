@@ -239,7 +239,9 @@ ReportData SyntheticReport() {
     auc_series.points.push_back({i, aucs[i]});
     ap_series.points.push_back({i, 0.5 - 0.05 * i});
   }
-  d.fold_charts.push_back(MetricByFoldChart("metric", {fold_names, fold_names + 5}, {auc_series, ap_series}));
+  std::vector<std::string> windows;  // long enough to be drawn turned
+  for (int i = 0; i < 5; ++i) windows.push_back(std::string(fold_names[i]) + "-01 \u2192 +1 month");
+  d.fold_charts.push_back(MetricByFoldChart("metric", windows, {auc_series, ap_series}));
   d.trials.columns = {"trial", "max_depth", "eta", kNasty, "recall@1%fpr"};
   d.trials.rows = {{1, 4, 0.3, "a<b", 0.55}, {2, 6, 0.1, "\"q\"", 0.61}, {3, 8, 0.05, "x&y", 0.58}};
   d.trials.highlight_row = 1;
@@ -304,7 +306,7 @@ TEST(ReportTest, OneDrawnSeriesPerGivenSeries) {
   EXPECT_NE(svgs[2].find("base rate 0.01"), std::string::npos);
   EXPECT_EQ(Count(svgs[3], "<polyline class=\"series\""), 1u);   // reliability
   EXPECT_EQ(Count(svgs[4], "<path class=\"series\""), 2u);       // label 0, label 1
-  EXPECT_NE(svgs[4].find("each class scaled to its own count"), std::string::npos);
+  EXPECT_NE(svgs[4].find(">each class scaled</text>"), std::string::npos);
   EXPECT_EQ(Count(svgs[5], "<rect class=\"bar\""), 12u);  // gain: top 12 of 16
   EXPECT_NE(svgs[5].find("(top 12 of 16)"), std::string::npos);
   EXPECT_EQ(Count(svgs[6], "<rect class=\"bar\""), 16u);  // permutation: all 16
@@ -321,6 +323,13 @@ TEST(ReportTest, OneDrawnSeriesPerGivenSeries) {
   EXPECT_EQ(Count(svg, "<polyline class=\"series\""), 10u);
   EXPECT_EQ(Count(svg, "<polyline class=\"series\" fill=\"none\" stroke=\"#0072B2\""), 2u);
   EXPECT_EQ(Count(svg, "stroke=\"#0072B2\" stroke-width=\"2\" stroke-dasharray=\"6 3\""), 2u);  // line + legend
+  // More entries than the legend holds: the rest are counted in its last line; every series is still drawn.
+  for (int i = 10; i < 20; ++i) d.curves[0].series.push_back(Roc("f" + std::to_string(i), 1.0, 20));
+  svg = Svgs(RenderReport(d))[0];
+  EXPECT_EQ(Count(svg, "<polyline class=\"series\""), 20u);
+  EXPECT_NE(svg.find(">+ 8 more</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">f13</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">f12</text>"), std::string::npos);
 }
 
 TEST(ReportTest, EscapesEveryString) {
