@@ -623,6 +623,13 @@ std::string FormatSignificant(double value) {
   if (std::isinf(value)) return value > 0 ? "\u221e" : "\u2212\u221e";
   if (value == 0) return "0";
   char buf[64];
+  if (std::abs(value) >= 1e4 && std::abs(value) < 1e15) {
+    // Row counts and amounts read better as 123500 than as 1.235e+05.
+    double scale = std::pow(10.0, std::floor(std::log10(std::abs(value))) - 3);
+    double rounded = std::round(value / scale) * scale;
+    auto r = std::to_chars(buf, buf + sizeof(buf), rounded, std::chars_format::fixed, 0);
+    return std::string(buf, r.ptr);
+  }
   auto r = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::general, 4);
   return std::string(buf, r.ptr);
 }

@@ -149,7 +149,8 @@ std::string RenderReport(const ReportData& data);
 // `text` with & < > " ' written as entities and control characters (other than tab, LF, CR) as U+FFFD.
 std::string HtmlEscape(std::string_view text);
 
-// A number with 4 significant digits, locale-independent: 0.9123, 1235, 1.235e+05, "–" for NaN.
+// A number with 4 significant digits, locale-independent: 0.9123, 1235, 123500 (no exponent below 1e15),
+// 1.235e-05, "–" for NaN.
 std::string FormatSignificant(double value);
 
 }  // namespace gyre::train

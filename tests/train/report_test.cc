@@ -481,7 +481,10 @@ TEST(ReportTest, TablesAggregateAndHighlight) {
 TEST(ReportTest, NumbersHaveFourSignificantDigits) {
   EXPECT_EQ(FormatSignificant(0.912345), "0.9123");
   EXPECT_EQ(FormatSignificant(1234.56), "1235");
-  EXPECT_EQ(FormatSignificant(123456.0), "1.235e+05");
+  EXPECT_EQ(FormatSignificant(123456.0), "123500");
+  EXPECT_EQ(FormatSignificant(-99996.0), "-100000");
+  EXPECT_EQ(FormatSignificant(2e15), "2e+15");
+  EXPECT_EQ(FormatSignificant(1.23456e-5), "1.235e-05");
   EXPECT_EQ(FormatSignificant(0.000123456), "0.0001235");
   EXPECT_EQ(FormatSignificant(-0.0), "0");
   EXPECT_EQ(FormatSignificant(0.5), "0.5");
