@@ -513,7 +513,13 @@ void AppendTable(std::string& out, const ReportTable& t) {
   for (const auto& r : t.rows) columns = std::max(columns, r.size());
   for (const auto& r : t.summary_rows) columns = std::max(columns, r.size());
   out += "<div class=\"table-wrap\"><table>\n<thead><tr>";
-  for (size_t j = 0; j < columns; ++j) out += "<th>" + HtmlEscape(j < t.columns.size() ? t.columns[j] : "") + "</th>";
+  for (size_t j = 0; j < columns; ++j) {
+    // A numeric column's heading sits over its right-aligned numbers.
+    bool numeric = !t.rows.empty();
+    for (const auto& r : t.rows) numeric &= j < r.size() && IsNumber(r[j]);
+    out += numeric ? "<th class=\"num\">" : "<th>";
+    out += HtmlEscape(j < t.columns.size() ? t.columns[j] : "") + "</th>";
+  }
   out += "</tr></thead>\n<tbody>\n";
   for (size_t i = 0; i < t.rows.size(); ++i) {
     bool best = static_cast<int>(i) == t.highlight_row;
@@ -578,7 +584,7 @@ ul.notes { background: #fff8e1; border-left: 4px solid #E69F00; padding: 8px 12p
 table { border-collapse: collapse; font-size: 0.9em; background: #fff; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e5e5e5; text-align: left; white-space: nowrap; }
 th { background: #f0f0f0; position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.best td { background: #e3f1fb; font-weight: 600; }
 tfoot td { border-top: 2px solid #999; font-weight: 600; }
 .note { color: #555; font-size: 0.85em; }
