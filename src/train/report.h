@@ -129,10 +129,10 @@ struct ReportData {
   std::string title = "Training report";
   std::string subtitle;
   std::string generated_at;  // shown as given, e.g. FormatTimestamp(now)
+  std::vector<std::string> notes;  // warnings worth reading first (immature labels, a constant feature)
   // Key facts at the top: experiment, feature set, data fingerprint, rows, time range, model type,
   // chosen parameters, decision thresholds.
   std::vector<std::pair<std::string, std::string>> facts;
-  std::vector<std::string> notes;  // warnings worth reading first (immature labels, a constant feature)
 
   ReportTable folds;   // per-fold metrics; usually aggregate = true
   std::vector<ReportLineChart> fold_charts;  // MetricByFoldChart(...)
