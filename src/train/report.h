@@ -51,7 +51,8 @@ struct ReportTable {
   std::vector<std::string> columns;
   std::vector<std::vector<ReportCell>> rows;  // a row shorter than `columns` is padded with empty cells
   // When true, a "mean ± std" row follows the rows: for every column whose cells are all numbers, the
-  // mean and the sample standard deviation (n − 1; the mean alone when there is one row).
+  // mean and the sample standard deviation (n − 1; the mean alone when there is one row). Its first
+  // cell reads "mean ± std", even over a numeric fold index.
   bool aggregate = false;
   // Rows drawn under the aggregate, as given (e.g. a pooled "all folds" row).
   std::vector<std::vector<ReportCell>> summary_rows;
