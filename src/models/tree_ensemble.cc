@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 namespace gyre::models {
 namespace {
@@ -89,6 +92,7 @@ Result<TreeEnsemble> TreeEnsemble::ParseXGBoostJson(std::string_view json_text, 
   if (!trees->is_array() || !tree_info->is_array() || tree_info->size() != trees->size()) {
     return Status::InvalidArgument(name + ": 'trees' and 'tree_info' must be arrays of the same length");
   }
+  std::vector<int> tree_depth;
   for (size_t t = 0; t < trees->size(); ++t) {
     const json& tree = (*trees)[t];
     std::string where = fmt::format("{}: trees[{}]", name, t);
@@ -126,6 +130,7 @@ Result<TreeEnsemble> TreeEnsemble::ParseXGBoostJson(std::string_view json_text, 
     }
     int32_t offset = static_cast<int32_t>(model.nodes_.size());
     std::vector<int> order{0};  // original node ids in new order
+    std::vector<int> depth{0};  // depth of order[k]
     std::vector<int32_t> new_left;
     for (size_t k = 0; k < order.size(); ++k) {
       int i = order[k];
@@ -138,7 +143,10 @@ Result<TreeEnsemble> TreeEnsemble::ParseXGBoostJson(std::string_view json_text, 
       new_left.push_back(static_cast<int32_t>(order.size()));
       order.push_back(l);
       order.push_back(right[i].get<int>());
+      depth.push_back(depth[k] + 1);
+      depth.push_back(depth[k] + 1);
     }
+    tree_depth.push_back(*std::max_element(depth.begin(), depth.end()));
     for (size_t k = 0; k < order.size(); ++k) {
       int i = order[k];
       Node node;
@@ -151,7 +159,172 @@ Result<TreeEnsemble> TreeEnsemble::ParseXGBoostJson(std::string_view json_text, 
     model.roots_.push_back(offset);
     model.tree_group_.push_back(group);
   }
+  model.BuildDense(tree_depth);
   return model;
+}
+
+void TreeEnsemble::BuildDense(const std::vector<int>& tree_depth) {
+  int depth = 0;
+  for (int d : tree_depth) depth = std::max(depth, d);
+  if (depth > kMaxDenseDepth) return;
+  std::vector<int32_t> slot(num_features_, -1);
+  for (const Node& node : nodes_) {
+    if (node.feature < 0) continue;
+    // A default-left split at -inf would let the -inf that stands for NaN go right; keep such a model generic.
+    if (node.default_left && node.value == -std::numeric_limits<float>::infinity()) return;
+    if (slot[node.feature] < 0) {
+      slot[node.feature] = static_cast<int32_t>(used_features_.size());
+      used_features_.push_back(node.feature);
+    }
+  }
+  if (2 * used_features_.size() > static_cast<size_t>(kMaxGathered)) {
+    used_features_.clear();
+    return;
+  }
+  const uint32_t used = static_cast<uint32_t>(used_features_.size());
+  const size_t stride = size_t{2} << depth;
+  dense_.assign(roots_.size() * stride, DenseNode{0, 0});
+  // Padding splits read slot 0 (it exists: a tree deeper than 0 has a split) against threshold 0; both of their
+  // subtrees carry the same leaf, so the comparison does not matter.
+  auto fill = [&](auto& self, DenseNode* tree, const Node& node, size_t index, int level) -> void {
+    if (level == depth) {
+      tree[index] = {node.value, 0};
+      return;
+    }
+    bool leaf = node.feature < 0;
+    tree[index] = leaf ? DenseNode{0, 0}
+                       : DenseNode{node.value, static_cast<uint32_t>(slot[node.feature]) + (node.default_left ? used : 0)};
+    self(self, tree, leaf ? node : nodes_[node.left], 2 * index + 1, level + 1);
+    self(self, tree, leaf ? node : nodes_[node.left + 1], 2 * index + 2, level + 1);
+  };
+  for (size_t t = 0; t < roots_.size(); ++t) fill(fill, dense_.data() + t * stride, nodes_[roots_[t]], 0, 0);
+  dense_depth_ = depth;
+}
+
+namespace {
+
+// K walks of depth D side by side (independent chains keep the core busy while each waits for its loads):
+// lane k walks the tree at trees + k * tree_stride on the gathered row at rows + k * row_stride.
+template <int D, int K, typename DenseNode>
+inline void WalkDense(const DenseNode* __restrict trees, size_t tree_stride, const float* __restrict rows,
+                      size_t row_stride, float* __restrict leaf) {
+  uint32_t index[K];
+  for (int k = 0; k < K; ++k) index[k] = 0;
+#pragma GCC unroll 16
+  for (int level = 0; level < D; ++level) {
+#pragma GCC unroll 16
+    for (int k = 0; k < K; ++k) {
+      const DenseNode& node = trees[k * tree_stride + index[k]];
+      index[k] = 2 * index[k] + 1 + !(rows[k * row_stride + node.feature] < node.value);
+    }
+  }
+  for (int k = 0; k < K; ++k) leaf[k] = trees[k * tree_stride + index[k]].value;
+}
+
+// One gathered row through every tree, trees interleaved; leaves added to the margins in tree order.
+template <int D, typename DenseNode>
+void DenseMarginT(const DenseNode* __restrict dense, const int32_t* group, int trees, int groups,
+                  const float* __restrict x, float* __restrict margin) {
+  constexpr int K = 8;
+  constexpr size_t kStride = size_t{2} << D;
+  float leaf[K];
+  int t = 0;
+  if (groups == 1) {
+    float m = margin[0];
+    for (; t + K <= trees; t += K) {
+      WalkDense<D, K>(dense + t * kStride, kStride, x, 0, leaf);
+      for (int k = 0; k < K; ++k) m += leaf[k];
+    }
+    for (; t < trees; ++t) {
+      WalkDense<D, 1>(dense + t * kStride, kStride, x, 0, leaf);
+      m += leaf[0];
+    }
+    margin[0] = m;
+    return;
+  }
+  for (; t + K <= trees; t += K) {
+    WalkDense<D, K>(dense + t * kStride, kStride, x, 0, leaf);
+    for (int k = 0; k < K; ++k) margin[group[t + k]] += leaf[k];
+  }
+  for (; t < trees; ++t) {
+    WalkDense<D, 1>(dense + t * kStride, kStride, x, 0, leaf);
+    margin[group[t]] += leaf[0];
+  }
+}
+
+// `rows` gathered rows (row_stride floats apart) through every tree: trees outside, rows inside and
+// interleaved, so a tree's nodes stay in L1 while the block walks it. Each row still adds leaves in tree order.
+template <int D, typename DenseNode>
+void DenseBlockT(const DenseNode* __restrict dense, const int32_t* group, int trees, int groups,
+                 const float* __restrict x, size_t row_stride, int rows, float* __restrict margin) {
+  constexpr int K = 8;
+  constexpr size_t kStride = size_t{2} << D;
+  float leaf[K];
+  for (int t = 0; t < trees; ++t) {
+    const DenseNode* tree = dense + t * kStride;
+    float* m = margin + group[t];
+    int r = 0;
+    for (; r + K <= rows; r += K) {
+      WalkDense<D, K>(tree, 0, x + r * row_stride, row_stride, leaf);
+      for (int k = 0; k < K; ++k) m[(r + k) * groups] += leaf[k];
+    }
+    for (; r < rows; ++r) {
+      WalkDense<D, 1>(tree, 0, x + r * row_stride, row_stride, leaf);
+      m[r * groups] += leaf[0];
+    }
+  }
+}
+
+template <typename DenseNode>
+using MarginFn = void (*)(const DenseNode*, const int32_t*, int, int, const float*, float*);
+template <typename DenseNode>
+using BlockFn = void (*)(const DenseNode*, const int32_t*, int, int, const float*, size_t, int, float*);
+
+template <typename DenseNode, int... D>
+constexpr std::array<MarginFn<DenseNode>, sizeof...(D)> MarginTable(std::integer_sequence<int, D...>) {
+  return {&DenseMarginT<D, DenseNode>...};
+}
+template <typename DenseNode, int... D>
+constexpr std::array<BlockFn<DenseNode>, sizeof...(D)> BlockTable(std::integer_sequence<int, D...>) {
+  return {&DenseBlockT<D, DenseNode>...};
+}
+
+}  // namespace
+
+void TreeEnsemble::Gather(const float* row, float* gathered) const {
+  const size_t used = used_features_.size();
+  const int32_t* features = used_features_.data();
+  for (size_t j = 0; j < used; ++j) {
+    float v = row[features[j]];
+    gathered[j] = v;
+    gathered[used + j] = std::isnan(v) ? -std::numeric_limits<float>::infinity() : v;
+  }
+}
+
+void TreeEnsemble::DenseMargin(const float* gathered, float* margin) const {
+  static constexpr auto kTable = MarginTable<DenseNode>(std::make_integer_sequence<int, kMaxDenseDepth + 1>());
+  kTable[dense_depth_](dense_.data(), tree_group_.data(), num_trees(), num_groups_, gathered, margin);
+}
+
+void TreeEnsemble::DenseBatch(const float* rows, int64_t n, float* out) const {
+  static constexpr auto kTable = BlockTable<DenseNode>(std::make_integer_sequence<int, kMaxDenseDepth + 1>());
+  constexpr size_t kBlockFloats = 8192;  // gathered rows of one block: 32 KiB, beside the trees in L1/L2
+  constexpr int kMaxBlockRows = 64;
+  constexpr int kMarginFloats = 4096;
+  const size_t row_stride = std::max<size_t>(1, 2 * used_features_.size());
+  const int block = static_cast<int>(std::min<size_t>(
+      {std::max<size_t>(1, kBlockFloats / row_stride), kMaxBlockRows, static_cast<size_t>(kMarginFloats / num_groups_)}));
+  alignas(64) float gathered[std::max<size_t>(kBlockFloats, kMaxGathered)];
+  float margin[kMarginFloats];
+  for (int64_t begin = 0; begin < n; begin += block) {
+    const int count = static_cast<int>(std::min<int64_t>(block, n - begin));
+    const float* first = rows + begin * num_features_;
+    for (int r = 0; r < count; ++r) Gather(first + static_cast<size_t>(r) * num_features_, gathered + r * row_stride);
+    std::fill(margin, margin + count * num_groups_, base_margin_);
+    kTable[dense_depth_](dense_.data(), tree_group_.data(), num_trees(), num_groups_, gathered, row_stride, count,
+                         margin);
+    for (int r = 0; r < count; ++r) Finish(margin + r * num_groups_, out + (begin + r) * num_outputs_);
+  }
 }
 
 const TreeEnsemble::Node* TreeEnsemble::Leaf(int32_t root, const float* row) const {
@@ -165,53 +338,61 @@ const TreeEnsemble::Node* TreeEnsemble::Leaf(int32_t root, const float* row) con
   return node;
 }
 
-void TreeEnsemble::PredictMargin(const float* row, float* out) const {
-  for (int g = 0; g < num_groups_; ++g) out[g] = base_margin_;
-  for (size_t t = 0; t < roots_.size(); ++t) out[tree_group_[t]] += Leaf(roots_[t], row)->value;
+void TreeEnsemble::GenericMargin(const float* row, float* margin) const {
+  for (size_t t = 0; t < roots_.size(); ++t) margin[tree_group_[t]] += Leaf(roots_[t], row)->value;
 }
 
-void TreeEnsemble::Predict(const float* row, float* out) const {
-  if (transform_ == Transform::kSoftmax || transform_ == Transform::kArgMax) {
-    float m[kMaxClasses];
-    PredictMargin(row, m);
-    if (transform_ == Transform::kArgMax) {
+void TreeEnsemble::PredictMargin(const float* row, float* out) const {
+  for (int g = 0; g < num_groups_; ++g) out[g] = base_margin_;
+  if (dense()) {
+    float gathered[kMaxGathered];
+    Gather(row, gathered);
+    DenseMargin(gathered, out);
+  } else {
+    GenericMargin(row, out);
+  }
+}
+
+void TreeEnsemble::Finish(float* m, float* out) const {
+  switch (transform_) {
+    case Transform::kIdentity:
+      for (int g = 0; g < num_groups_; ++g) out[g] = m[g];
+      return;
+    case Transform::kSigmoid:
+      out[0] = 1.0f / (1.0f + std::exp(-m[0]));
+      return;
+    case Transform::kArgMax: {
       int best = 0;
       for (int g = 1; g < num_groups_; ++g) best = m[g] > m[best] ? g : best;
       out[0] = static_cast<float>(best);
       return;
     }
-    float wmax = m[0];
-    for (int g = 1; g < num_groups_; ++g) wmax = std::fmax(m[g], wmax);
-    double wsum = 0;
-    for (int g = 0; g < num_groups_; ++g) {
-      out[g] = std::exp(m[g] - wmax);
-      wsum += out[g];
+    case Transform::kSoftmax: {
+      float wmax = m[0];
+      for (int g = 1; g < num_groups_; ++g) wmax = std::fmax(m[g], wmax);
+      double wsum = 0;
+      for (int g = 0; g < num_groups_; ++g) {
+        out[g] = std::exp(m[g] - wmax);
+        wsum += out[g];
+      }
+      for (int g = 0; g < num_groups_; ++g) out[g] /= static_cast<float>(wsum);
+      return;
     }
-    for (int g = 0; g < num_groups_; ++g) out[g] /= static_cast<float>(wsum);
-    return;
   }
-  PredictMargin(row, out);
-  if (transform_ == Transform::kSigmoid) out[0] = 1.0f / (1.0f + std::exp(-out[0]));
+}
+
+void TreeEnsemble::Predict(const float* row, float* out) const {
+  float m[kMaxClasses];
+  PredictMargin(row, m);
+  Finish(m, out);
 }
 
 void TreeEnsemble::PredictBatch(const float* rows, int64_t n, float* out) const {
-  if (transform_ == Transform::kSoftmax || transform_ == Transform::kArgMax) {
-    for (int64_t r = 0; r < n; ++r) Predict(rows + r * num_features_, out + r * num_outputs_);
+  if (dense()) {
+    DenseBatch(rows, n, out);
     return;
   }
-  // Blocks of rows, trees outside rows inside: a tree's nodes stay in cache while the block walks it. Each
-  // row still adds its trees' leaves in tree order, so the result is the same float as Predict().
-  constexpr int64_t kBlock = 64;
-  for (int64_t begin = 0; begin < n; begin += kBlock) {
-    int64_t end = std::min(n, begin + kBlock);
-    for (int64_t r = begin; r < end; ++r) out[r] = base_margin_;
-    for (size_t t = 0; t < roots_.size(); ++t) {
-      for (int64_t r = begin; r < end; ++r) out[r] += Leaf(roots_[t], rows + r * num_features_)->value;
-    }
-    if (transform_ == Transform::kSigmoid) {
-      for (int64_t r = begin; r < end; ++r) out[r] = 1.0f / (1.0f + std::exp(-out[r]));
-    }
-  }
+  for (int64_t r = 0; r < n; ++r) Predict(rows + r * num_features_, out + r * num_outputs_);
 }
 
 }  // namespace gyre::models

@@ -45,6 +45,21 @@ class TreeEnsemble {
 
  private:
   static constexpr int kMaxClasses = 256;  // margins of one row live on the stack
+  // The fast layout: every tree padded to the same depth D <= kMaxDenseDepth as a complete binary tree, so the
+  // walk is D steps of `i = 2i + 1 + go_right` with no data-dependent loop exit. A shallower leaf is pushed
+  // down by padding splits whose two subtrees hold the same leaf value, so any input reaches the same value.
+  // Tree t owns dense_[t << (D + 1)] onwards: 2^D - 1 splits, then 2^D leaves (value = the leaf value).
+  static constexpr int kMaxDenseDepth = 8;
+  // Missing values: a split reads slot `feature` of a gathered row that holds the used features twice, first
+  // as given (NaN fails `v < threshold`, so goes right) and then with NaN replaced by -inf (passes, so goes
+  // left). A default-left split reads the second copy; that makes the walk one comparison per level.
+  static constexpr int kMaxGathered = 2048;  // floats of a gathered row; above this the generic walk is used
+  struct DenseNode {
+    float value;       // split threshold, or the leaf value on the last level
+    uint32_t feature;  // slot in the gathered row
+  };
+  // The generic layout (trees too deep to pad, or too many used features): breadth first, so every right
+  // child sits right after its left one.
   struct Node {
     float value;      // split threshold, or the leaf value
     int32_t feature;  // -1 for a leaf
@@ -53,10 +68,21 @@ class TreeEnsemble {
   };
   enum class Transform : uint8_t { kIdentity, kSigmoid, kSoftmax, kArgMax };
   const Node* Leaf(int32_t root, const float* row) const;
+  bool dense() const { return dense_depth_ >= 0; }
+  void BuildDense(const std::vector<int>& tree_depth);
+  void Gather(const float* row, float* gathered) const;
+  void DenseMargin(const float* gathered, float* margin) const;
+  void DenseBatch(const float* rows, int64_t n, float* out) const;
+  void GenericMargin(const float* row, float* margin) const;
+  // Margins (num_groups_) -> outputs (num_outputs_).
+  void Finish(float* margin, float* out) const;
 
   std::vector<Node> nodes_;
   std::vector<int32_t> roots_;
   std::vector<int32_t> tree_group_;
+  std::vector<DenseNode> dense_;
+  std::vector<int32_t> used_features_;  // gathered slot j (and j + size) holds row[used_features_[j]]
+  int dense_depth_ = -1;                // D, or -1 when the generic walk is used
   int num_features_ = 0;
   int num_groups_ = 1;
   int num_outputs_ = 1;
