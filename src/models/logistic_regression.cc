@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -106,9 +107,25 @@ Result<LogisticRegression> LogisticRegression::LoadJsonFile(const std::string& p
 }
 
 Result<LogisticRegression> LogisticRegression::ParseJson(std::string_view json_text, const std::string& name) {
-  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return Status::InvalidArgument(name + ": not valid JSON (a gyre.logistic_regression model was expected)");
+  json doc;
+  try {
+    doc = json::parse(json_text);
+  } catch (const json::exception& e) {
+    // nlohmann reports a byte offset (one past the bad character); turn it into line:column.
+    size_t offset = 0;
+    if (const auto* parse = dynamic_cast<const json::parse_error*>(&e)) offset = parse->byte;
+    offset = std::min(offset == 0 ? 0 : offset - 1, json_text.size());
+    int line = 1, column = 1;
+    for (size_t i = 0; i < offset; ++i) {
+      if (json_text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    return Status::InvalidArgument(
+        Located(name, line, column, "not valid JSON (a gyre.logistic_regression model was expected)"));
   }
   if (!doc.is_object()) return Status::InvalidArgument(name + ": expected a JSON object");
   auto format = doc.find("format");
