@@ -35,6 +35,9 @@ class TreeEnsemble {
   int num_outputs() const { return num_outputs_; }
   int num_trees() const { return static_cast<int>(roots_.size()); }
   const std::string& objective() const { return objective_; }
+  // The depth every tree is padded to in the fast layout, or -1 when the model uses the generic walk (a tree
+  // deeper than 8, or more than 1024 distinct split features). For tests and benches.
+  int padded_depth() const { return dense_depth_; }
 
   // `row` has num_features() values (NaN = missing); writes num_outputs() values.
   void Predict(const float* row, float* out) const;
