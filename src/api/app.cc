@@ -3,6 +3,7 @@
 #include "api/feature_routes.h"
 #include "api/mlflow_registry_routes.h"
 #include "api/mlflow_tracking_routes.h"
+#include "api/serving_routes.h"
 
 #include <filesystem>
 
@@ -22,6 +23,7 @@ Result<std::unique_ptr<App>> App::Open(const Workspace& workspace, bool serve_fe
   GYRE_ASSIGN_OR_RETURN(app->registry_, registry::RegistryStore::Open(app->database_.get()));
   if (serve_features && std::filesystem::exists(std::filesystem::path(workspace.root()) / "features.yaml")) {
     GYRE_RETURN_IF_ERROR(app->EnableFeatures(workspace));
+    GYRE_RETURN_IF_ERROR(app->EnableServing(workspace));
   }
   return app;
 }
@@ -38,10 +40,34 @@ Status App::EnableFeatures(const Workspace& workspace) {
   return Status::OK();
 }
 
+serving::ModelResolver App::ModelResolver() {
+  return [this](const std::string& uri) -> Result<serving::ResolvedModel> {
+    GYRE_ASSIGN_OR_RETURN(registry::ModelVersion version, registry_->ResolveModelUri(uri));
+    GYRE_ASSIGN_OR_RETURN(std::string path, tracking::ArtifactPathOf(version.source));
+    GYRE_ASSIGN_OR_RETURN(std::string dir, artifacts_->Resolve(path));
+    return serving::ResolvedModel{version.name, version.version, dir};
+  };
+}
+
+Status App::EnableServing(const Workspace& workspace) {
+  if (scoring_ != nullptr) return Status::FailedPrecondition("serving is already enabled");
+  GYRE_ASSIGN_OR_RETURN(serving::DeploymentsConfig config, serving::LoadDeployments(workspace.root()));
+  if (config.deployments.empty()) return Status::OK();
+  if (features_ == nullptr) {
+    return Status::FailedPrecondition("deployments.yaml needs features.yaml: deployments score events with online features");
+  }
+  GYRE_ASSIGN_OR_RETURN(scoring_, serving::ScoringService::Open(std::move(config), features_.get(), online_.get(),
+                                                                ModelResolver()));
+  scoring_->Start();
+  scoring_ptr_.store(scoring_.get());
+  return Status::OK();
+}
+
 void App::AddRoutes(http::Router& router) {
   AddMlflowTrackingRoutes(router, tracking_.get(), artifacts_.get());
   AddMlflowRegistryRoutes(router, registry_.get());
   AddFeatureRoutes(router, [this] { return online_features(); });
+  AddServingRoutes(router, [this] { return scoring(); });
 }
 
 }  // namespace gyre::api

@@ -16,6 +16,7 @@
 #include "features/online_store.h"
 #include "http/router.h"
 #include "registry/registry_store.h"
+#include "serving/scoring.h"
 #include "store/database.h"
 #include "tracking/artifact_store.h"
 #include "tracking/tracking_store.h"
@@ -33,6 +34,13 @@ class App {
   // definitions read). The feature routes answer 404 until then. Call at most once.
   Status EnableFeatures(const Workspace& workspace);
 
+  // Loads deployments.yaml and every model it names, and starts following their aliases (hot swap). Needs
+  // the online features (EnableFeatures) first. Without deployments.yaml there is nothing to serve: OK, and
+  // the scoring routes answer 503. Call at most once.
+  Status EnableServing(const Workspace& workspace);
+  // The registry URI → local package folder resolution serving uses (models:/ato@champion → .gyre/artifacts/...).
+  serving::ModelResolver ModelResolver();
+
   // The MLflow tracking, artifact and registry routes, and gyre's own /api/v1 routes.
   void AddRoutes(http::Router& router);
 
@@ -43,6 +51,7 @@ class App {
   // The workspace's feature definitions and online store; null when it has no features.yaml.
   const features::FeatureRegistry* features() const { return features_.get(); }
   features::OnlineStore* online_features() { return online_ptr_.load(); }
+  serving::ScoringService* scoring() { return scoring_ptr_.load(); }
 
  private:
   App() = default;
@@ -53,6 +62,8 @@ class App {
   std::unique_ptr<features::FeatureRegistry> features_;
   std::unique_ptr<features::OnlineStore> online_;
   std::atomic<features::OnlineStore*> online_ptr_{nullptr};  // published once online_ is ready
+  std::unique_ptr<serving::ScoringService> scoring_;
+  std::atomic<serving::ScoringService*> scoring_ptr_{nullptr};
 };
 
 }  // namespace gyre::api

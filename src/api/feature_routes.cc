@@ -9,122 +9,13 @@
 
 #include "core/time.h"
 #include "core/value_parse.h"
+#include "api/json_table.h"
 #include "http/json.h"
 
 namespace gyre::api {
 namespace {
 
 using nlohmann::json;
-
-std::string Describe(const json& v) {
-  std::string text = v.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return fmt::format("{} {}", http::JsonTypeName(v), text);
-}
-
-// Appends one JSON value to a typed column; errors name `where` (e.g. "df.amount[3]").
-Status AppendJson(Column& column, const json& v, const std::string& where) {
-  if (v.is_null()) {
-    column.AppendNull();
-    return Status::OK();
-  }
-  auto bad = [&](std::string_view expected) {
-    return Status::InvalidArgument(fmt::format("field '{}': expected {}, got {}", where, expected, Describe(v)));
-  };
-  switch (column.type()) {
-    case ColumnType::kString:
-      if (v.is_string()) {
-        column.AppendString(v.get_ref<const std::string&>());
-      } else if (v.is_number_integer() || v.is_boolean()) {
-        column.AppendString(v.dump());
-      } else if (v.is_number()) {
-        column.AppendString(fmt::format("{}", v.get<double>()));
-      } else {
-        return bad("a string");
-      }
-      return Status::OK();
-    case ColumnType::kInt64:
-      if (v.is_number_integer()) {
-        column.AppendInt64(v.get<int64_t>());
-      } else if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>()))) {
-        column.AppendInt64(static_cast<int64_t>(v.get<double>()));
-      } else if (v.is_string()) {
-        int64_t parsed = 0;
-        if (!ParseInt64(v.get_ref<const std::string&>(), &parsed)) return bad("an integer");
-        column.AppendInt64(parsed);
-      } else {
-        return bad("an integer");
-      }
-      return Status::OK();
-    case ColumnType::kFloat64:
-      if (v.is_number()) {
-        column.AppendFloat64(v.get<double>());
-      } else if (v.is_string()) {
-        double parsed = 0;
-        if (!ParseFloat64(v.get_ref<const std::string&>(), &parsed)) return bad("a number");
-        column.AppendFloat64(parsed);
-      } else {
-        return bad("a number");
-      }
-      return Status::OK();
-    case ColumnType::kBool:
-      if (v.is_boolean()) {
-        column.AppendBool(v.get<bool>());
-      } else if (v.is_string() && (v == "true" || v == "false")) {
-        column.AppendBool(v == "true");
-      } else {
-        return bad("true or false");
-      }
-      return Status::OK();
-    case ColumnType::kTimestamp: {
-      std::string text = v.is_string() ? v.get<std::string>() : v.is_number_integer() ? v.dump() : "";
-      Result<TimestampMicros> ts = ParseTimestamp(text);
-      if (text.empty() || !ts.ok()) return bad("a timestamp (ISO-8601 or epoch seconds/ms/µs)");
-      column.AppendTimestamp(*ts);
-      return Status::OK();
-    }
-  }
-  return bad("a value");
-}
-
-// A table from Feast's column-major JSON ({"col": [v0, v1, ...], ...}). `schema` gives the columns and types;
-// every JSON column must be in it; columns missing from the JSON are null.
-Result<Table> TableFromColumns(const json& object, const std::string& field, const Schema& schema) {
-  if (!object.is_object() || object.empty()) {
-    return Status::InvalidArgument(fmt::format("field '{}': expected an object of columns (name: [values]), got {}",
-                                               field, Describe(object)));
-  }
-  int64_t rows = -1;
-  for (const auto& [name, values] : object.items()) {
-    if (!values.is_array()) {
-      return Status::InvalidArgument(fmt::format("field '{}.{}': expected an array of values, got {}", field, name,
-                                                 Describe(values)));
-    }
-    if (schema.IndexOf(name) < 0) {
-      return Status::InvalidArgument(fmt::format("field '{}.{}': unknown column (columns: {})", field, name,
-                                                 schema.NameList()));
-    }
-    if (rows >= 0 && static_cast<int64_t>(values.size()) != rows) {
-      return Status::InvalidArgument(fmt::format("field '{}.{}': {} values, but other columns have {}", field, name,
-                                                 values.size(), rows));
-    }
-    rows = static_cast<int64_t>(values.size());
-  }
-  TableBuilder builder(schema);
-  for (int c = 0; c < schema.size(); ++c) {
-    Column& column = builder.column(c);
-    const std::string& name = schema.column(c).name;
-    auto it = object.find(name);
-    for (int64_t r = 0; r < rows; ++r) {
-      if (it == object.end()) {
-        column.AppendNull();
-      } else {
-        GYRE_RETURN_IF_ERROR(AppendJson(column, (*it)[r], fmt::format("{}.{}[{}]", field, name, r)));
-      }
-    }
-  }
-  return builder.Finish();
-}
 
 // The type a request column should have: the type of a source column of that name, else from the JSON.
 ColumnType TypeFor(const features::FeatureRegistry& registry, const std::string& name, const json& values) {

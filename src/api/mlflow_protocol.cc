@@ -292,6 +292,8 @@ std::string_view MlflowErrorCode(StatusCode code) {
       return "DEADLINE_EXCEEDED";
     case StatusCode::kUnimplemented:
       return "NOT_IMPLEMENTED";
+    case StatusCode::kUnsupportedMediaType:
+      return "INVALID_PARAMETER_VALUE";
     case StatusCode::kIOError:
     case StatusCode::kCorruption:
     case StatusCode::kInternal:

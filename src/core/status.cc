@@ -16,6 +16,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kUnavailable: return "Unavailable";
     case StatusCode::kDeadlineExceeded: return "DeadlineExceeded";
     case StatusCode::kUnimplemented: return "Unimplemented";
+    case StatusCode::kUnsupportedMediaType: return "UnsupportedMediaType";
     case StatusCode::kIOError: return "IOError";
     case StatusCode::kCorruption: return "Corruption";
     case StatusCode::kInternal: return "Internal";

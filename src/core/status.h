@@ -31,6 +31,7 @@ enum class StatusCode {
   kUnavailable,         // transient: retry later (503)
   kDeadlineExceeded,    // timed out (504)
   kUnimplemented,       // valid request for something gyre does not do (501)
+  kUnsupportedMediaType,  // a body in a format the endpoint does not take (415)
   kIOError,             // the operating system refused a read or write (500)
   kCorruption,          // stored bytes cannot be decoded: a damaged file or state (500)
   kInternal,            // a bug in gyre (500)
@@ -53,6 +54,7 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
   static Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
+  static Status UnsupportedMediaType(std::string m) { return {StatusCode::kUnsupportedMediaType, std::move(m)}; }
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }

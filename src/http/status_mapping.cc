@@ -18,6 +18,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kDeadlineExceeded: return 504;
     case StatusCode::kUnimplemented: return 501;
+    case StatusCode::kUnsupportedMediaType: return 415;
     case StatusCode::kIOError: return 500;
     case StatusCode::kCorruption: return 500;
     case StatusCode::kInternal: return 500;
@@ -37,6 +38,7 @@ std::string_view ErrorCodeFor(StatusCode code) {
     case StatusCode::kUnavailable: return "UNAVAILABLE";
     case StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
     case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
+    case StatusCode::kUnsupportedMediaType: return "UNSUPPORTED_MEDIA_TYPE";
     case StatusCode::kIOError:
     case StatusCode::kCorruption:
     case StatusCode::kInternal:

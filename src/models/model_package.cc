@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "core/files.h"
 
 namespace gyre::models {
 namespace {
@@ -242,11 +242,8 @@ std::string MlflowModelFile(const PackageDescriptor& d, const std::string& xgboo
 
 Result<PackageDescriptor> LoadDescriptor(const std::string& dir) {
   std::string path = dir + "/" + kDescriptorFile;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(fmt::format("{}: no model package descriptor here", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return ParseDescriptor(buffer.str(), path);
+  GYRE_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  return ParseDescriptor(text, path);
 }
 
 }  // namespace gyre::models

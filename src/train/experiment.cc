@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/config.h"
+#include "core/files.h"
 #include "core/value_parse.h"
 
 namespace gyre::train {
@@ -343,15 +344,7 @@ Result<ExperimentConfig> ParseExperiment(const std::string& yaml, const std::str
 }
 
 Result<ExperimentConfig> LoadExperiment(const std::string& path) {
-  std::string text;
-  {
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) return Status::NotFound(fmt::format("{}: cannot open the experiment file", path));
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-  }
+  GYRE_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   return ParseExperiment(text, path);
 }
 

@@ -1,0 +1,136 @@
+#include "serving/prediction_log.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/time.h"
+
+namespace gyre::serving {
+namespace {
+
+void AppendNumber(std::string& out, float v) {
+  if (std::isnan(v)) {
+    out += "null";
+  } else {
+    fmt::format_to(std::back_inserter(out), "{}", v);
+  }
+}
+
+void AppendString(std::string& out, const std::string& s) { out += nlohmann::json(s).dump(); }
+
+}  // namespace
+
+std::string PredictionLine(const PredictionRecord& r) {
+  std::string out;
+  out.reserve(256 + r.features.size() * 32);
+  out += "{\"time\":";
+  AppendString(out, FormatTimestamp(r.time_us));
+  out += ",\"scored_at\":";
+  AppendString(out, FormatTimestamp(r.scored_at_us));
+  for (const auto& [key, value] : {std::pair{"request_id", &r.request_id}, std::pair{"deployment", &r.deployment},
+                                   std::pair{"model", &r.model}, std::pair{"version", &r.version},
+                                   std::pair{"event_id", &r.event_id}}) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    AppendString(out, *value);
+  }
+  out += ",\"score\":";
+  AppendNumber(out, r.score);
+  out += ",\"action\":";
+  AppendString(out, r.action);
+  if (r.feature_names != nullptr) {
+    out += ",\"features\":{";
+    for (size_t i = 0; i < r.features.size() && i < r.feature_names->size(); ++i) {
+      if (i > 0) out += ',';
+      AppendString(out, (*r.feature_names)[i]);
+      out += ':';
+      AppendNumber(out, r.features[i]);
+    }
+    out += '}';
+  }
+  if (r.challenger) {
+    out += ",\"challenger\":{\"version\":";
+    AppendString(out, r.challenger->version);
+    out += ",\"score\":";
+    AppendNumber(out, r.challenger->score);
+    out += ",\"action\":";
+    AppendString(out, r.challenger->action);
+    out += ",\"mode\":";
+    AppendString(out, r.challenger->mode);
+    out += '}';
+  }
+  out += '}';
+  return out;
+}
+
+Result<std::unique_ptr<PredictionLog>> PredictionLog::Open(const std::string& path, int64_t capacity) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::FILE* file = std::fopen(path.c_str(), "ab");
+  if (file == nullptr) {
+    return Status::IOError(fmt::format("{}: cannot open the prediction log: {}", path, std::strerror(errno)));
+  }
+  return std::unique_ptr<PredictionLog>(new PredictionLog(path, file, capacity));
+}
+
+PredictionLog::PredictionLog(std::string path, std::FILE* file, int64_t capacity)
+    : path_(std::move(path)), file_(file), capacity_(static_cast<size_t>(capacity)) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+PredictionLog::~PredictionLog() { Close(); }
+
+bool PredictionLog::Append(PredictionRecord record) {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ || queue_.size() >= capacity_) {
+      ++dropped_;
+      return false;
+    }
+    queue_.push_back(std::move(record));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void PredictionLog::WriterLoop() {
+  std::deque<PredictionRecord> batch;
+  std::string buffer;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+      if (queue_.empty() && closing_) break;
+      batch.swap(queue_);
+    }
+    buffer.clear();
+    for (const PredictionRecord& r : batch) {
+      buffer += PredictionLine(r);
+      buffer += '\n';
+    }
+    std::fwrite(buffer.data(), 1, buffer.size(), file_);
+    std::fflush(file_);
+    written_ += static_cast<int64_t>(batch.size());
+    batch.clear();
+  }
+}
+
+void PredictionLog::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_) return;
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  std::fclose(file_);
+  file_ = nullptr;
+}
+
+}  // namespace gyre::serving

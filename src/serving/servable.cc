@@ -1,0 +1,47 @@
+#include "serving/servable.h"
+
+#include <fmt/format.h>
+
+namespace gyre::serving {
+
+Result<std::shared_ptr<const Servable>> Servable::Load(const std::string& package_dir, std::string name,
+                                                       std::string version) {
+  auto servable = std::shared_ptr<Servable>(new Servable());
+  servable->name_ = std::move(name);
+  servable->version_ = std::move(version);
+  GYRE_ASSIGN_OR_RETURN(servable->descriptor_, models::LoadDescriptor(package_dir));
+  const models::PackageDescriptor& d = servable->descriptor_;
+  std::string model_path = package_dir + "/" + d.model_file;
+  if (d.flavor == "xgboost") {
+    GYRE_ASSIGN_OR_RETURN(models::TreeEnsemble trees, models::TreeEnsemble::LoadXGBoostJsonFile(model_path));
+    if (trees.num_outputs() != 1) {
+      return Status::InvalidArgument(fmt::format("{}: {} outputs per row; serving scores binary models (one score)",
+                                                 model_path, trees.num_outputs()));
+    }
+    if (trees.num_features() != servable->num_features()) {
+      return Status::InvalidArgument(fmt::format("{}: the model reads {} features, its signature lists {}", model_path,
+                                                 trees.num_features(), servable->num_features()));
+    }
+    servable->model_ = std::move(trees);
+  } else {
+    GYRE_ASSIGN_OR_RETURN(models::LogisticRegression lr, models::LogisticRegression::LoadJsonFile(model_path));
+    if (lr.num_features() != servable->num_features()) {
+      return Status::InvalidArgument(fmt::format("{}: the model reads {} features, its signature lists {}", model_path,
+                                                 lr.num_features(), servable->num_features()));
+    }
+    servable->model_ = std::move(lr);
+  }
+  return std::shared_ptr<const Servable>(std::move(servable));
+}
+
+void Servable::Score(const float* rows, int64_t n, float* out) const {
+  if (const auto* trees = std::get_if<models::TreeEnsemble>(&model_)) {
+    trees->PredictBatch(rows, n, out);
+    return;
+  }
+  const auto& lr = std::get<models::LogisticRegression>(model_);
+  const int d = num_features();
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(lr.Predict(rows + i * d));
+}
+
+}  // namespace gyre::serving
