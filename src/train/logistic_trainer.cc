@@ -9,6 +9,7 @@
 #include <limits>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 namespace gyre::train {
 namespace {
@@ -304,12 +305,14 @@ Result<models::LogisticRegression> FitLogisticRegression(const float* x, int64_t
     }
     // Step halving. Near the optimum the objective's change drops below its rounding error, so a full step
     // that still shrinks the gradient is taken even when the objective does not measurably decrease.
+    // The full step is almost always taken, so its trial also sums the Hessian the next iteration needs.
     bool accepted = false;
     double t = 1.0;
     VectorXd candidate;
+    Evaluation trial;
     for (int halving = 0; halving < 40 && !accepted; ++halving, t *= 0.5) {
       candidate = theta + t * step;
-      Evaluation trial = Evaluate(data, blocks, threads, candidate, Need::kGradient);
+      trial = Evaluate(data, blocks, threads, candidate, halving == 0 ? Need::kHessian : Need::kGradient);
       bool armijo = trial.objective <= current.objective - 1e-4 * t * decrement;
       bool gradient_shrinks = halving == 0 &&
                               trial.objective <= current.objective + 1e-12 * std::abs(current.objective) &&
@@ -318,7 +321,7 @@ Result<models::LogisticRegression> FitLogisticRegression(const float* x, int64_t
     }
     if (!accepted) break;  // no representable improvement left
     theta = candidate;
-    current = Evaluate(data, blocks, threads, theta, Need::kHessian);
+    current = trial.hess.size() > 0 ? std::move(trial) : Evaluate(data, blocks, threads, theta, Need::kHessian);
     grad_norm = current.grad.lpNorm<Eigen::Infinity>();
     ++iterations;
   }
