@@ -1,0 +1,55 @@
+// The trainer's view of evaluation: one fold's test scores → the metric keys logged to tracking, the cost-
+// minimising threshold and the curves the report draws (train/metrics.h computes them); and the training
+// report assembled from a finished experiment (train/report.h draws it).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "train/experiment.h"
+
+namespace gyre::train {
+
+struct TrainingData;
+struct FoldData;
+struct TrainResult;
+
+using Points = std::vector<std::pair<double, double>>;
+
+struct FoldEvaluation {
+  std::vector<std::pair<std::string, double>> metrics;  // stable keys, see train/metrics.h
+  double cost_threshold = 0.5;
+  Points roc, pr, reliability;  // thinned for drawing
+};
+
+Result<FoldEvaluation> EvaluateFold(const std::vector<float>& labels, const std::vector<float>& scores,
+                                    const std::vector<TimestampMicros>& times, const EvaluationConfig& config);
+
+// The metric key the experiment's `metric` selects (e.g. recall_at_fpr → "recall_at_fpr_0.01").
+std::string SelectionKey(const ExperimentConfig& config);
+
+// The metric keys of the configurable metrics: "recall_at_fpr_0.01", "precision_at_100_per_day".
+std::string RecallAtFprKey(double fpr);
+std::string PrecisionAtKKey(int k);
+
+Result<double> RocAucOf(const std::vector<double>& labels, const std::vector<double>& scores);
+
+// The lowest score threshold whose false-positive rate (score ≥ threshold among label 0) is ≤ `fpr`.
+double ThresholdAtFpr(const std::vector<float>& labels, const std::vector<float>& scores, double fpr);
+
+struct ReportInputs {
+  const ExperimentConfig* config = nullptr;
+  const TrainingData* data = nullptr;
+  const TrainResult* result = nullptr;
+  const std::vector<FoldData>* folds = nullptr;
+  std::vector<const FoldEvaluation*> best_fold_evaluations;
+  std::vector<const std::vector<float>*> best_fold_scores;
+  std::vector<std::pair<std::string, double>> gain_importance, permutation_importance;
+};
+
+std::string RenderTrainingReport(const ReportInputs& inputs);
+
+}  // namespace gyre::train
