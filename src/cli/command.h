@@ -33,5 +33,7 @@ void AddRunsCommand(CLI::App& root);
 void AddModelsCommand(CLI::App& root);
 void AddDemoCommand(CLI::App& root);
 void AddFeaturesCommand(CLI::App& root);
+void AddTrainCommand(CLI::App& root);
+void AddScoreCommand(CLI::App& root);
 
 }  // namespace gyre::cli

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   AddDataCommand(app);
   AddDatagenCommand(app);
   AddFeaturesCommand(app);
+  AddTrainCommand(app);
+  AddScoreCommand(app);
   AddServerCommand(app);
   AddRunsCommand(app);
   AddModelsCommand(app);

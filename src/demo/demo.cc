@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "api/app.h"
+#include "core/csv_reader.h"
 #include "core/csv_writer.h"
 #include "core/profile.h"
 #include "core/time.h"
@@ -21,6 +23,8 @@
 #include "features/consistency.h"
 #include "http/client.h"
 #include "http/server.h"
+#include "serving/batch.h"
+#include "train/trainer.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -176,6 +180,190 @@ Status TrackedStage(Tracker& tracker, const std::string& run_name, const std::fu
   return status.ok() ? ended : status;
 }
 
+struct TrainingSummary {
+  std::string experiment, run_id, metric, version;
+  double selection = 0;
+};
+
+void PrintFoldTable(std::FILE* out, const train::TrainResult& r) {
+  const train::TrialResult& best = r.trials[r.best_trial];
+  fmt::print(out, "      {:<5} {:<23} {:>8} {:>9} {:>8} {:>9} {:>11} {:>9}\n", "fold", "test window", "rows", "positive",
+             "roc_auc", "avg_prec", "recall@1%fpr", "log_loss");
+  for (const train::FoldResult& f : best.folds) {
+    auto pick = [&](std::string_view prefix) {
+      for (const auto& [k, v] : f.metrics) {
+        if (k.starts_with(prefix)) return v;
+      }
+      return std::nan("");
+    };
+    fmt::print(out, "      {:<5} {:<23} {:>8} {:>9} {:>8.4f} {:>9.4f} {:>11.4f} {:>9.4f}\n", f.fold.index + 1,
+               FormatTimestamp(f.fold.test_start).substr(0, 10) + " .. " + FormatTimestamp(f.fold.test_end).substr(5, 5),
+               Thousands(f.test_rows), Thousands(f.test_positives), pick("roc_auc"), pick("average_precision"),
+               pick("recall_at_fpr"), pick("log_loss"));
+  }
+}
+
+// Trains the example's two experiments on the training set of stage 5, registers the better one as `ato` and
+// points the alias `champion` at it. `quick` (tiny test runs): no backtest, the final models only.
+Result<TrainingSummary> TrainAndRegister(const Workspace& ws, api::App& app, const std::string& training_set,
+                                         bool quick, std::FILE* out) {
+  const features::FeatureRegistry& registry = *app.features();
+  std::vector<std::pair<train::ExperimentConfig, train::TrainResult>> done;
+  for (const char* file : {"experiments/ato_xgboost.yaml", "experiments/ato_logistic.yaml"}) {
+    GYRE_ASSIGN_OR_RETURN(train::ExperimentConfig config,
+                          train::LoadExperiment((fs::path(ws.root()) / file).string()));
+    config.training_set = training_set;  // computed in the features stage: no second backfill
+    if (quick) {
+      config.start.reset();
+      config.end.reset();
+      config.backtest.folds = 0;
+      config.search = {};
+      config.labels.maturity = 0;
+    }
+    train::TrainOptions options;
+    options.workspace_root = ws.root();
+    options.threads = 2;
+    GYRE_ASSIGN_OR_RETURN(train::TrainResult result,
+                          train::RunExperiment(config, registry, app.tracking(), app.artifacts(), &app.registry(), options));
+    const train::TrialResult& best = result.trials[result.best_trial];
+    fmt::print(out, "      {} ({}): {} trial(s) x {} fold(s), {:.1f} s; {} mean {:.4f}", config.name,
+               train::ModelTypeName(config.model.type), result.trials.size(), best.folds.size(), result.seconds,
+               config.metric, best.selection);
+    fmt::print(out, "\n");
+    if (!best.folds.empty()) PrintFoldTable(out, result);
+    done.emplace_back(std::move(config), std::move(result));
+  }
+  // The better mean selection metric wins (trees when there was no backtest to compare on).
+  size_t winner = 0;
+  for (size_t i = 1; i < done.size(); ++i) {
+    double a = done[i].second.trials[done[i].second.best_trial].selection;
+    double b = done[winner].second.trials[done[winner].second.best_trial].selection;
+    if (!std::isnan(a) && (std::isnan(b) || (train::LowerIsBetter(done[i].first.metric) ? a < b : a > b))) winner = i;
+  }
+  const auto& [config, result] = done[winner];
+  GYRE_ASSIGN_OR_RETURN(registry::ModelVersion version,
+                        train::RegisterTrainedModel(app.registry(), "ato", config, result, "demo"));
+  GYRE_RETURN_IF_ERROR(app.registry().SetRegisteredModelAlias("ato", "champion", version.version, "demo"));
+  fmt::print(out, "      registered {} as models:/ato/{} → alias champion (decision: challenge ≥ {:.3f}, block ≥ {:.3f})\n",
+             config.name, version.version, result.decision.challenge_threshold, result.decision.block_threshold);
+  fmt::print(out, "      report {}\n", result.report_path);
+  return TrainingSummary{config.name, result.run_id, config.metric, version.version,
+                         result.trials[result.best_trial].selection};
+}
+
+struct ServingSummary {
+  int64_t batch_rows = 0, replayed = 0, failed = 0;
+  double batch_rows_per_second = 0, p50_us = 0, p99_us = 0;
+};
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+// Batch-scores the training set's last day with the champion, brings the online state up to the last hour of
+// the data (every event before it pushed, as a live system would have), then sends each login of that hour to
+// POST /v1/score/ato one at a time and reports latencies and actions.
+Result<ServingSummary> ServeAndReplay(const Workspace& ws, api::App& app, const std::string& host, int port,
+                                      const std::string& training_set, std::FILE* out) {
+  ServingSummary summary;
+  GYRE_RETURN_IF_ERROR(app.EnableServing(ws));
+  serving::ScoringService* scoring = app.scoring();
+  if (scoring == nullptr) return Status::FailedPrecondition("deployments.yaml defines no deployment");
+  GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const serving::Servable> model, scoring->Model("ato"));
+  fmt::print(out, "      serving models:/ato/{} ({}, {} features) at POST {}:{}/v1/score/ato\n", model->version(),
+             model->descriptor().flavor, model->num_features(), host, port);
+
+  // Batch: the last day of the training set.
+  GYRE_ASSIGN_OR_RETURN(CsvReadResult read, ReadCsv(training_set));
+  const Column& time = **read.table.ColumnByName("time");
+  TimestampMicros last = time.Timestamp(read.table.num_rows() - 1);
+  TimestampMicros day_start = last - kMicrosPerDay;
+  int64_t first = 0;
+  while (first < read.table.num_rows() && time.Timestamp(first) < day_start) ++first;
+  Table day = read.table.Slice(first, read.table.num_rows() - first);
+  serving::BatchOptions batch;
+  batch.keep_columns = {"event_id"};
+  batch.threads = 2;
+  batch.decision = model->descriptor().decision;
+  serving::BatchStats stats;
+  GYRE_ASSIGN_OR_RETURN(Table scored, serving::ScoreTable(*model, day, batch, &stats));
+  summary.batch_rows = stats.rows;
+  summary.batch_rows_per_second = stats.score_seconds > 0 ? stats.rows / stats.score_seconds : 0;
+  std::string actions;
+  for (const auto& [a, n] : stats.actions) actions += fmt::format("{}{} {}", actions.empty() ? "" : ", ", a, Thousands(n));
+  fmt::print(out, "      batch: {} logins of the last day scored in {:.3f} s ({:.2f} M rows/s, 2 threads): {}\n",
+             Thousands(stats.rows), stats.score_seconds, summary.batch_rows_per_second / 1e6, actions);
+
+  // Online: every event before the last hour pushed, then the last hour's logins scored one by one.
+  const features::FeatureRegistry& registry = *app.features();
+  features::OnlineStore& online = *app.online_features();
+  TimestampMicros replay_start = last - kMicrosPerHour;
+  int logins = *registry.FindSource("logins");
+  Table replay;
+  auto pushed_started = std::chrono::steady_clock::now();
+  int64_t pushed = 0;
+  for (size_t s = 0; s < registry.sources().size(); ++s) {
+    const features::SourceDef& def = registry.sources()[s];
+    if (def.path.empty()) continue;
+    GYRE_ASSIGN_OR_RETURN(Table events, features::ReadSource(def));
+    const Column& t = events.column(def.timestamp_index);
+    int64_t cut = 0;
+    while (cut < events.num_rows() && (t.IsNull(cut) || t.Timestamp(cut) < replay_start)) ++cut;
+    for (int64_t offset = 0; offset < cut; offset += 20000) {
+      GYRE_ASSIGN_OR_RETURN(features::PushResult r,
+                            online.Push(static_cast<int>(s), events.Slice(offset, std::min<int64_t>(20000, cut - offset))));
+      pushed += r.rows;
+    }
+    if (static_cast<int>(s) == logins) replay = events.Slice(cut, events.num_rows() - cut);
+  }
+  fmt::print(out, "      online state: {} earlier events pushed in {:.1f} s\n", Thousands(pushed),
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - pushed_started).count());
+
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Client> client, http::Client::Connect(host, port));
+  std::vector<double> latencies;
+  std::map<std::string, int64_t> by_action;
+  for (int64_t r = 0; r < replay.num_rows(); ++r) {
+    json event = json::object();
+    for (int c = 0; c < replay.num_columns(); ++c) {
+      const Column& col = replay.column(c);
+      if (col.IsNull(r)) continue;
+      switch (col.type()) {
+        case ColumnType::kInt64: event[replay.column_name(c)] = col.Int64(r); break;
+        case ColumnType::kFloat64: event[replay.column_name(c)] = col.Float64(r); break;
+        case ColumnType::kBool: event[replay.column_name(c)] = col.Bool(r); break;
+        case ColumnType::kString: event[replay.column_name(c)] = std::string(col.String(r)); break;
+        case ColumnType::kTimestamp: event[replay.column_name(c)] = FormatTimestamp(col.Timestamp(r)); break;
+      }
+    }
+    std::string body = json{{"event", event}}.dump();
+    auto sent = std::chrono::steady_clock::now();
+    GYRE_ASSIGN_OR_RETURN(http::ClientResponse response, client->Request("POST", "/v1/score/ato", body));
+    latencies.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - sent).count());
+    if (response.status != 200) {
+      ++summary.failed;
+      continue;
+    }
+    json answer = json::parse(response.body, nullptr, false);
+    ++by_action[answer.value("action", "?")];
+  }
+  summary.replayed = replay.num_rows();
+  summary.p50_us = Percentile(latencies, 0.50);
+  summary.p99_us = Percentile(latencies, 0.99);
+  actions.clear();
+  for (const auto& [a, n] : by_action) actions += fmt::format("{}{} {}", actions.empty() ? "" : ", ", a, Thousands(n));
+  fmt::print(out, "      replayed {} logins of the last hour through HTTP: p50 {:.0f} µs, p90 {:.0f} µs, p99 {:.0f} µs, "
+             "max {:.0f} µs; {} failed\n", Thousands(summary.replayed), summary.p50_us, Percentile(latencies, 0.90),
+             summary.p99_us, Percentile(latencies, 1.0), summary.failed);
+  fmt::print(out, "      actions: {}\n", actions.empty() ? "none" : actions);
+  GYRE_ASSIGN_OR_RETURN(serving::DeploymentStats deployment, scoring->Stats("ato"));
+  fmt::print(out, "      prediction log: {} queued, {} dropped → {}\n", Thousands(deployment.events),
+             deployment.log_dropped, scoring->config().deployments[0].log_path);
+  if (summary.failed > 0) return Status::Internal(fmt::format("{} scoring requests failed", summary.failed));
+  return summary;
+}
+
 }  // namespace
 
 Result<int> LayOutAtoExample(const std::string& dir) {
@@ -196,7 +384,7 @@ Result<int> LayOutAtoExample(const std::string& dir) {
 
 Status RunDemo(const DemoOptions& options) {
   std::FILE* out = options.out;
-  Stages stages(out, 5);
+  Stages stages(out, 7);
   auto started = std::chrono::steady_clock::now();
 
   stages.Begin("Workspace: lay out the examples/ato project");
@@ -319,6 +507,33 @@ Status RunDemo(const DemoOptions& options) {
   }));
   stages.End();
 
+  stages.Begin("Training: walk-forward backtests of XGBoost and logistic regression; the best becomes ato@champion");
+  GYRE_RETURN_IF_ERROR(TrackedStage(tracker, "training", [&]() -> Status {
+    GYRE_ASSIGN_OR_RETURN(TrainingSummary summary,
+                          TrainAndRegister(ws, *app, (fs::path(data_dir) / "training_ato_login.csv").string(),
+                                           options.days > 0 && options.days < 16, out));
+    std::map<std::string, double> metrics = {{"champion_version", std::stod(summary.version)}};
+    if (std::isfinite(summary.selection)) metrics["champion_" + summary.metric] = summary.selection;
+    return tracker.Log(metrics,
+                       {{"champion_experiment", summary.experiment}, {"champion_run", summary.run_id}});
+  }));
+  stages.End();
+
+  stages.Begin("Serving: batch-score the last day, serve ato@champion, replay the last hour through /v1/score/ato");
+  GYRE_RETURN_IF_ERROR(TrackedStage(tracker, "serving", [&]() -> Status {
+    GYRE_ASSIGN_OR_RETURN(ServingSummary summary,
+                          ServeAndReplay(ws, *app, server->host(), server->port(),
+                                         (fs::path(data_dir) / "training_ato_login.csv").string(), out));
+    return tracker.Log({{"batch_rows", static_cast<double>(summary.batch_rows)},
+                        {"batch_rows_per_second", summary.batch_rows_per_second},
+                        {"replayed_events", static_cast<double>(summary.replayed)},
+                        {"latency_p50_us", summary.p50_us},
+                        {"latency_p99_us", summary.p99_us},
+                        {"failed_requests", static_cast<double>(summary.failed)}},
+                       {{"deployment", "ato"}});
+  }));
+  stages.End();
+
   GYRE_ASSIGN_OR_RETURN(std::string runs, tracker.Summary());
   GYRE_RETURN_IF_ERROR(server->Shutdown());
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -331,6 +546,10 @@ Status RunDemo(const DemoOptions& options) {
   fmt::print(out, "  gyre runs list -w {}\n", ws.root());
   fmt::print(out, "  gyre features list -w {}\n", ws.root());
   fmt::print(out, "  gyre features check -w {} --set ato_login\n", ws.root());
+  fmt::print(out, "  gyre train {}/experiments/ato_xgboost.yaml -w {} --register ato\n", ws.root(), ws.root());
+  fmt::print(out, "  gyre models show models:/ato@champion -w {}\n", ws.root());
+  fmt::print(out, "  gyre score -w {} --input {}/training_ato_login.csv --keep event_id -o scores.csv\n", ws.root(),
+             data_dir);
   fmt::print(out, "  gyre server -w {}   # then: MLFLOW_TRACKING_URI=http://127.0.0.1:{} mlflow ...\n", ws.root(),
              ws.config().server.port);
   return Status::OK();
