@@ -221,43 +221,43 @@ inline void WalkDense(const DenseNode* __restrict trees, size_t tree_stride, con
   for (int k = 0; k < K; ++k) leaf[k] = trees[k * tree_stride + index[k]].value;
 }
 
-// One gathered row through every tree, trees interleaved; leaves added to the margins in tree order.
-template <int D, typename DenseNode>
-void DenseMarginT(const DenseNode* __restrict dense, const int32_t* group, int trees, int groups,
-                  const float* __restrict x, float* __restrict margin) {
-  constexpr int K = 8;
+// One gathered row through every tree, 16 trees side by side (then 4, then 1 for the rest); the leaves are
+// added to the margins in tree order.
+template <int D, int K, typename DenseNode>
+inline int DenseTrees(const DenseNode* __restrict dense, const int32_t* group, int t, int trees, int groups,
+                      const float* __restrict x, float* __restrict margin) {
   constexpr size_t kStride = size_t{2} << D;
   float leaf[K];
-  int t = 0;
   if (groups == 1) {
     float m = margin[0];
     for (; t + K <= trees; t += K) {
       WalkDense<D, K>(dense + t * kStride, kStride, x, 0, leaf);
       for (int k = 0; k < K; ++k) m += leaf[k];
     }
-    for (; t < trees; ++t) {
-      WalkDense<D, 1>(dense + t * kStride, kStride, x, 0, leaf);
-      m += leaf[0];
-    }
     margin[0] = m;
-    return;
+    return t;
   }
   for (; t + K <= trees; t += K) {
     WalkDense<D, K>(dense + t * kStride, kStride, x, 0, leaf);
     for (int k = 0; k < K; ++k) margin[group[t + k]] += leaf[k];
   }
-  for (; t < trees; ++t) {
-    WalkDense<D, 1>(dense + t * kStride, kStride, x, 0, leaf);
-    margin[group[t]] += leaf[0];
-  }
+  return t;
+}
+
+template <int D, typename DenseNode>
+void DenseMarginT(const DenseNode* __restrict dense, const int32_t* group, int trees, int groups,
+                  const float* __restrict x, float* __restrict margin) {
+  int t = DenseTrees<D, 16>(dense, group, 0, trees, groups, x, margin);
+  t = DenseTrees<D, 4>(dense, group, t, trees, groups, x, margin);
+  DenseTrees<D, 1>(dense, group, t, trees, groups, x, margin);
 }
 
 // `rows` gathered rows (row_stride floats apart) through every tree: trees outside, rows inside and
-// interleaved, so a tree's nodes stay in L1 while the block walks it. Each row still adds leaves in tree order.
+// 16 at a time, so a tree's nodes stay in L1 while the block walks it. Each row still adds leaves in tree order.
 template <int D, typename DenseNode>
 void DenseBlockT(const DenseNode* __restrict dense, const int32_t* group, int trees, int groups,
                  const float* __restrict x, size_t row_stride, int rows, float* __restrict margin) {
-  constexpr int K = 8;
+  constexpr int K = 16;
   constexpr size_t kStride = size_t{2} << D;
   float leaf[K];
   for (int t = 0; t < trees; ++t) {
