@@ -130,8 +130,8 @@ void TreeEnsembleTest::TrainAndCompare(const Case& c) {
   int groups = classes > 2 ? classes : 1;
   XGB_OK(XGBoosterPredict(booster, dtest, /*option_mask=output margin*/ 1, 0, 0, &length, &want));
   ASSERT_EQ(length, static_cast<bst_ulong>(test.rows * groups));
+  one.assign(length, 0.0f);
   for (int r = 0; r < test.rows; ++r) model->PredictMargin(test.x.data() + r * test.cols, one.data() + r * groups);
-  one.resize(length);
   EXPECT_EQ(CountMismatches("PredictMargin", one, want), 0) << objective;
   XGDMatrixFree(dtest);
   XGDMatrixFree(dtrain);
