@@ -31,10 +31,6 @@ Result<FoldEvaluation> EvaluateFold(const std::vector<float>& labels, const std:
 // The metric key the experiment's `metric` selects (e.g. recall_at_fpr → "recall_at_fpr_0.01").
 std::string SelectionKey(const ExperimentConfig& config);
 
-// The metric keys of the configurable metrics: "recall_at_fpr_0.01", "precision_at_100_per_day".
-std::string RecallAtFprKey(double fpr);
-std::string PrecisionAtKKey(int k);
-
 Result<double> RocAucOf(const std::vector<double>& labels, const std::vector<double>& scores);
 
 // The lowest score threshold whose false-positive rate (score ≥ threshold among label 0) is ≤ `fpr`.
