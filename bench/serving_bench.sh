@@ -281,7 +281,7 @@ fi
 
 # --- latency at a fixed rate: half of gyre's max of each path ------------------------------------------
 echo "fixed rate (bench/serving/fixed_rate_load: $CONNECTIONS connections, 2 threads, ${FIXED_DURATION}s after 2s of warm-up,"
-echo "            latency from the scheduled send; lag = how late the generator itself sent)"
+echo "            latency from the scheduled send; lag = how late the generator sent on a free connection)"
 for kind in score infer; do
   path=$([[ $kind == score ]] && echo "$SCORE_PATH" || echo "$INFER_PATH")
   rate=${FIXED_RATE:-$(awk -v r="${MED[gyre $kind]}" 'BEGIN {printf "%.0f", r / 2}')}

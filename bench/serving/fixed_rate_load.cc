@@ -67,6 +67,7 @@ struct Connection {
   bool in_flight = false;
   int64_t scheduled_ns = 0;       // when the request in flight was due
   int64_t sent_ns = 0;            // when its first byte went out
+  int64_t free_ns = 0;            // when the previous response arrived (the connection became free)
   std::string_view out;           // bytes of the current request not written yet
   std::string in;                 // bytes of the current response read so far
 };
@@ -168,6 +169,7 @@ class Worker {
     Connection& c = conns_[i];
     if (c.in_flight) ++c.sent;  // the failed request keeps its slot in the schedule
     c.in_flight = false;
+    c.free_ns = NowNs();
     close(c.fd);
     c.fd = -1;
     Connect(i);
@@ -209,7 +211,9 @@ class Worker {
     c.sent_ns = now;
     c.out = request;
     c.in.clear();
-    if (due >= measure_from_ns_) result_.lag_ns.push_back(now - due);
+    // Lag only where the connection was free when the request fell due: a request that waited for the previous
+    // response is server latency (counted in latency_ns), not the generator's.
+    if (due >= measure_from_ns_ && c.free_ns <= due) result_.lag_ns.push_back(now - due);
     Flush(i);
   }
 
@@ -267,6 +271,7 @@ class Worker {
     }
     c.in.clear();
     c.in_flight = false;
+    c.free_ns = now;
     ++c.sent;
   }
 
