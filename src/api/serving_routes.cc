@@ -8,6 +8,7 @@
 
 #include "api/json_table.h"
 #include "core/csv_reader.h"
+#include "core/model_input.h"
 #include "core/value_parse.h"
 #include "http/json.h"
 
@@ -426,11 +427,7 @@ Result<std::vector<float>> InvocationRows(const http::Request& request, const Se
                                                    names[f], ColumnTypeName(col.type())));
       }
       for (int64_t r = 0; r < csv.table.num_rows(); ++r) {
-        float v = col.IsNull(r)                         ? kMissing
-                  : col.type() == ColumnType::kFloat64  ? static_cast<float>(col.Float64(r))
-                  : col.type() == ColumnType::kInt64    ? static_cast<float>(col.Int64(r))
-                                                        : (col.Bool(r) ? 1.0f : 0.0f);
-        rows[r * names.size() + f] = v;
+        rows[r * names.size() + f] = ModelInput(col, r);
       }
     }
     return rows;

@@ -7,6 +7,8 @@
 #include <limits>
 #include <thread>
 
+#include "core/model_input.h"
+
 namespace gyre::serving {
 namespace {
 
@@ -59,10 +61,7 @@ Result<std::vector<float>> FeatureMatrix(const Table& table, const std::vector<s
     for (size_t f = 0; f < d; ++f) {
       const Column& c = *columns[f];
       for (int64_t r = begin; r < end; ++r) {
-        rows[r * d + f] = c.IsNull(r)                          ? std::numeric_limits<float>::quiet_NaN()
-                          : c.type() == ColumnType::kFloat64   ? static_cast<float>(c.Float64(r))
-                          : c.type() == ColumnType::kInt64     ? static_cast<float>(c.Int64(r))
-                                                               : (c.Bool(r) ? 1.0f : 0.0f);
+        rows[r * d + f] = ModelInput(c, r);
       }
     }
   });

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/csv_reader.h"
+#include "core/model_input.h"
 #include "features/backfill.h"
 
 namespace gyre::train {
@@ -174,10 +175,7 @@ Result<TrainingData> LoadTrainingData(const features::FeatureRegistry& registry,
     float* row = data.x.data() + i * d;
     for (int f = 0; f < d; ++f) {
       const Column& c = *feature_columns[f];
-      row[f] = c.IsNull(r)                           ? std::numeric_limits<float>::quiet_NaN()
-               : c.type() == ColumnType::kFloat64    ? static_cast<float>(c.Float64(r))
-               : c.type() == ColumnType::kInt64      ? static_cast<float>(c.Int64(r))
-                                                     : (c.Bool(r) ? 1.0f : 0.0f);
+      row[f] = ModelInput(c, r);
     }
     data.time[i] = times->Timestamp(r);
     data.keys[i] = keys.IsNull(r) ? std::string() : keys.ValueToString(r);
