@@ -219,6 +219,7 @@ Result<TrainingSummary> TrainAndRegister(const Workspace& ws, api::App& app, con
       config.backtest.folds = 0;
       config.search = {};
       config.labels.maturity = 0;
+      config.model.early_stopping_rounds = 0;  // too few positives for a validation slice
     }
     train::TrainOptions options;
     options.workspace_root = ws.root();
