@@ -35,5 +35,6 @@ void AddDemoCommand(CLI::App& root);
 void AddFeaturesCommand(CLI::App& root);
 void AddTrainCommand(CLI::App& root);
 void AddScoreCommand(CLI::App& root);
+void AddEvaluateCommand(CLI::App& root);
 
 }  // namespace gyre::cli

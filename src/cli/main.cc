@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   AddFeaturesCommand(app);
   AddTrainCommand(app);
   AddScoreCommand(app);
+  AddEvaluateCommand(app);
   AddServerCommand(app);
   AddRunsCommand(app);
   AddModelsCommand(app);
