@@ -160,7 +160,16 @@ Result<FittedModel> FitXGBoost(const ModelConfig& model, const ParamSet& params,
   GYRE_XGB(XGBoosterFeatureScore(final_handle, R"({"importance_type": "total_gain"})", &n_features, &out_names, &dim,
                                  &shape, &scores),
            "computing gain importance");
-  for (bst_ulong i = 0; i < n_features; ++i) fitted.gain_importance.emplace_back(out_names[i], scores[i]);
+  // Boosters made by slicing forget the matrix's feature names and say "f<index>": name them again.
+  for (bst_ulong i = 0; i < n_features; ++i) {
+    std::string name = out_names[i];
+    int64_t index = -1;
+    if (name.size() > 1 && name[0] == 'f' && ParseInt64(std::string_view(name).substr(1), &index) && index >= 0 &&
+        index < static_cast<int64_t>(feature_names.size())) {
+      name = feature_names[index];
+    }
+    fitted.gain_importance.emplace_back(std::move(name), scores[i]);
+  }
 
   GYRE_ASSIGN_OR_RETURN(fitted.scorer, LoadScorer(ModelType::kXGBoost, fitted.file_bytes, fitted.file_name));
   return fitted;

@@ -87,13 +87,10 @@ Metrics PermutationImportance(const Scorer& scorer, const DenseMatrix& test, con
   return out;
 }
 
-std::string EvalMetricFor(const std::string& selection) {
-  if (selection == "roc_auc") return "auc";
-  if (selection == "average_precision" || selection == "recall_at_fpr" || selection == "precision_at_k_per_day") {
-    return "aucpr";
-  }
-  return "logloss";
-}
+// Early stopping watches the validation log loss whatever the selection metric: ranking metrics (aucpr, auc)
+// computed on a validation slice with a few dozen positives jump around and stopped fraud models after
+// 4–13 rounds on the demo data; log loss moves smoothly with every positive and negative.
+std::string EvalMetricFor(const std::string&) { return "logloss"; }
 
 class RunLogger {
  public:
