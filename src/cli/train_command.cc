@@ -11,6 +11,7 @@
 #include "cli/text_table.h"
 #include "core/workspace.h"
 #include "features/definitions.h"
+#include "train/evaluation.h"
 #include "train/experiment.h"
 #include "train/trainer.h"
 
@@ -38,16 +39,8 @@ void PrintResult(const train::TrainResult& r) {
   if (r.trials.size() > 1) {
     TextTable trials({"trial", key + " mean", "std", "params"});
     for (const train::TrialResult& t : r.trials) {
-      std::string metric_key;
-      for (const auto& [k, v] : t.mean) {
-        if (k.starts_with(key)) metric_key = k;
-      }
-      double sd = std::nan("");
-      for (const auto& [k, v] : t.stddev) {
-        if (k == metric_key) sd = v;
-      }
-      trials.AddRow({fmt::format("{}{}", t.index + 1, t.index == r.best_trial ? " *" : ""), Cell(t.selection), Cell(sd),
-                     ParamsText(t.params)});
+      trials.AddRow({fmt::format("{}{}", t.index + 1, t.index == r.best_trial ? " *" : ""), Cell(t.selection),
+                     Cell(train::MetricValue(t.stddev, r.selection_key)), ParamsText(t.params)});
     }
     trials.Print(stdout);
     fmt::print("\n");

@@ -26,14 +26,14 @@ std::string ParamsText(const ParamSet& params) {
   return out;
 }
 
-double Lookup(const std::vector<std::pair<std::string, double>>& metrics, std::string_view key) {
+}  // namespace
+
+double MetricValue(const MetricList& metrics, std::string_view key) {
   for (const auto& [k, v] : metrics) {
     if (k == key) return v;
   }
   return std::nan("");
 }
-
-}  // namespace
 
 Result<double> RocAucOf(const std::vector<double>& labels, const std::vector<double>& scores) {
   return RocAuc(labels, scores);
@@ -140,7 +140,7 @@ std::string RenderTrainingReport(const ReportInputs& in) {
       std::vector<ReportCell> row = {fmt::format("{}", t.index + 1)};
       for (const auto& [k, v] : t.params) row.emplace_back(v);
       row.emplace_back(t.selection);
-      row.emplace_back(Lookup(t.stddev, SelectionKey(config)));
+      row.emplace_back(MetricValue(t.stddev, SelectionKey(config)));
       report.trials.rows.push_back(std::move(row));
     }
     report.trials.highlight_row = result.best_trial;

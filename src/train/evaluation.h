@@ -18,6 +18,10 @@ struct FoldData;
 struct TrainResult;
 
 using Points = std::vector<std::pair<double, double>>;
+using MetricList = std::vector<std::pair<std::string, double>>;
+
+// The value of `key` in a metric list; NaN when absent.
+double MetricValue(const MetricList& metrics, std::string_view key);
 
 struct FoldEvaluation {
   std::vector<std::pair<std::string, double>> metrics;  // stable keys, see train/metrics.h

@@ -71,17 +71,16 @@ std::string CheckValue(const ParamRule& rule, const std::string& value) {
   return "";
 }
 
-Result<TimestampMicros> ReadDuration(ConfigObject& object, const std::string& key, TimestampMicros* out) {
+void ReadDuration(ConfigObject& object, const std::string& key, TimestampMicros* out) {
   std::string text;
   object.Optional(key, &text);
-  if (text.empty()) return *out;
+  if (text.empty()) return;
   auto d = ParseDuration(text);
   if (!d.ok() || *d <= 0) {
     object.Error(key, fmt::format("expected a positive duration such as 3d, 12h or 30m, got '{}'", text));
-    return *out;
+    return;
   }
   *out = *d;
-  return *out;
 }
 
 void ReadTime(ConfigObject& object, const std::string& key, std::optional<TimestampMicros>* out) {
@@ -193,7 +192,7 @@ Result<ExperimentConfig> ParseExperiment(const std::string& yaml, const std::str
     } else if (unlabeled != "default") {
       labels.Error("unlabeled", fmt::format("expected 'default' or 'drop', got '{}'", unlabeled));
     }
-    (void)ReadDuration(labels, "maturity", &c.labels.maturity);
+    ReadDuration(labels, "maturity", &c.labels.maturity);
   });
 
   std::string model_type = "xgboost";
@@ -271,7 +270,7 @@ Result<ExperimentConfig> ParseExperiment(const std::string& yaml, const std::str
       b.Error("scheme", fmt::format("expected 'expanding' or 'sliding', got '{}'", scheme));
     }
     if (!b.Has("test_window")) b.Error("", "missing required key 'backtest.test_window'");
-    (void)ReadDuration(b, "test_window", &c.backtest.test_window);
+    ReadDuration(b, "test_window", &c.backtest.test_window);
     std::string gap;
     b.Optional("gap", &gap);
     if (!gap.empty()) {
@@ -282,7 +281,7 @@ Result<ExperimentConfig> ParseExperiment(const std::string& yaml, const std::str
         c.backtest.gap = *d;
       }
     }
-    (void)ReadDuration(b, "train_window", &c.backtest.train_window);
+    ReadDuration(b, "train_window", &c.backtest.train_window);
     if (c.backtest.scheme == FoldScheme::kSliding && c.backtest.train_window == 0) {
       b.Error("", "a sliding backtest needs 'backtest.train_window'");
     }

@@ -22,13 +22,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Metrics = std::vector<std::pair<std::string, double>>;
 
-double Lookup(const Metrics& metrics, std::string_view key) {
-  for (const auto& [k, v] : metrics) {
-    if (k == key) return v;
-  }
-  return std::nan("");
-}
-
 // Everything one (trial, fold) task produces.
 struct TaskOutput {
   FoldResult result;
@@ -161,7 +154,7 @@ Result<std::string> ExperimentId(tracking::TrackingStore& tracking, const Experi
 }
 
 // The best trial's out-of-fold test predictions: what `gyre evaluate` reads.
-Result<std::string> PredictionsCsv(const TrainingData& data, const std::vector<FoldData>& folds,
+std::string PredictionsCsv(const TrainingData& data, const std::vector<FoldData>& folds,
                                    const std::vector<const TaskOutput*>& best) {
   std::string out = "key,time,fold,label,score\n";
   for (size_t k = 0; k < folds.size(); ++k) {
@@ -177,7 +170,7 @@ Result<std::string> PredictionsCsv(const TrainingData& data, const std::vector<F
 
 }  // namespace
 
-double FoldResult::Metric(std::string_view key) const { return Lookup(metrics, key); }
+double FoldResult::Metric(std::string_view key) const { return MetricValue(metrics, key); }
 
 Result<registry::ModelVersion> RegisterTrainedModel(registry::RegistryStore& models, const std::string& name,
                                                     const ExperimentConfig& config, const TrainResult& result,
@@ -237,6 +230,7 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
   result.rows = data.rows;
   for (float l : data.final_label) result.positives += l > 0;
   result.selection_metric = config.metric;
+  result.selection_key = SelectionKey(config);
   progress(fmt::format("{} rows ({} positive) from {} to {}, {} features; {} trial(s) × {} fold(s)", data.rows,
                        result.positives, FormatTimestamp(start), FormatTimestamp(end), data.features(),
                        param_sets.size(), folds.size()));
@@ -285,7 +279,7 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
         out.scorer = std::move(fitted->scorer);
         std::lock_guard lock(progress_mu);
         progress(fmt::format("trial {}/{} fold {}/{}: {} = {:.4f} ({} rounds)", trial + 1, param_sets.size(), k + 1,
-                             folds.size(), config.metric, Lookup(r.metrics, SelectionKey(config)), r.rounds));
+                             folds.size(), config.metric, MetricValue(r.metrics, result.selection_key), r.rounds));
       }
     };
     std::vector<std::thread> pool;
@@ -295,7 +289,7 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
   }
 
   // 3. Trials ranked by the selection metric's mean over folds.
-  const std::string selection_key = SelectionKey(config);
+  const std::string& selection_key = result.selection_key;
   const bool lower_better = LowerIsBetter(config.metric);
   for (size_t trial = 0; trial < param_sets.size(); ++trial) {
     TrialResult tr;
@@ -303,7 +297,7 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
     tr.params = param_sets[trial];
     for (size_t k = 0; k < folds.size(); ++k) tr.folds.push_back(outputs[trial * folds.size() + k].result);
     Aggregate(tr);
-    tr.selection = Lookup(tr.mean, selection_key);
+    tr.selection = MetricValue(tr.mean, selection_key);
     result.trials.push_back(std::move(tr));
   }
   for (size_t t = 1; t < result.trials.size(); ++t) {
@@ -444,8 +438,7 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
     GYRE_RETURN_IF_ERROR(logger.Put(parent, "model/MLmodel",
                                     models::MlflowModelFile(descriptor, fmt::format("{}.{}.{}", major, minor, patch))));
     if (!folds.empty()) {
-      GYRE_ASSIGN_OR_RETURN(std::string predictions, PredictionsCsv(data, fold_data, best_outputs));
-      GYRE_RETURN_IF_ERROR(logger.Put(parent, "predictions.csv", predictions));
+      GYRE_RETURN_IF_ERROR(logger.Put(parent, "predictions.csv", PredictionsCsv(data, fold_data, best_outputs)));
     }
 
     // The report: the best trial's folds, curves and importances.

@@ -66,7 +66,8 @@ struct TrainResult {
   int64_t rows = 0, positives = 0;
   std::vector<TrialResult> trials;
   int best_trial = 0;
-  std::string selection_metric;
+  std::string selection_metric;  // as the experiment names it, e.g. recall_at_fpr
+  std::string selection_key;     // its metric key, e.g. recall_at_fpr_0.01
   models::DecisionPolicy decision;
   int final_rounds = 0;
   int64_t final_rows = 0;
