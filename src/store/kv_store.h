@@ -13,7 +13,12 @@
 //   the space (Redis PXAT, on the server's clock and to the millisecond, so a key may vanish up to 1 ms
 //   early; RocksDB a compaction filter plus the check on read; memory a check on read and a sweep on
 //   write).
-// - WriteBatch() applies its puts and deletes in order (a later write to the same key wins). On memory
+// - An append write (KvWrite::append) adds its value at the end of the key's current value (a missing or
+//   expired key starts empty) and sets the key's expiry to its expires_at, atomically: concurrent appends
+//   to one key never interleave or lose bytes. It lets a value grow by a small record without rewriting
+//   it (the online store appends one event to a key's state). On RocksDB it is a merge operand, merged on
+//   read and by compaction; on Redis APPEND + PEXPIREAT (PERSIST for 0) inside the batch's MULTI/EXEC.
+// - WriteBatch() applies its puts, appends and deletes in order (a later write to the same key wins). On memory
 //   and RocksDB it is atomic: readers see all of it or none (and on RocksDB, one WAL record, a crash
 //   keeps all or none). On Redis it is one MULTI/EXEC round trip: no other client sees half of it, but
 //   Redis has no rollback, so a command the server rejects inside EXEC (e.g. out of memory) leaves the
@@ -36,8 +41,9 @@
 //   removed some of the keys.
 // - Redis connections: a pool keeps up to 64 idle connections, in practice one per thread that calls at
 //   the same time. A call that finds its pooled connection broken (server restarted, idle timeout)
-//   retries once on a fresh one; every command gyre sends is idempotent, so the retry is safe. A timeout
-//   is not retried. SIGPIPE is blocked in the calling thread around each exchange (as libpq does), so a
+//   retries once on a fresh one; every command but APPEND is idempotent, so the retry is safe except that
+//   an append batch may be applied twice if the server ran it and then lost the connection before
+//   replying (a restart mid-request). A timeout is not retried. SIGPIPE is blocked in the calling thread around each exchange (as libpq does), so a
 //   socket the server closed never kills the process.
 // Thread-safety: every backend is safe to call from many threads at once. Destroying the store while
 // another thread still calls it is a bug.
@@ -59,6 +65,7 @@ struct KvWrite {
   std::string key;
   std::optional<std::string> value;  // nullopt = delete
   int64_t expires_at = 0;            // µs since epoch; 0 = never; ignored for a delete
+  bool append = false;               // add `value` at the end of the current value instead of replacing it
 };
 
 class KvStore {

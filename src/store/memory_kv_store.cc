@@ -79,7 +79,9 @@ class MemoryKvStore final : public KvStore {
     auto locks = LockShards(shard_of);
     for (size_t i = 0; i < writes.size(); ++i) {
       Shard& shard = shards_[shard_of[i]];
-      if (writes[i].value) {
+      if (writes[i].value && writes[i].append) {
+        Append(shard, writes[i].key, *writes[i].value, writes[i].expires_at);
+      } else if (writes[i].value) {
         Set(shard, writes[i].key, *writes[i].value, writes[i].expires_at);
       } else {
         Erase(shard, writes[i].key);
@@ -144,6 +146,19 @@ class MemoryKvStore final : public KvStore {
       --shard.expiring;
     }
     it->second.value.assign(value);
+    it->second.expires_at = expires_at;
+    if (expires_at != 0) ++shard.expiring;
+    ++shard.writes_since_sweep;
+  }
+
+  static void Append(Shard& shard, std::string_view key, std::string_view value, int64_t expires_at) {
+    auto it = shard.map.find(key);
+    if (it == shard.map.end() || KvExpired(it->second.expires_at, KvNowMicros())) {
+      Set(shard, key, value, expires_at);
+      return;
+    }
+    if (it->second.expires_at != 0) --shard.expiring;
+    it->second.value.append(value);
     it->second.expires_at = expires_at;
     if (expires_at != 0) ++shard.expiring;
     ++shard.writes_since_sweep;

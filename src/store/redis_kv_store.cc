@@ -191,34 +191,41 @@ class RedisKvStore final : public KvStore {
     if (writes.empty()) return Status::OK();
     std::deque<std::string> millis;  // a deque: growing it never moves the strings the Args point into
     std::vector<Args> cmds;
+    std::vector<size_t> write_of;    // per command inside MULTI/EXEC: the index of its write
     cmds.reserve(writes.size() + 2);
     cmds.push_back({"MULTI"});
-    for (const KvWrite& w : writes) {
+    for (size_t i = 0; i < writes.size(); ++i) {
+      const KvWrite& w = writes[i];
       if (!w.value) {
         cmds.push_back({"DEL", w.key});
+      } else if (w.append) {
+        // APPEND keeps the key's expiry (a key Redis already expired starts empty); then the new expiry.
+        cmds.push_back({"APPEND", w.key, *w.value});
+        write_of.push_back(i);
+        cmds.push_back(w.expires_at == 0 ? Args{"PERSIST", w.key}
+                                         : Args{"PEXPIREAT", w.key, millis.emplace_back(PxatMillis(w.expires_at))});
       } else if (w.expires_at == 0) {
         cmds.push_back({"SET", w.key, *w.value});
       } else {
         cmds.push_back({"SET", w.key, *w.value, "PXAT", millis.emplace_back(PxatMillis(w.expires_at))});
       }
+      write_of.push_back(i);
     }
     cmds.push_back({"EXEC"});
     auto op = [&] { return fmt::format("write batch of {} (MULTI/EXEC)", writes.size()); };
     GYRE_ASSIGN_OR_RETURN(auto replies, Exchange(cmds, op));
+    auto failed = [&](const redisReply* reply, size_t command) {
+      size_t w = write_of[command];
+      return ReplyError(reply, fmt::format("{}: write #{} '{}'", op(), w + 1, PrintableKey(writes[w].key)));
+    };
     // A write the server refuses to queue makes EXEC abort (nothing applied): report that write.
     for (size_t i = 1; i + 1 < replies.size(); ++i) {
-      if (replies[i]->type == REDIS_REPLY_ERROR) {
-        return ReplyError(replies[i].get(),
-                          fmt::format("{}: write #{} '{}'", op(), i, PrintableKey(writes[i - 1].key)));
-      }
+      if (replies[i]->type == REDIS_REPLY_ERROR) return failed(replies[i].get(), i - 1);
     }
     const redisReply* exec = replies.back().get();
-    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != writes.size()) return ReplyError(exec, op());
+    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != write_of.size()) return ReplyError(exec, op());
     for (size_t i = 0; i < exec->elements; ++i) {
-      if (exec->element[i]->type == REDIS_REPLY_ERROR) {
-        return ReplyError(exec->element[i],
-                          fmt::format("{}: write #{} '{}'", op(), i + 1, PrintableKey(writes[i].key)));
-      }
+      if (exec->element[i]->type == REDIS_REPLY_ERROR) return failed(exec->element[i], i);
     }
     return Status::OK();
   }

@@ -1,6 +1,9 @@
 // The "rocksdb" KvStore: one RocksDB database (default column family) in a folder.
 //
-// Stored value = expires_at as 8 bytes little-endian, then the payload. Reads drop expired values;
+// Stored value = expires_at as 8 bytes little-endian, then the payload. An append is a merge operand:
+// expires_at, the wall-clock time it was written (8 bytes each), then the bytes to append; AppendOperator
+// folds operands into the value on read and in compaction, judging whether the value had expired by the
+// operand's write time (not the time compaction runs). Reads drop expired values;
 // ExpiryFilter turns them into tombstones when compaction rewrites them (RocksDB converts a removed key
 // into a deletion, so an older version below cannot resurface), and periodic compaction makes sure files
 // that no write touches are still rewritten at least daily.
@@ -14,6 +17,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -49,6 +53,38 @@ std::string EncodeValue(std::string_view value, int64_t expires_at) {
 }
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+std::string EncodeAppend(std::string_view value, int64_t expires_at, int64_t written_at) {
+  std::string out(2 * kHeaderBytes + value.size(), '\0');
+  EncodeExpiry(expires_at, out.data());
+  EncodeExpiry(written_at, out.data() + kHeaderBytes);
+  std::copy(value.begin(), value.end(), out.begin() + 2 * kHeaderBytes);
+  return out;
+}
+
+class AppendOperator final : public rocksdb::MergeOperator {
+ public:
+  bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+    std::string& value = out->new_value;
+    value.clear();
+    int64_t expires_at = 0;
+    if (in.existing_value != nullptr) {
+      if (in.existing_value->size() < kHeaderBytes) return false;  // reported as corruption
+      expires_at = DecodeExpiry(in.existing_value->data());
+      value.assign(in.existing_value->data() + kHeaderBytes, in.existing_value->size() - kHeaderBytes);
+    }
+    for (const rocksdb::Slice& operand : in.operand_list) {
+      if (operand.size() < 2 * kHeaderBytes) return false;
+      if (KvExpired(expires_at, DecodeExpiry(operand.data() + kHeaderBytes))) value.clear();
+      expires_at = DecodeExpiry(operand.data());
+      value.append(operand.data() + 2 * kHeaderBytes, operand.size() - 2 * kHeaderBytes);
+    }
+    value.insert(0, kHeaderBytes, '\0');
+    EncodeExpiry(expires_at, value.data());
+    return true;
+  }
+  const char* Name() const override { return "gyre.AppendOperator"; }
+};
 
 class ExpiryFilter final : public rocksdb::CompactionFilter {
  public:
@@ -120,7 +156,13 @@ class RocksDbKvStore final : public KvStore {
     rocksdb::WriteBatch batch;
     rocksdb::Status s;
     for (const KvWrite& w : writes) {
-      s = w.value ? batch.Put(w.key, EncodeValue(*w.value, w.expires_at)) : batch.Delete(w.key);
+      if (!w.value) {
+        s = batch.Delete(w.key);
+      } else if (w.append) {
+        s = batch.Merge(w.key, EncodeAppend(*w.value, w.expires_at, KvNowMicros()));
+      } else {
+        s = batch.Put(w.key, EncodeValue(*w.value, w.expires_at));
+      }
       if (!s.ok()) return Convert(s, "write batch", w.key);
     }
     s = db_->Write(WriteOptions(), &batch);
@@ -228,6 +270,7 @@ Result<std::unique_ptr<KvStore>> OpenRocksDbKvStore(const std::string& dir) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.compaction_filter = filter.get();
+  options.merge_operator = std::make_shared<AppendOperator>();
   options.compaction_style = rocksdb::kCompactionStyleLevel;
   options.periodic_compaction_seconds = 24 * 60 * 60;
   options.max_background_jobs = 2;

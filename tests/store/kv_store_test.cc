@@ -171,6 +171,58 @@ TEST_P(KvStoreTest, ReadersNeverSeeHalfABatch) {
   EXPECT_EQ(Get("left"), "300");
 }
 
+KvWrite AppendOf(std::string key, std::string value, int64_t expires_at = 0) {
+  KvWrite w{std::move(key), std::move(value), expires_at};
+  w.append = true;
+  return w;
+}
+
+TEST_P(KvStoreTest, AppendGrowsTheValueAndSetsTheExpiry) {
+  const int64_t far = KvNowMicros() + 600'000'000;
+  std::vector<KvWrite> first = {AppendOf(K("log"), std::string("a\0", 2), far)};
+  ASSERT_TRUE(kv_->WriteBatch(first).ok());  // a missing key starts empty
+  EXPECT_EQ(Get("log"), std::string("a\0", 2));
+  std::vector<KvWrite> more = {AppendOf(K("log"), "bc", far), {K("other"), "x", 0}, AppendOf(K("log"), "d", far)};
+  ASSERT_TRUE(kv_->WriteBatch(more).ok());
+  EXPECT_EQ(Get("log"), std::string("a\0bcd", 5));
+  EXPECT_EQ(Get("other"), "x");
+
+  Put("log", "snapshot", far);  // a put replaces everything appended so far
+  std::vector<KvWrite> after_put = {AppendOf(K("log"), "+1", far)};
+  ASSERT_TRUE(kv_->WriteBatch(after_put).ok());
+  EXPECT_EQ(Get("log"), "snapshot+1");
+
+  // The append's expiry replaces the key's: a past one hides the whole value, a later append starts anew.
+  std::vector<KvWrite> expire = {AppendOf(K("log"), "+2", KvNowMicros() - 1'000'000)};
+  ASSERT_TRUE(kv_->WriteBatch(expire).ok());
+  EXPECT_EQ(Get("log"), std::nullopt);
+  std::vector<KvWrite> anew = {AppendOf(K("log"), "fresh", 0)};
+  ASSERT_TRUE(kv_->WriteBatch(anew).ok());
+  EXPECT_EQ(Get("log"), "fresh");
+  std::vector<std::string> keys = {K("log"), K("other")};
+  auto r = kv_->MultiGet(keys);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, (Values{"fresh", "x"}));
+}
+
+TEST_P(KvStoreTest, ConcurrentAppendsLoseNothing) {
+  constexpr int kThreads = 4, kAppends = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        std::vector<KvWrite> w = {AppendOf(K("shared"), std::string(1, static_cast<char>('a' + t)), 0)};
+        ASSERT_TRUE(kv_->WriteBatch(w).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::optional<std::string> value = Get("shared");
+  ASSERT_TRUE(value.has_value());
+  ASSERT_EQ(value->size(), size_t{kThreads * kAppends});
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(std::count(value->begin(), value->end(), 'a' + t), kAppends);
+}
+
 TEST_P(KvStoreTest, ExpiredKeysDisappear) {
   const int64_t now = KvNowMicros();
   const int64_t soon = now + 50'000;  // 50 ms ahead
@@ -338,6 +390,34 @@ TEST_F(RocksDbKvStoreTest, DataSurvivesReopen) {
   auto r = (*kv)->MultiGet(keys);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(*r, (Values{std::string("\0a", 2), "b", "c", std::nullopt, std::nullopt}));
+}
+
+TEST_F(RocksDbKvStoreTest, AppendsSurviveReopenAndCompaction) {
+  const int64_t far = KvNowMicros() + 3'600'000'000;
+  {
+    auto kv = KvStore::Open(Url(), "");
+    ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+    ASSERT_TRUE((*kv)->Put("k", "base", far).ok());
+    for (int i = 0; i < 50; ++i) {
+      std::vector<KvWrite> w = {AppendOf("k", std::to_string(i % 10), far)};
+      ASSERT_TRUE((*kv)->WriteBatch(w).ok());
+    }
+    // An append to a value that expired before it was written starts from empty, also when compaction (at
+    // any later time) is what merges it.
+    ASSERT_TRUE((*kv)->Put("stale", "old", KvNowMicros() + 1'000).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::vector<KvWrite> w = {AppendOf("stale", "new", far)};
+    ASSERT_TRUE((*kv)->WriteBatch(w).ok());
+  }
+  std::string expected = "base";
+  for (int i = 0; i < 50; ++i) expected += std::to_string(i % 10);
+  auto kv = KvStore::Open(Url(), "");
+  ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+  EXPECT_EQ((*kv)->Get("k").value(), expected);
+  EXPECT_EQ((*kv)->Get("stale").value(), "new");
+  ASSERT_TRUE(TEST_RocksDbRawCount(kv->get(), true).ok());  // merges the operands into the values
+  EXPECT_EQ((*kv)->Get("k").value(), expected);
+  EXPECT_EQ((*kv)->Get("stale").value(), "new");
 }
 
 TEST_F(RocksDbKvStoreTest, SecondOpenInThisProcessFailsClearly) {
