@@ -12,9 +12,12 @@
 #
 # The workspace: `$GYRE_BIN demo --users 2000 --days 30` in a temporary folder, unless WORKSPACE=dir is
 # given, in which case a COPY of it is served (the bench pushes events and writes a prediction log).
-# Events are real but replayed many times: an event more than the source's allowed lateness (10m) older than
-# the newest event of its key is dropped from the online state (counted as too_late), a younger one is
-# accepted again and its key's state grows; the script prints the push counters at the end.
+# Events are real (their users, IPs, devices, countries...) and fresh: every request carries a new event time,
+# the moment it is sent shifted to just after the data's last event (bench/serving/post_bodies.lua and
+# fixed_rate_load --event-clock), so each pushed event is a new event in time order, as in production, and
+# the keys' states keep growing through the run (a user seen every ~400 requests: thousands of events per
+# key by the end, heavier than real users). SERVING_BENCH_FRESH=0 replays the bodies as they are instead
+# (events within the lateness of their key's newest are then accepted again, older ones dropped).
 #
 # Knobs (environment):
 #   GYRE_BIN=build/release/gyre (built with the release preset if missing)   WORKSPACE=(demo in a temp dir)
@@ -22,6 +25,7 @@
 #   SERVING_BENCH_SERVER_THREADS=2 (gyre --threads; nginx worker_processes is 2)  SERVING_BENCH_EVENTS=400
 #   SERVING_BENCH_FIXED_DURATION=10 (seconds, after 2 s of warm-up)  SERVING_BENCH_FIXED_RATE=(half the max)
 #   SERVING_BENCH_PUSH=1 (0: the served copy's deployments.yaml gets push: false, so scoring only reads state)
+#   SERVING_BENCH_FRESH=1 (0: replay the events with their recorded times)
 #   SERVING_BENCH_DEMO_USERS=2000  SERVING_BENCH_DEMO_DAYS=30  SERVING_BENCH_NGINX_CONF=bench/nginx/serving_bench.conf.in
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +42,7 @@ FIXED_RATE=${SERVING_BENCH_FIXED_RATE:-}
 DEMO_USERS=${SERVING_BENCH_DEMO_USERS:-2000}
 DEMO_DAYS=${SERVING_BENCH_DEMO_DAYS:-30}
 PUSH=${SERVING_BENCH_PUSH:-1}
+FRESH=${SERVING_BENCH_FRESH:-1}
 NGINX_CONF=${SERVING_BENCH_NGINX_CONF:-bench/nginx/serving_bench.conf.in}
 DEPLOYMENT=ato
 
@@ -97,11 +102,14 @@ fi
 # --- request bodies: distinct real login events; real feature rows for /v2 ------------------------------
 # Events: EVENTS rows spread evenly over the last day of logins.csv (distinct users, IPs and devices, and
 # the times they really happened). JSON types follow the column types of the logins source.
-python3 - "$WS/data/logins.csv" "$EVENTS" >"$TMP/score_bodies.jsonl" <<'EOF'
-import csv, json, sys
+python3 - "$WS/data/logins.csv" "$EVENTS" "$TMP/data_end_ms" >"$TMP/score_bodies.jsonl" <<'EOF'
+import csv, datetime, json, sys
 path, n = sys.argv[1], int(sys.argv[2])
 with open(path, newline="") as f:
     rows = list(csv.DictReader(f))
+end = max(datetime.datetime.fromisoformat(r["time"].replace("Z", "+00:00")) for r in rows)
+with open(sys.argv[3], "w") as f:
+    print(int(end.timestamp() * 1000) + 1000, file=f)
 last_day = rows[-min(len(rows), max(n * 4, len(rows) // 30)):]
 step = max(1, len(last_day) // n)
 ints, floats, bools = {"event_id", "asn"}, {"lat", "lon"}, {"success", "mfa"}
@@ -214,11 +222,16 @@ done
 to_ms='function ms(v) { if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 } if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 } if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 } return v }'
 WRK_PROBLEMS="$TMP/wrk_problems"
 : >"$WRK_PROBLEMS"
+# Fresh event times (see the top): event time = the data's end + (now - EVENT_ZERO_MS), for every run.
+EVENT_ZERO_MS=$(date +%s%3N)
+DATA_END_MS=$(cat "$TMP/data_end_ms")
+fresh_args() { [[ "$FRESH" == 1 && "$1" == *score* ]] && echo "$DATA_END_MS $EVENT_ZERO_MS" || true; }
 # Prints "<requests/s> <p50 ms> <p99 ms>" for one wrk run: $1 base URL, $2 path, $3 bodies file.
 run_wrk() {
   local out
+  # shellcheck disable=SC2046
   out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/serving/post_bodies.lua \
-    "$1$2" -- "$3")
+    "$1$2" -- "$3" $(fresh_args "$3"))
   if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
     { echo "--- $1$2:"; grep "Non-2xx\|Socket errors\|requests in" <<<"$out"; } >>"$WRK_PROBLEMS"
   fi
@@ -236,7 +249,7 @@ score_req_bytes=$(awk '{s += length($0)} END {printf "%.0f", s / NR}' "$TMP/scor
 infer_req_bytes=$(awk '{s += length($0)} END {printf "%.0f", s / NR}' "$TMP/infer_bodies.jsonl")
 echo "serving: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds each, alternating; gyre --threads $SERVER_THREADS"
 echo "         vs nginx $(nginx -v 2>&1 | sed 's|.*/||') worker_processes 2; $(nproc) CPUs shared with the load generator"
-echo "  score: POST $SCORE_PATH ($([[ $PUSH == 0 ]] && echo "push: false" || echo "each event pushed")), $(wc -l <"$TMP/score_bodies.jsonl") distinct login events (~$score_req_bytes B), response $score_bytes B (gyre: $score_sizes B)"
+echo "  score: POST $SCORE_PATH ($([[ $PUSH == 0 ]] && echo "push: false" || echo "each event pushed")), $(wc -l <"$TMP/score_bodies.jsonl") distinct login events (~$score_req_bytes B)$([[ $FRESH == 1 ]] && echo ", each sent with a fresh time" || echo ", replayed with their times"), response $score_bytes B (gyre: $score_sizes B)"
 echo "  infer: POST $INFER_PATH, $infer_rows distinct [1, $infer_width] FP32 rows (~$infer_req_bytes B), response $infer_bytes B"
 echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -287,8 +300,10 @@ for kind in score infer; do
   rate=${FIXED_RATE:-$(awk -v r="${MED[gyre $kind]}" 'BEGIN {printf "%.0f", r / 2}')}
   for server in gyre nginx; do
     url=$([[ $server == gyre ]] && echo "$GYRE_URL" || echo "$NGINX_URL")
+    clock=()
+    [[ "$FRESH" == 1 && $kind == score ]] && clock=(--event-clock "$DATA_END_MS,$EVENT_ZERO_MS")
     line=$("$LOAD" --url "$url$path" --bodies "$TMP/${kind}_bodies.jsonl" --rate "$rate" \
-      --connections "$CONNECTIONS" --threads 2 --duration "$FIXED_DURATION" --warmup 2 2>"$TMP/load.err") ||
+      --connections "$CONNECTIONS" --threads 2 --duration "$FIXED_DURATION" --warmup 2 "${clock[@]}" 2>"$TMP/load.err") ||
       { say "fixed_rate_load failed: $(cat "$TMP/load.err")"; exit 1; }
     eval "$(tr ' ' '\n' <<<"$line" | grep '=' | sed 's/^/L_/')"
     printf '  %-5s %-5s %6s req/s (got %6s)  p50 %6.3f  p99 %6.3f  p99.9 %6.3f  max %7.3f ms  lag p99 %6.3f ms%s\n' \

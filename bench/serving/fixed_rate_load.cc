@@ -8,7 +8,9 @@
 // omission). The send lag (actual send - scheduled send, for requests whose connection was free on time) is
 // reported separately, so a load generator starved of CPU shows as such instead of as server latency.
 //
-// Bodies come from a file, one request body per line, rotated over. Responses must carry Content-Length (gyre
+// Bodies come from a file, one request body per line, rotated over. With --event-clock FROM_MS,ZERO_MS the
+// 24-character value of each body's first "time" field is rewritten at send time to FROM_MS + (now - ZERO_MS)
+// (wall clock, milliseconds since the epoch), as bench/serving/post_bodies.lua does for wrk. Responses must carry Content-Length (gyre
 // and nginx both do). Prints one line of key=value pairs; exits non-zero on bad arguments or if no request
 // completed. Plain sockets and epoll, Linux only; built by bench/serving_bench.sh with the system compiler.
 #include <arpa/inet.h>
@@ -58,6 +60,8 @@ struct Options {
   int threads = 2;
   double duration_s = 10;
   double warmup_s = 2;
+  int64_t event_from_ms = -1;  // --event-clock: fresh event times
+  int64_t event_zero_ms = 0;
 };
 
 struct Connection {
@@ -69,6 +73,7 @@ struct Connection {
   int64_t sent_ns = 0;            // when its first byte went out
   int64_t free_ns = 0;            // when the previous response arrived (the connection became free)
   std::string_view out;           // bytes of the current request not written yet
+  std::string fresh;              // the current request with a fresh event time (--event-clock)
   std::string in;                 // bytes of the current response read so far
 };
 
@@ -85,9 +90,9 @@ struct ThreadResult {
 
 class Worker {
  public:
-  Worker(const Options& o, const std::vector<std::string>& requests, const sockaddr_storage& addr,
-         socklen_t addr_len, std::vector<int> indices, int64_t start_ns)
-      : o_(o), requests_(requests), addr_(addr), addr_len_(addr_len), start_ns_(start_ns) {
+  Worker(const Options& o, const std::vector<std::string>& requests, const std::vector<size_t>& time_offset,
+         const sockaddr_storage& addr, socklen_t addr_len, std::vector<int> indices, int64_t start_ns)
+      : o_(o), requests_(requests), time_offset_(time_offset), addr_(addr), addr_len_(addr_len), start_ns_(start_ns) {
     period_ns_ = static_cast<int64_t>(static_cast<double>(o.connections) * kNsPerSec / o.rate);
     measure_from_ns_ = start_ns + static_cast<int64_t>(o.warmup_s * kNsPerSec);
     end_ns_ = measure_from_ns_ + static_cast<int64_t>(o.duration_s * kNsPerSec);
@@ -210,11 +215,32 @@ class Worker {
     c.scheduled_ns = due;
     c.sent_ns = now;
     c.out = request;
+    if (o_.event_from_ms >= 0) {
+      c.fresh = request;
+      const size_t at = time_offset_[static_cast<size_t>(c.index + c.sent * o_.connections) % requests_.size()];
+      WriteEventTime(c.fresh.data() + at);
+      c.out = c.fresh;
+    }
     c.in.clear();
     // Lag only where the connection was free when the request fell due: a request that waited for the previous
     // response is server latency (counted in latency_ns), not the generator's.
     if (due >= measure_from_ns_ && c.free_ns <= due) result_.lag_ns.push_back(now - due);
     Flush(i);
+  }
+
+  // Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes) for the event clock's current time.
+  void WriteEventTime(char* out) const {
+    timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    const int64_t now_ms = int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
+    const int64_t t = o_.event_from_ms + (now_ms - o_.event_zero_ms);
+    const time_t seconds = static_cast<time_t>(t / 1000);
+    tm parts;
+    gmtime_r(&seconds, &parts);
+    char text[96];  // room for any int the compiler cannot rule out; a real time takes 24
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1,
+                  parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, static_cast<int>(t % 1000));
+    std::memcpy(out, text, 24);
   }
 
   void Flush(size_t i) {
@@ -277,6 +303,7 @@ class Worker {
 
   const Options& o_;
   const std::vector<std::string>& requests_;
+  const std::vector<size_t>& time_offset_;  // per request: where its time value starts (--event-clock)
   sockaddr_storage addr_;
   socklen_t addr_len_;
   int64_t start_ns_;
@@ -302,7 +329,8 @@ double Percentile(std::vector<int64_t>& v, double p) {
   std::fprintf(stderr,
                "fixed_rate_load: %s\n"
                "usage: fixed_rate_load --url http://HOST:PORT/PATH --bodies FILE [--rate R] [--connections C]\n"
-               "       [--threads T] [--duration S] [--warmup S] [--method POST] [--content-type TYPE]\n",
+               "       [--threads T] [--duration S] [--warmup S] [--method POST] [--content-type TYPE]\n"
+               "       [--event-clock FROM_MS,ZERO_MS]\n",
                why);
   std::exit(2);
 }
@@ -325,6 +353,12 @@ int main(int argc, char** argv) {
     else if (flag == "--warmup") o.warmup_s = std::atof(v);
     else if (flag == "--method") o.method = v;
     else if (flag == "--content-type") o.content_type = v;
+    else if (flag == "--event-clock") {
+      if (std::sscanf(v, "%lld,%lld", reinterpret_cast<long long*>(&o.event_from_ms),
+                      reinterpret_cast<long long*>(&o.event_zero_ms)) != 2 || o.event_from_ms < 0) {
+        Usage("--event-clock takes FROM_MS,ZERO_MS");
+      }
+    }
     else Usage(("unknown flag " + std::string(flag)).c_str());
   }
   if (url.rfind("http://", 0) != 0) Usage("--url must start with http://");
@@ -353,12 +387,18 @@ int main(int argc, char** argv) {
     if (bodies.empty()) Usage(("no bodies in " + o.bodies_file).c_str());
   }
   std::vector<std::string> requests;
+  std::vector<size_t> time_offset;
   for (const std::string& b : bodies) {
     std::string r = o.method + " " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) + "\r\n";
     if (!b.empty() || o.method == "POST") {
       r += "Content-Type: " + o.content_type + "\r\nContent-Length: " + std::to_string(b.size()) + "\r\n";
     }
     r += "\r\n" + b;
+    if (o.event_from_ms >= 0) {
+      const size_t at = r.find("\"time\":\"");
+      if (at == std::string::npos || at + 8 + 24 > r.size()) Usage(("a body has no \"time\" field: " + b).c_str());
+      time_offset.push_back(at + 8);
+    }
     requests.push_back(std::move(r));
   }
 
@@ -382,7 +422,7 @@ int main(int argc, char** argv) {
     std::vector<int> indices;
     for (int c = t; c < o.connections; c += o.threads) indices.push_back(c);
     threads.emplace_back([&, t, indices] {
-      Worker w(o, requests, addr, addr_len, indices, start_ns);
+      Worker w(o, requests, time_offset, addr, addr_len, indices, start_ns);
       results[static_cast<size_t>(t)] = w.Run();
     });
   }

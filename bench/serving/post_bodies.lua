@@ -2,6 +2,19 @@
 -- `--` on wrk's command line), rotating over them. Requests are formatted once in init(), so the per-request
 -- cost on wrk's side is a table lookup. Each wrk thread starts at a different offset of the rotation.
 --   wrk -t2 -c32 -d10s -s bench/serving/post_bodies.lua http://127.0.0.1:PORT/v1/score/ato -- bodies.jsonl
+--
+-- Fresh event times: with `-- bodies.jsonl FROM_MS ZERO_MS`, the 24-character value of the first "time" field
+-- of each body ("2026-01-31T23:59:59.123Z") is replaced in every request by FROM_MS + (now - ZERO_MS), now the
+-- wall clock in milliseconds: replayed events then arrive as new events, in time order, instead of as
+-- duplicates of events already pushed. Both times are milliseconds since the epoch; the bench passes the same
+-- ZERO_MS to every run, so event time keeps moving forward from one run to the next.
+
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } gyre_timespec;
+  int clock_gettime(int clock, gyre_timespec* ts);
+]]
+local timespec = ffi.new("gyre_timespec")
 
 local threads_started = 0
 
@@ -10,18 +23,38 @@ function setup(thread)
   threads_started = threads_started + 1
 end
 
-local requests = {}
+local requests = {}    -- whole requests, or the part before the time value when times are fresh
+local after_time = {}  -- the part after the time value
 local next_index = 0
+local from_ms, zero_ms = nil, nil
+local cached_second, cached_prefix = -1, ""
 
 function init(args)
   local path = args[1]
   if path == nil then
     error("post_bodies.lua: pass the bodies file after --")
   end
+  if args[2] ~= nil then
+    from_ms, zero_ms = tonumber(args[2]), tonumber(args[3])
+    if from_ms == nil or zero_ms == nil then
+      error("post_bodies.lua: fresh times need FROM_MS and ZERO_MS after the bodies file")
+    end
+  end
   local file = assert(io.open(path, "r"))
   for line in file:lines() do
     if #line > 0 then
-      requests[#requests + 1] = wrk.format("POST", nil, {["Content-Type"] = "application/json"}, line)
+      local request = wrk.format("POST", nil, {["Content-Type"] = "application/json"}, line)
+      if from_ms ~= nil then
+        local at = string.find(request, '"time":"', 1, true)
+        if at == nil then
+          error("post_bodies.lua: a body has no \"time\" field: " .. line)
+        end
+        local value_at = at + 8
+        requests[#requests + 1] = string.sub(request, 1, value_at - 1)
+        after_time[#requests] = string.sub(request, value_at + 24)
+      else
+        requests[#requests + 1] = request
+      end
     end
   end
   file:close()
@@ -31,7 +64,22 @@ function init(args)
   next_index = ((thread_number or 0) * 7919) % #requests
 end
 
+local function event_time()
+  ffi.C.clock_gettime(0, timespec)  -- CLOCK_REALTIME
+  local now_ms = tonumber(timespec.tv_sec) * 1000 + math.floor(tonumber(timespec.tv_nsec) / 1000000)
+  local t = from_ms + (now_ms - zero_ms)
+  local second = math.floor(t / 1000)
+  if second ~= cached_second then
+    cached_second = second
+    cached_prefix = os.date("!%Y-%m-%dT%H:%M:%S", second)
+  end
+  return cached_prefix .. string.format(".%03dZ", t % 1000)
+end
+
 function request()
   next_index = next_index % #requests + 1
-  return requests[next_index]
+  if from_ms == nil then
+    return requests[next_index]
+  end
+  return requests[next_index] .. event_time() .. after_time[next_index]
 end

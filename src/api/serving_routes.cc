@@ -8,6 +8,7 @@
 
 #include "api/json_table.h"
 #include "core/csv_reader.h"
+#include "core/json_text.h"
 #include "core/model_input.h"
 #include "core/value_parse.h"
 #include "http/json.h"
@@ -23,10 +24,7 @@ constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
 
 Status NotServing() { return Status::Unavailable("no deployments are being served (add deployments.yaml)"); }
 
-void AppendString(fmt::memory_buffer& out, std::string_view s) {
-  std::string quoted = json(s).dump();
-  out.append(quoted.data(), quoted.data() + quoted.size());
-}
+void AppendString(fmt::memory_buffer& out, std::string_view s) { AppendJsonString(out, s); }
 
 void AppendFloat(fmt::memory_buffer& out, float v) {
   if (std::isnan(v)) {

@@ -856,7 +856,8 @@ struct Reader {
   }
 };
 
-constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kFormatVersion = 1;        // Serialize: a bare snapshot
+constexpr uint8_t kStoredFormatVersion = 2;  // AppendSnapshot: expiry, snapshot, then event records
 
 void PutInt128(std::string* out, __int128 v) {
   PutFixed64(out, static_cast<uint64_t>(v));
@@ -868,24 +869,51 @@ __int128 GetInt128(Reader& r) {
   return static_cast<__int128>((static_cast<unsigned __int128>(hi) << 64) | lo);
 }
 
+// One event: its time (a delta from `prev` in a snapshot, absolute in a record), filter and null bits, the
+// values of its non-null slots, its texts.
+void PutEvent(int64_t ts_from_prev, uint64_t filters, uint64_t nulls, std::span<const uint64_t> bits,
+              std::span<const std::string> texts, std::string* out) {
+  PutVarint(out, ZigZag(ts_from_prev));
+  PutVarint(out, filters);
+  PutVarint(out, nulls);
+  for (size_t slot = 0; slot < bits.size(); ++slot) {
+    if (!((nulls >> slot) & 1)) PutFixed64(out, bits[slot]);
+  }
+  for (const std::string& text : texts) PutBytes(out, text);
+}
+
+// Reads what PutEvent wrote into `e` (whose bits and texts have the program's sizes); false if truncated.
+bool ReadEvent(Reader& r, int64_t prev, GroupEvent* e) {
+  e->ts = prev + UnZigZag(r.Varint());
+  e->filters = r.Varint();
+  e->nulls = r.Varint();
+  for (size_t slot = 0; slot < e->bits.size(); ++slot) e->bits[slot] = ((e->nulls >> slot) & 1) ? 0 : r.Fixed64();
+  for (auto& text : e->texts) text = r.Bytes();
+  return r.ok;
+}
+
+Status CorruptState(const GroupProgram& program, std::string_view what) {
+  return Status::Corruption("online state of group '" + program.def().name + "' is corrupt (" + std::string(what) +
+                            ")");
+}
+
 }  // namespace
 
 void KeyState::Serialize(std::string* out) const {
-  const Impl& s = *impl_;
   out->push_back(static_cast<char>(kFormatVersion));
+  SerializeBody(out);
+}
+
+void KeyState::SerializeBody(std::string* out) const {
+  const Impl& s = *impl_;
   PutVarint(out, ZigZag(latest_ts_));
   PutVarint(out, ZigZag(s.archive_latest));
   PutVarint(out, s.size());
   int64_t prev = latest_ts_;
   for (size_t p = s.head; p < s.ts.size(); ++p) {
-    PutVarint(out, ZigZag(s.ts[p] - prev));
+    PutEvent(s.ts[p] - prev, s.filters[p], s.nulls[p], std::span(s.bits).subspan(p * s.num_slots(), s.num_slots()),
+             std::span(s.texts).subspan(p * s.num_texts(), s.num_texts()), out);
     prev = s.ts[p];
-    PutVarint(out, s.filters[p]);
-    PutVarint(out, s.nulls[p]);
-    for (int slot = 0; slot < s.num_slots(); ++slot) {
-      if (!((s.nulls[p] >> slot) & 1)) PutFixed64(out, s.bits[p * s.num_slots() + slot]);
-    }
-    for (int j = 0; j < s.num_texts(); ++j) PutBytes(out, s.texts[p * s.num_texts() + j]);
   }
   const auto& specs = s.program->accumulators();
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -921,29 +949,73 @@ void KeyState::Serialize(std::string* out) const {
 }
 
 Result<KeyState> KeyState::Deserialize(const GroupProgram* program, std::string_view bytes) {
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kFormatVersion) {
+    return CorruptState(*program, "unknown format version");
+  }
+  std::string_view rest = bytes.substr(1);
+  GYRE_ASSIGN_OR_RETURN(KeyState state, ParseBody(program, &rest));
+  if (!rest.empty()) return CorruptState(*program, "trailing bytes");
+  return state;
+}
+
+void KeyState::AppendSnapshot(int64_t expires_at, std::string* out) const {
+  out->push_back(static_cast<char>(kStoredFormatVersion));
+  PutVarint(out, ZigZag(expires_at));
+  SerializeBody(out);
+}
+
+void KeyState::AppendEventRecord(const GroupProgram& program, const GroupEvent& event, int64_t expires_at,
+                                 std::string* out) {
+  PutVarint(out, ZigZag(expires_at));
+  PutEvent(event.ts, event.filters, event.nulls, std::span(event.bits).first(program.num_slots()),
+           std::span(event.texts).first(program.num_string_slots()), out);
+}
+
+Result<KeyState::Stored> KeyState::LoadStored(const GroupProgram* program, std::string_view bytes) {
+  if (!bytes.empty() && static_cast<uint8_t>(bytes[0]) == kFormatVersion) {
+    // Written before appends existed: a bare snapshot, expiry unknown.
+    GYRE_ASSIGN_OR_RETURN(KeyState state, Deserialize(program, bytes));
+    int64_t events = static_cast<int64_t>(state.buffered_events());
+    return Stored{std::move(state), 0, events, 0, true};
+  }
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kStoredFormatVersion) {
+    return CorruptState(*program, "unknown format version");
+  }
+  Reader r{bytes.substr(1)};
+  int64_t expires_at = UnZigZag(r.Varint());
+  if (!r.ok) return CorruptState(*program, "truncated");
+  GYRE_ASSIGN_OR_RETURN(KeyState state, ParseBody(program, &r.in));
+  Stored stored{std::move(state), expires_at, 0, 0, false};
+  stored.snapshot_events = static_cast<int64_t>(stored.state.buffered_events());
+  GroupEvent e;
+  e.bits.resize(program->num_slots());
+  e.texts.resize(program->num_string_slots());
+  while (!r.in.empty()) {
+    stored.expires_at = UnZigZag(r.Varint());
+    if (!ReadEvent(r, 0, &e)) return CorruptState(*program, "truncated event record");
+    // Replayed as accepted the first time: the same events in the same order reach the same state.
+    stored.state.Append(e);
+    ++stored.records;
+  }
+  return stored;
+}
+
+Result<KeyState> KeyState::ParseBody(const GroupProgram* program, std::string_view* in) {
+  Reader r{*in};
   KeyState state(program);
   Impl& s = *state.impl_;
-  auto corrupt = [&](std::string_view what) {
-    return Status::Corruption("online state of group '" + program->def().name + "' is corrupt (" +
-                                               std::string(what) + ")");
-  };
-  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kFormatVersion) return corrupt("unknown format version");
-  Reader r{bytes.substr(1)};
+  auto corrupt = [&](std::string_view what) { return CorruptState(*program, what); };
   state.latest_ts_ = UnZigZag(r.Varint());
   s.archive_latest = UnZigZag(r.Varint());
   uint64_t events = r.Varint();
-  if (!r.ok || events > bytes.size()) return corrupt("event count");
+  if (!r.ok || events > r.in.size()) return corrupt("event count");
   int64_t prev = state.latest_ts_;
   GroupEvent e;
   e.bits.resize(program->num_slots());
   e.texts.resize(program->num_string_slots());
-  for (uint64_t i = 0; i < events && r.ok; ++i) {
-    e.ts = prev + UnZigZag(r.Varint());
+  for (uint64_t i = 0; i < events; ++i) {
+    if (!ReadEvent(r, prev, &e)) return corrupt("truncated");
     prev = e.ts;
-    e.filters = r.Varint();
-    e.nulls = r.Varint();
-    for (int slot = 0; slot < program->num_slots(); ++slot) e.bits[slot] = ((e.nulls >> slot) & 1) ? 0 : r.Fixed64();
-    for (auto& text : e.texts) text = r.Bytes();
     if (!s.ts.empty() && e.ts < s.ts.back()) return corrupt("events out of order");
     s.Insert(s.ts.size(), e);
   }
@@ -988,7 +1060,7 @@ Result<KeyState> KeyState::Deserialize(const GroupProgram* program, std::string_
     x.first_ts = UnZigZag(r.Varint());
   }
   if (!r.ok) return corrupt("truncated");
-  if (!r.in.empty()) return corrupt("trailing bytes");
+  *in = r.in;
   s.dirty = true;
   return state;
 }

@@ -157,13 +157,36 @@ class KeyState {
   // Raw events held (for memory accounting).
   size_t buffered_events() const;
 
+  // A bare snapshot of the state (exact: Deserialize gives back a state that reads and appends alike).
   void Serialize(std::string* out) const;
   static Result<KeyState> Deserialize(const GroupProgram* program, std::string_view bytes);
 
+  // The online store's stored value: a snapshot, then one record per event accepted since (appended with
+  // store::KvWrite::append, so a push does not rewrite the key's whole history). Each part carries the
+  // expiry the value was written with, so the value's expiry is that of its last part.
+  void AppendSnapshot(int64_t expires_at, std::string* out) const;
+  static void AppendEventRecord(const GroupProgram& program, const GroupEvent& event, int64_t expires_at,
+                                std::string* out);
+  struct Stored;
+  // Parses a stored value and replays its records. A bare snapshot (Serialize, the format before appends)
+  // loads with `legacy` set and expiry unknown (0).
+  static Result<Stored> LoadStored(const GroupProgram* program, std::string_view bytes);
+
  private:
+  void SerializeBody(std::string* out) const;
+  static Result<KeyState> ParseBody(const GroupProgram* program, std::string_view* in);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int64_t latest_ts_ = INT64_MIN;  // newest event held (INT64_MIN when none)
+};
+
+struct KeyState::Stored {
+  KeyState state;
+  int64_t expires_at = 0;       // as last written; 0: never (or unknown for a legacy value)
+  int64_t snapshot_events = 0;  // events held by the snapshot
+  int64_t records = 0;          // event records after it
+  bool legacy = false;
 };
 
 }  // namespace gyre::features

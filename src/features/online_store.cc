@@ -2,31 +2,90 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+#include <list>
 #include <set>
+#include <unordered_map>
 
-#include "core/time.h"
 #include "features/row_values.h"
 
 namespace gyre::features {
 namespace {
 
 constexpr char kKeySeparator = '\x1f';  // ends the group name (group names are identifiers)
+// A stored value this close to its expiry (1 s, or a tenth of a shorter ttl) is treated as gone, and the
+// next write replaces it instead of appending: an append landing just after the backend expired the value
+// would leave records without their snapshot (Redis may expire a key up to 1 ms early; clocks drift).
+constexpr int64_t kExpiryMarginMicros = 1'000'000;
+// Records appended before the value is rewritten as one snapshot: at least this many, and as many as the
+// snapshot holds events, so loading replays at most as many events as it decodes.
+constexpr int64_t kMinRecordsBeforeSnapshot = 16;
 
-int64_t ExpiryFor(const GroupDef& group) {
-  if (group.ttl == kLifetime) return 0;
-  return NowMillis() * 1000 + group.ttl;
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t ExpiryFor(const GroupDef& group, int64_t now) { return group.ttl == kLifetime ? 0 : now + group.ttl; }
+
+// When a value expiring at `expires_at` (0: never) stops being used.
+int64_t StaleAt(const GroupDef& group, int64_t expires_at) {
+  if (expires_at == 0) return INT64_MAX;
+  return expires_at - std::min(kExpiryMarginMicros, group.ttl / 10);
 }
 
 }  // namespace
 
-OnlineStore::OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store::KvStore> kv)
-    : registry_(registry), kv_(std::move(kv)), stripes_(new std::mutex[kStripes]) {}
+class OnlineRead {
+ public:
+  struct Group {
+    int group;
+    std::vector<int> key_columns;
+    IsNewQueries is_new;
+  };
+  Schema schema;
+  std::vector<int> features;
+  std::vector<int> needed;  // aggregated features read: those asked for and the inputs of derived ones
+  std::vector<Group> groups;
+  std::vector<std::optional<Expr>> derived;  // per requested feature
+};
+
+struct OnlineStore::Cached {
+  KeyState state;
+  int64_t stale_at = INT64_MAX;  // StaleAt of the stored value's expiry, as last written
+  int64_t snapshot_events = 0;  // events in the stored snapshot
+  int64_t records = 0;          // event records appended after it
+  bool needs_snapshot = true;   // nothing usable stored (missing, legacy format, about to expire): rewrite whole
+};
+
+struct OnlineStore::Stripe {
+  struct Node {
+    Cached value;
+    std::list<std::string>::iterator lru;
+  };
+  std::mutex mu;
+  std::unordered_map<std::string, Node> map;
+  std::list<std::string> lru;  // most recently used first
+  // Bumped by every push to a key of this stripe: a state loaded without the lock is cached only if no push
+  // came in between (it would be older than what the push wrote).
+  uint64_t writes = 0;
+};
+
+OnlineStore::OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store::KvStore> kv,
+                         OnlineStoreOptions options)
+    : registry_(registry),
+      kv_(std::move(kv)),
+      caching_(options.cache_keys > 0 && kv_->single_writer()),
+      keys_per_stripe_(static_cast<size_t>(std::max<int64_t>(1, options.cache_keys / static_cast<int64_t>(kStripes)))),
+      stripes_(new Stripe[kStripes]) {}
 
 OnlineStore::~OnlineStore() = default;
 
 Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* registry,
-                                                       std::unique_ptr<store::KvStore> kv) {
-  std::unique_ptr<OnlineStore> store(new OnlineStore(registry, std::move(kv)));
+                                                       std::unique_ptr<store::KvStore> kv, OnlineStoreOptions options) {
+  if (options.cache_keys < 0) return Status::InvalidArgument("online store cache_keys must be >= 0");
+  std::unique_ptr<OnlineStore> store(new OnlineStore(registry, std::move(kv), options));
   store->groups_of_source_.resize(registry->sources().size());
   for (size_t g = 0; g < registry->groups().size(); ++g) {
     GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const GroupProgram> program,
@@ -34,10 +93,13 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* re
     store->programs_.push_back(std::move(program));
     store->groups_of_source_[registry->groups()[g].source].push_back(static_cast<int>(g));
   }
+  for (const auto& groups : store->groups_of_source_) {
+    store->max_groups_per_source_ = std::max(store->max_groups_per_source_, groups.size());
+  }
   return store;
 }
 
-std::string OnlineStore::KeyOf(int group, const Table& rows, const std::vector<int>& key_columns, int64_t row) const {
+std::string OnlineStore::KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row) const {
   // group name, separator, then each part as <length>:<bytes>, so no part's content can fake a boundary.
   std::string key = registry_->groups()[group].name;
   key += kKeySeparator;
@@ -51,8 +113,48 @@ std::string OnlineStore::KeyOf(int group, const Table& rows, const std::vector<i
   return key;
 }
 
-std::mutex& OnlineStore::StripeFor(const std::string& key) {
+OnlineStore::Stripe& OnlineStore::StripeFor(const std::string& key) {
   return stripes_[std::hash<std::string>{}(key) % kStripes];
+}
+
+OnlineStore::Cached* OnlineStore::Lookup(Stripe& stripe, const std::string& key, int64_t now) {
+  if (!caching_) return nullptr;
+  auto it = stripe.map.find(key);
+  if (it == stripe.map.end()) return nullptr;
+  if (now >= it->second.value.stale_at) {
+    stripe.lru.erase(it->second.lru);
+    stripe.map.erase(it);
+    return nullptr;
+  }
+  stripe.lru.splice(stripe.lru.begin(), stripe.lru, it->second.lru);
+  return &it->second.value;
+}
+
+OnlineStore::Cached* OnlineStore::Insert(Stripe& stripe, const std::string& key, Cached value) {
+  auto [it, inserted] = stripe.map.try_emplace(key, Stripe::Node{std::move(value), {}});
+  if (inserted) {
+    stripe.lru.push_front(key);
+    it->second.lru = stripe.lru.begin();
+  } else {
+    it->second.value = std::move(value);
+    stripe.lru.splice(stripe.lru.begin(), stripe.lru, it->second.lru);
+  }
+  // Evict from the cold end. Callers hold pointers only to keys they looked up or inserted since taking the
+  // lock, at most one per group of a source, and those are the warmest: the slack keeps them.
+  while (stripe.map.size() > keys_per_stripe_ + max_groups_per_source_) {
+    stripe.map.erase(stripe.lru.back());
+    stripe.lru.pop_back();
+  }
+  return &it->second.value;
+}
+
+Result<OnlineStore::Cached> OnlineStore::Decode(int group, const std::optional<std::string>& bytes) const {
+  const GroupProgram* program = programs_[group].get();
+  if (!bytes) return Cached{KeyState(program)};
+  GYRE_ASSIGN_OR_RETURN(KeyState::Stored stored, KeyState::LoadStored(program, *bytes));
+  const int64_t stale_at = StaleAt(program->def(), stored.expires_at);
+  if (NowMicros() >= stale_at) return Cached{KeyState(program)};
+  return Cached{std::move(stored.state), stale_at, stored.snapshot_events, stored.records, stored.legacy};
 }
 
 Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
@@ -67,36 +169,100 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
       return Status::InvalidArgument(fmt::format("row {}: '{}' (the event time) is missing", r, def.timestamp_column));
     }
   }
+  struct GroupPush {
+    int group;
+    std::vector<int> key_columns;
+    RowValues values;
+  };
+  std::vector<GroupPush> groups;
+  for (int g : groups_of_source_[source]) {
+    std::vector<int> key_columns;
+    for (const std::string& k : registry_->entities()[registry_->groups()[g].entity].keys) {
+      key_columns.push_back(def.schema.IndexOf(k));
+    }
+    groups.push_back({g, std::move(key_columns), RowValues(rows, programs_[g]->used_columns())});
+  }
+
   PushResult result;
   result.rows = rows.num_rows();
   std::vector<ExprValue> slots(rows.num_columns());
-  GroupEvent event;
-  for (int g : groups_of_source_[source]) {
-    const GroupProgram& program = *programs_[g];
-    const GroupDef& group = program.def();
-    std::vector<int> key_columns;
-    for (const std::string& k : registry_->entities()[group.entity].keys) key_columns.push_back(def.schema.IndexOf(k));
-    RowValues values(rows, program.used_columns());
-    for (int64_t r = 0; r < rows.num_rows(); ++r) {
-      std::string key = KeyOf(g, rows, key_columns, r);
-      if (key.empty()) continue;  // a null entity key updates no state
-      values.Fill(r, slots);
-      EncodeEvent(program, slots, ts.Timestamp(r), &event);
-      std::lock_guard<std::mutex> lock(StripeFor(key));
-      GYRE_ASSIGN_OR_RETURN(std::optional<std::string> bytes, kv_->Get(key));
-      KeyState state(&program);
-      if (bytes) {
-        GYRE_ASSIGN_OR_RETURN(state, KeyState::Deserialize(&program, *bytes));
+  std::vector<GroupEvent> events(groups.size());
+  std::vector<std::string> keys(groups.size());
+  std::vector<Stripe*> stripes;
+  std::vector<store::KvWrite> writes;
+  for (int64_t r = 0; r < rows.num_rows(); ++r) {
+    stripes.clear();
+    for (size_t i = 0; i < groups.size(); ++i) {
+      keys[i] = KeyOf(groups[i].group, rows, groups[i].key_columns, r);
+      if (keys[i].empty()) continue;  // a null entity key updates no state
+      groups[i].values.Fill(r, slots);
+      EncodeEvent(*programs_[groups[i].group], slots, ts.Timestamp(r), &events[i]);
+      stripes.push_back(&StripeFor(keys[i]));
+    }
+    // The row's keys are locked together (in address order, so pushes never deadlock): their writes go to the
+    // store in one batch, in the order their states changed.
+    std::sort(stripes.begin(), stripes.end());
+    stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+    std::vector<std::unique_lock<std::mutex>> locks;
+    for (Stripe* s : stripes) locks.emplace_back(s->mu);
+
+    const int64_t now = NowMicros();
+    writes.clear();
+    std::vector<Cached> uncached;
+    uncached.reserve(groups.size());
+    auto apply_row = [&]() -> Status {
+      for (size_t i = 0; i < groups.size(); ++i) {
+        if (keys[i].empty()) continue;
+        const GroupProgram& program = *programs_[groups[i].group];
+        Stripe& stripe = StripeFor(keys[i]);
+        Cached* state = Lookup(stripe, keys[i], now);
+        if (state != nullptr) {
+          ++cache_hits_;
+        } else {
+          ++cache_misses_;
+          GYRE_ASSIGN_OR_RETURN(std::optional<std::string> bytes, kv_->Get(keys[i]));
+          GYRE_ASSIGN_OR_RETURN(Cached loaded, Decode(groups[i].group, bytes));
+          state = caching_ ? Insert(stripe, keys[i], std::move(loaded)) : &uncached.emplace_back(std::move(loaded));
+        }
+        KeyState::AppendResult appended = state->state.Append(events[i]);
+        if (appended == KeyState::AppendResult::kTooLate) {
+          ++result.too_late;
+          continue;
+        }
+        result.late += appended == KeyState::AppendResult::kLate;
+        const int64_t expires_at = ExpiryFor(program.def(), now);
+        store::KvWrite& w = writes.emplace_back();
+        w.key = keys[i];
+        w.expires_at = expires_at;
+        w.value.emplace();
+        if (state->needs_snapshot || now >= state->stale_at ||
+            state->records >= std::max(kMinRecordsBeforeSnapshot, state->snapshot_events)) {
+          state->state.AppendSnapshot(expires_at, &*w.value);
+          state->snapshot_events = static_cast<int64_t>(state->state.buffered_events());
+          state->records = 0;
+          state->needs_snapshot = false;
+        } else {
+          KeyState::AppendEventRecord(program, events[i], expires_at, &*w.value);
+          w.append = true;
+          ++state->records;
+        }
+        state->stale_at = StaleAt(program.def(), expires_at);
+        ++stripe.writes;
       }
-      KeyState::AppendResult appended = state.Append(event);
-      if (appended == KeyState::AppendResult::kTooLate) {
-        ++result.too_late;
-        continue;
+      return kv_->WriteBatch(writes);
+    };
+    Status applied = apply_row();
+    if (!applied.ok()) {
+      // Cached states of this row may be ahead of the store now: forget them, the store is the truth.
+      for (const std::string& key : keys) {
+        if (key.empty() || !caching_) continue;
+        Stripe& stripe = StripeFor(key);
+        auto it = stripe.map.find(key);
+        if (it == stripe.map.end()) continue;
+        stripe.lru.erase(it->second.lru);
+        stripe.map.erase(it);
       }
-      result.late += appended == KeyState::AppendResult::kLate;
-      std::string out;
-      state.Serialize(&out);
-      GYRE_RETURN_IF_ERROR(kv_->Put(key, out, ExpiryFor(group)));
+      return applied;
     }
   }
   pushed_ += result.rows;
@@ -104,19 +270,11 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
   return result;
 }
 
-Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Table& rows,
-                                      std::span<const int64_t> times) {
-  if (static_cast<int64_t>(times.size()) != rows.num_rows()) {
-    return Status::InvalidArgument(fmt::format("{} rows but {} timestamps", rows.num_rows(), times.size()));
-  }
-  const Schema& schema = rows.schema();
-  const int64_t n = rows.num_rows();
-  OnlineValues out;
-  out.features = features;
-  out.values.assign(features.size(), std::vector<FeatureValue>(static_cast<size_t>(n)));
-  out.statuses.assign(features.size(), std::vector<ReadStatus>(static_cast<size_t>(n), ReadStatus::kPresent));
-
-  // Aggregated features to read: those asked for and the inputs of derived ones; grouped by group.
+Result<std::shared_ptr<const OnlineRead>> OnlineStore::Prepare(const std::vector<int>& features, const Schema& schema,
+                                                               std::string_view rows_name) const {
+  auto read = std::make_shared<OnlineRead>();
+  read->schema = schema;
+  read->features = features;
   std::set<int> needed;
   for (int f : features) {
     const FeatureDef& def = registry_->features()[f];
@@ -126,90 +284,156 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
       needed.insert(f);
     }
   }
+  read->needed.assign(needed.begin(), needed.end());
   std::set<int> groups;
   for (int f : needed) groups.insert(registry_->features()[f].group);
-  std::vector<std::vector<FeatureValue>> held(registry_->features().size());
-  std::vector<std::vector<ReadStatus>> held_status(registry_->features().size());
-
-  std::vector<ExprValue> slots(schema.size() + registry_->features().size());
-  // First every group's keys, so that all states come in one MultiGet (one round trip on Redis).
-  struct GroupRead {
-    int group;
-    IsNewQueries is_new;
-    std::vector<std::string> keys;  // per row; empty for a null key
-    size_t first_blob = 0;
-  };
-  std::vector<GroupRead> reads;
-  std::vector<std::string> present;
   for (int g : groups) {
-    const GroupProgram& program = *programs_[g];
-    const GroupDef& group = program.def();
+    const GroupDef& group = programs_[g]->def();
     const EntityDef& entity = registry_->entities()[group.entity];
-    GroupRead read;
-    read.group = g;
-    std::vector<int> key_columns;
+    OnlineRead::Group read_group;
+    read_group.group = g;
     for (const std::string& k : entity.keys) {
       int c = schema.IndexOf(k);
       if (c < 0) {
-        return Status::InvalidArgument(fmt::format("entity '{}' needs '{}' (for group '{}'); the request has: {}",
-                                                   entity.name, k, group.name, schema.NameList()));
+        return Status::InvalidArgument(fmt::format("entity '{}' needs '{}' (for group '{}'); {} has: {}", entity.name,
+                                                   k, group.name, rows_name, schema.NameList()));
       }
-      key_columns.push_back(c);
+      read_group.key_columns.push_back(c);
     }
-    GYRE_ASSIGN_OR_RETURN(read.is_new, IsNewQueries::Compile(*registry_, program, schema, "the request",
-                                                             [&](int feature) { return needed.count(feature) != 0; }));
-    read.first_blob = present.size();
-    read.keys.resize(static_cast<size_t>(n));
-    for (int64_t r = 0; r < n; ++r) {
-      read.keys[r] = KeyOf(g, rows, key_columns, r);
-      if (!read.keys[r].empty()) present.push_back(read.keys[r]);
-    }
-    reads.push_back(std::move(read));
+    GYRE_ASSIGN_OR_RETURN(read_group.is_new,
+                          IsNewQueries::Compile(*registry_, *programs_[g], schema, rows_name,
+                                                [&](int feature) { return needed.count(feature) != 0; }));
+    read->groups.push_back(std::move(read_group));
   }
-  GYRE_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> blobs, kv_->MultiGet(present));
-
-  for (const GroupRead& read : reads) {
-    const GroupProgram& program = *programs_[read.group];
-    const auto& accumulators = program.accumulators();
-    RowValues row_values(rows, read.is_new.columns());
-    std::vector<FeatureValue> values(accumulators.size());
-    std::vector<std::optional<uint64_t>> is_new_bits(accumulators.size());
-    for (size_t i = 0; i < accumulators.size(); ++i) {
-      held[accumulators[i].feature].resize(static_cast<size_t>(n));
-      held_status[accumulators[i].feature].resize(static_cast<size_t>(n));
-    }
-    size_t next_blob = read.first_blob;
-    for (int64_t r = 0; r < n; ++r) {
-      KeyState state(&program);
-      if (!read.keys[r].empty()) {
-        const std::optional<std::string>& blob = blobs[next_blob++];
-        if (blob) {
-          GYRE_ASSIGN_OR_RETURN(state, KeyState::Deserialize(&program, *blob));
-        }
-      }
-      row_values.Fill(r, slots);
-      read.is_new.Evaluate(slots, is_new_bits);
-      ReadStatus status = state.Read(times[r], is_new_bits, values);
-      for (size_t i = 0; i < accumulators.size(); ++i) {
-        held[accumulators[i].feature][r] = std::move(values[i]);
-        held_status[accumulators[i].feature][r] = status;
-      }
-    }
-  }
-
-  for (size_t i = 0; i < features.size(); ++i) {
-    int f = features[i];
+  for (int f : features) {
     const FeatureDef& def = registry_->features()[f];
     if (def.derived < 0) {
+      read->derived.emplace_back();
+      continue;
+    }
+    Result<Expr> expr = registry_->CompileDerived(def.derived, schema, std::string(rows_name));
+    if (!expr.ok()) return Status::InvalidArgument(expr.status().message());
+    read->derived.emplace_back(std::move(*expr));
+  }
+  return std::shared_ptr<const OnlineRead>(std::move(read));
+}
+
+Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Table& rows,
+                                      std::span<const int64_t> times) {
+  GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const OnlineRead> read, Prepare(features, rows.schema()));
+  return Get(*read, rows, times);
+}
+
+Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows, std::span<const int64_t> times) {
+  if (static_cast<int64_t>(times.size()) != rows.num_rows()) {
+    return Status::InvalidArgument(fmt::format("{} rows but {} timestamps", rows.num_rows(), times.size()));
+  }
+  const Schema& schema = rows.schema();
+  if (!(schema == read.schema)) {
+    return Status::InvalidArgument(fmt::format("rows have columns ({}), the read was prepared for ({})",
+                                               schema.ToString(), read.schema.ToString()));
+  }
+  const int64_t n = rows.num_rows();
+  OnlineValues out;
+  out.features = read.features;
+  out.values.resize(read.features.size());
+  out.statuses.resize(read.features.size());
+
+  // Values of the aggregated features, by registry index.
+  std::vector<std::vector<FeatureValue>> held(registry_->features().size());
+  std::vector<std::vector<ReadStatus>> held_status(registry_->features().size());
+  for (int f : read.needed) {
+    held[f].resize(static_cast<size_t>(n));
+    held_status[f].resize(static_cast<size_t>(n));
+  }
+  std::vector<ExprValue> slots(schema.size() + registry_->features().size());
+  std::vector<FeatureValue> values;
+  std::vector<std::optional<uint64_t>> is_new_bits;
+  std::vector<RowValues> is_new_rows;
+  for (const OnlineRead::Group& group : read.groups) is_new_rows.emplace_back(rows, group.is_new.columns());
+  // Reads one row's state of one group into `held`.
+  auto read_state = [&](size_t g, int64_t r, KeyState& state) {
+    const OnlineRead::Group& group = read.groups[g];
+    const auto& accumulators = programs_[group.group]->accumulators();
+    values.resize(accumulators.size());
+    is_new_bits.assign(accumulators.size(), std::nullopt);
+    is_new_rows[g].Fill(r, slots);
+    group.is_new.Evaluate(slots, is_new_bits);
+    ReadStatus status = state.Read(times[r], is_new_bits, values);
+    for (size_t i = 0; i < accumulators.size(); ++i) {
+      int f = accumulators[i].feature;
+      if (held[f].empty()) continue;  // not read
+      held[f][r] = std::move(values[i]);
+      held_status[f][r] = status;
+    }
+  };
+
+  // Cached keys are read at once; the rest come in one MultiGet (one round trip on Redis).
+  struct Miss {
+    size_t group;
+    int64_t row;
+    std::string key;
+    uint64_t stripe_writes;
+  };
+  std::vector<Miss> misses;
+  const int64_t now = NowMicros();
+  for (size_t g = 0; g < read.groups.size(); ++g) {
+    const OnlineRead::Group& group = read.groups[g];
+    for (int64_t r = 0; r < n; ++r) {
+      std::string key = KeyOf(group.group, rows, group.key_columns, r);
+      if (key.empty()) {
+        KeyState empty(programs_[group.group].get());
+        read_state(g, r, empty);
+        continue;
+      }
+      uint64_t stripe_writes = 0;
+      if (caching_) {
+        Stripe& stripe = StripeFor(key);
+        std::lock_guard<std::mutex> lock(stripe.mu);
+        if (Cached* cached = Lookup(stripe, key, now)) {
+          ++cache_hits_;
+          read_state(g, r, cached->state);
+          continue;
+        }
+        stripe_writes = stripe.writes;
+      }
+      ++cache_misses_;
+      misses.push_back({g, r, std::move(key), stripe_writes});
+    }
+  }
+  if (!misses.empty()) {
+    std::vector<std::string> keys;
+    keys.reserve(misses.size());
+    for (const Miss& m : misses) keys.push_back(m.key);
+    GYRE_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> blobs, kv_->MultiGet(keys));
+    for (size_t i = 0; i < misses.size(); ++i) {
+      const Miss& m = misses[i];
+      GYRE_ASSIGN_OR_RETURN(Cached loaded, Decode(read.groups[m.group].group, blobs[i]));
+      if (!caching_) {
+        read_state(m.group, m.row, loaded.state);
+        continue;
+      }
+      Stripe& stripe = StripeFor(m.key);
+      std::lock_guard<std::mutex> lock(stripe.mu);
+      Cached* cached = Lookup(stripe, m.key, now);
+      if (cached == nullptr && stripe.writes == m.stripe_writes) cached = Insert(stripe, m.key, std::move(loaded));
+      read_state(m.group, m.row, cached != nullptr ? cached->state : loaded.state);
+    }
+  }
+
+  for (size_t i = 0; i < read.features.size(); ++i) {
+    int f = read.features[i];
+    if (!read.derived[i]) {
       out.values[i] = held[f];
       out.statuses[i] = held_status[f];
       continue;
     }
-    Result<Expr> expr = registry_->CompileDerived(def.derived, schema, "the request");
-    if (!expr.ok()) return Status::InvalidArgument(expr.status().message());
+    const FeatureDef& def = registry_->features()[f];
     std::vector<int> all_columns(schema.size());
     for (int c = 0; c < schema.size(); ++c) all_columns[c] = c;
     RowValues row_values(rows, all_columns);
+    out.values[i].resize(static_cast<size_t>(n));
+    out.statuses[i].resize(static_cast<size_t>(n));
     for (int64_t r = 0; r < n; ++r) {
       row_values.Fill(r, slots);
       ReadStatus status = ReadStatus::kPresent;
@@ -217,8 +441,7 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
         slots[schema.size() + input] = FeatureExprValue(held[input][r], registry_->features()[input].type);
         if (held_status[input][r] != ReadStatus::kPresent && status == ReadStatus::kPresent) status = held_status[input][r];
       }
-      FeatureValue value = FromExprValue(expr->Evaluate(slots));
-      out.values[i][r] = std::move(value);
+      out.values[i][r] = FromExprValue(read.derived[i]->Evaluate(slots));
       // A derived feature is as fresh as its inputs; NOT_FOUND inputs still give a value (e.g. no history).
       out.statuses[i][r] = status == ReadStatus::kOutsideMaxAge ? status : ReadStatus::kPresent;
     }

@@ -5,15 +5,24 @@
 // Contract:
 // - Push(source, rows): rows have the source's columns (by name; missing ones are null) and a timestamp.
 //   Each group over the source appends the event to its key's state. Events older than the key's newest by
-//   more than the allowed lateness are dropped and counted (PushResult::too_late), never silently.
+//   more than the allowed lateness are dropped and counted (PushResult::too_late), never silently. A row's
+//   writes (one per group) go to the KvStore in one batch: on RocksDB one WAL record, all or nothing.
 // - Get(features, rows, times): per row, the feature values as of its time (strictly before it). Rows carry
 //   the entity keys of the features' groups, and the columns is_new and derived features read. A key with no
 //   state reads as NOT_FOUND with the values of an empty history (count 0, null means, ...), the values the
 //   training set has for such a row; a key idle longer than its group's max_age reads as OUTSIDE_MAX_AGE
-//   with nulls.
+//   with nulls. Prepare() compiles a read once for rows of one schema (what a server does per deployment).
 // - State of a key idle for its group's ttl expires (KvStore expiry, wall clock) and restarts (event time).
-// - Thread-safe. Pushes to one key are serialised by a striped lock; reads take no lock (a read sees a state
-//   before or after a concurrent push, never a torn one).
+// - Thread-safe. Pushes to one key are serialised by a striped lock; a read sees a key's state before or
+//   after a concurrent push, never a torn one.
+//
+// Storage and cache, for reads and pushes in microseconds whatever a key's history: a key's stored value is
+// a snapshot followed by one appended record per event since (KeyState::AppendSnapshot/AppendEventRecord),
+// rewritten whole only when the records outnumber the snapshot's events, so a push writes O(1) bytes
+// amortised. When this process is the store's only writer (KvStore::single_writer: memory, RocksDB) decoded
+// states are also kept in an LRU cache of Options::cache_keys keys: a read or push of a cached key does not
+// touch the KvStore's read path or decode anything. Redis is shared by every server, so there each read
+// and push loads the value (one MultiGet per read).
 #pragma once
 
 #include <atomic>
@@ -45,11 +54,20 @@ struct OnlineValues {
   std::vector<std::vector<ReadStatus>> statuses;
 };
 
+struct OnlineStoreOptions {
+  // Decoded key states kept in memory (when the KvStore is single-writer); 0 turns the cache off.
+  int64_t cache_keys = 200'000;
+};
+
+// A read compiled for rows of one schema: which groups, entity key columns, is_new queries and derived
+// expressions. Immutable; share it between threads.
+class OnlineRead;
+
 class OnlineStore {
  public:
   // `registry` must outlive the store.
-  static Result<std::unique_ptr<OnlineStore>> Open(const FeatureRegistry* registry,
-                                                   std::unique_ptr<store::KvStore> kv);
+  static Result<std::unique_ptr<OnlineStore>> Open(const FeatureRegistry* registry, std::unique_ptr<store::KvStore> kv,
+                                                   OnlineStoreOptions options = {});
   ~OnlineStore();
 
   const FeatureRegistry& registry() const { return *registry_; }
@@ -60,23 +78,43 @@ class OnlineStore {
   // `rows` holds the entity key columns (and what is_new / derived features read); `times` one per row.
   Result<OnlineValues> Get(const std::vector<int>& features, const Table& rows, std::span<const int64_t> times);
 
+  // Compiles a read of `features` for rows of `schema` (errors name `rows_name`, e.g. "the request").
+  Result<std::shared_ptr<const OnlineRead>> Prepare(const std::vector<int>& features, const Schema& schema,
+                                                    std::string_view rows_name = "the request") const;
+  // `rows` must have the schema the read was prepared for.
+  Result<OnlineValues> Get(const OnlineRead& read, const Table& rows, std::span<const int64_t> times);
+
   // Totals since Open (exported as metrics).
   int64_t pushed_events() const { return pushed_.load(); }
   int64_t dropped_too_late() const { return too_late_.load(); }
+  int64_t cache_hits() const { return cache_hits_.load(); }
+  int64_t cache_misses() const { return cache_misses_.load(); }
 
  private:
-  OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store::KvStore> kv);
-  std::string KeyOf(int group, const Table& rows, const std::vector<int>& key_columns, int64_t row) const;
-  std::mutex& StripeFor(const std::string& key);
+  struct Cached;
+  struct Stripe;
+  OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store::KvStore> kv, OnlineStoreOptions options);
+  std::string KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row) const;
+  Stripe& StripeFor(const std::string& key);
+  // The cached state of `key`, or nullptr (not cached, cache off, or expired: then dropped). Stripe locked.
+  Cached* Lookup(Stripe& stripe, const std::string& key, int64_t now);
+  // Inserts (replacing) and evicts the stripe's least recently used keys beyond its share. Stripe locked.
+  Cached* Insert(Stripe& stripe, const std::string& key, Cached value);
+  Result<Cached> Decode(int group, const std::optional<std::string>& bytes) const;
 
   const FeatureRegistry* registry_;
   std::unique_ptr<store::KvStore> kv_;
+  const bool caching_;
+  const size_t keys_per_stripe_;
   std::vector<std::shared_ptr<const GroupProgram>> programs_;  // per group
   std::vector<std::vector<int>> groups_of_source_;
+  size_t max_groups_per_source_ = 0;
   static constexpr size_t kStripes = 256;
-  std::unique_ptr<std::mutex[]> stripes_;
+  std::unique_ptr<Stripe[]> stripes_;
   std::atomic<int64_t> pushed_{0};
   std::atomic<int64_t> too_late_{0};
+  std::atomic<int64_t> cache_hits_{0};
+  std::atomic<int64_t> cache_misses_{0};
 };
 
 }  // namespace gyre::features

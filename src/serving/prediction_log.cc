@@ -6,8 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <nlohmann/json.hpp>
-
+#include "core/json_text.h"
 #include "core/time.h"
 
 namespace gyre::serving {
@@ -21,7 +20,7 @@ void AppendNumber(std::string& out, float v) {
   }
 }
 
-void AppendString(std::string& out, const std::string& s) { out += nlohmann::json(s).dump(); }
+void AppendString(std::string& out, std::string_view s) { AppendJsonString(out, s); }
 
 }  // namespace
 

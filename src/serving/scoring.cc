@@ -21,6 +21,7 @@ struct Plan {
   std::vector<int> feature_ids;
   std::shared_ptr<const std::vector<std::string>> names;
   models::DecisionPolicy decision;
+  std::shared_ptr<const features::OnlineRead> read;  // the features' read, compiled for the source's rows
 };
 
 int64_t NowMicros() {
@@ -46,8 +47,9 @@ struct ScoringService::Runtime {
 
 namespace {
 
-Result<std::shared_ptr<const Plan>> MakePlan(const features::FeatureRegistry& registry, const DeploymentConfig& config,
-                                             std::shared_ptr<const Servable> servable) {
+Result<std::shared_ptr<const Plan>> MakePlan(const features::FeatureRegistry& registry,
+                                             const features::OnlineStore* online, const Schema& events,
+                                             const DeploymentConfig& config, std::shared_ptr<const Servable> servable) {
   auto plan = std::make_shared<Plan>();
   const models::PackageDescriptor& d = servable->descriptor();
   for (const std::string& name : d.feature_names) {
@@ -63,6 +65,14 @@ Result<std::shared_ptr<const Plan>> MakePlan(const features::FeatureRegistry& re
     }
     plan->feature_ids.push_back(*id);
   }
+  if (online != nullptr) {
+    auto read = online->Prepare(plan->feature_ids, events, "the events");
+    if (!read.ok()) {
+      return Status::FailedPrecondition(fmt::format("deployment '{}': model '{}' version {}: {}", config.name,
+                                                    servable->name(), servable->version(), read.status().message()));
+    }
+    plan->read = std::move(*read);
+  }
   plan->names = std::make_shared<const std::vector<std::string>>(d.feature_names);
   plan->decision = d.decision;
   if (config.challenge_threshold) plan->decision.challenge_threshold = *config.challenge_threshold;
@@ -73,12 +83,13 @@ Result<std::shared_ptr<const Plan>> MakePlan(const features::FeatureRegistry& re
 
 // The plan for the handle's current servable, rebuilt once after a swap. A new version whose features do not
 // fit keeps the previous plan serving.
-std::shared_ptr<const Plan> CurrentPlan(const features::FeatureRegistry& registry, const DeploymentConfig& config,
+std::shared_ptr<const Plan> CurrentPlan(const features::FeatureRegistry& registry, const features::OnlineStore* online,
+                                        const Schema& events, const DeploymentConfig& config,
                                         ModelManager::Handle handle, std::atomic<std::shared_ptr<const Plan>>& cache) {
   std::shared_ptr<const Plan> plan = cache.load();
   std::shared_ptr<const Servable> current = handle->load();
   if (current == nullptr || (plan != nullptr && plan->servable == current)) return plan;
-  auto rebuilt = MakePlan(registry, config, std::move(current));
+  auto rebuilt = MakePlan(registry, online, events, config, std::move(current));
   if (!rebuilt.ok()) return plan;
   cache.store(*rebuilt);
   return *rebuilt;
@@ -87,7 +98,7 @@ std::shared_ptr<const Plan> CurrentPlan(const features::FeatureRegistry& registr
 // Feature values of `events` as of their times, as the float32 rows the model reads.
 Result<std::vector<float>> FeatureRows(features::OnlineStore& online, const Plan& plan, const Table& events,
                                        std::span<const int64_t> times) {
-  GYRE_ASSIGN_OR_RETURN(features::OnlineValues values, online.Get(plan.feature_ids, events, times));
+  GYRE_ASSIGN_OR_RETURN(features::OnlineValues values, online.Get(*plan.read, events, times));
   const size_t d = plan.feature_ids.size();
   const auto n = static_cast<size_t>(events.num_rows());
   std::vector<float> rows(n * d);
@@ -121,12 +132,8 @@ Result<std::unique_ptr<ScoringService>> ScoringService::Open(DeploymentsConfig c
                                               "without a model)", d.name, added.message()));
     }
     runtime->champion = service->models_->HandleOf(d.model);
-    std::shared_ptr<const Plan> plan;
-    if (added.ok()) {
-      GYRE_ASSIGN_OR_RETURN(plan, MakePlan(*registry, d, runtime->champion->load()));
-      runtime->champion_plan.store(plan);
-    }
-    std::string feature_set = !d.feature_set.empty() ? d.feature_set : plan->servable->descriptor().feature_set;
+    std::shared_ptr<const Servable> champion = added.ok() ? runtime->champion->load() : nullptr;
+    std::string feature_set = !d.feature_set.empty() ? d.feature_set : champion->descriptor().feature_set;
     auto set = registry->FindFeatureSet(feature_set);
     if (!set.ok()) {
       return Status::FailedPrecondition(fmt::format("deployment '{}': feature set '{}' of model {} is not in "
@@ -138,12 +145,17 @@ Result<std::unique_ptr<ScoringService>> ScoringService::Open(DeploymentsConfig c
     const Schema& schema = registry->sources()[runtime->source].schema;
     runtime->time_column = registry->sources()[runtime->source].timestamp_index;
     if (set_def.label) runtime->event_id_column = schema.IndexOf(set_def.label->key);
+    if (champion != nullptr) {
+      GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, MakePlan(*registry, online, schema, d, champion));
+      runtime->champion_plan.store(plan);
+    }
     if (d.challenger) {
       // A challenger that is not loadable yet is skipped until it is.
       Status c = service->models_->Add(d.challenger->model);
       runtime->challenger = service->models_->HandleOf(d.challenger->model);
       if (c.ok()) {
-        GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> cplan, MakePlan(*registry, d, runtime->challenger->load()));
+        GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> cplan, MakePlan(*registry, online, schema, d,
+                                                                                runtime->challenger->load()));
         runtime->challenger_plan.store(cplan);
       }
       if (!d.challenger->sticky_key.empty()) {
@@ -214,7 +226,8 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     times[r] = time.Timestamp(r);
   }
 
-  std::shared_ptr<const Plan> plan = CurrentPlan(*registry_, config, rt->champion, rt->champion_plan);
+  const Schema& schema = registry_->sources()[rt->source].schema;
+  std::shared_ptr<const Plan> plan = CurrentPlan(*registry_, online_, schema, config, rt->champion, rt->champion_plan);
   if (plan == nullptr) {
     ++rt->errors;
     return Status::Unavailable(fmt::format("deployment '{}' has no model loaded yet ({}): {}", config.name, config.model,
@@ -229,7 +242,7 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
   std::vector<float> cscores, crows;
   std::vector<uint8_t> canary(n, 0);
   if (rt->challenger != nullptr) {
-    cplan = CurrentPlan(*registry_, config, rt->challenger, rt->challenger_plan);
+    cplan = CurrentPlan(*registry_, online_, schema, config, rt->challenger, rt->challenger_plan);
   }
   if (cplan != nullptr) {
     if (cplan->feature_ids == plan->feature_ids) {

@@ -90,6 +90,9 @@ class KvStore {
   virtual Status DeletePrefix(std::string_view prefix) = 0;
   // "memory", "rocksdb", "redis": for messages and metrics.
   virtual std::string_view backend() const = 0;
+  // True when no other process can write this store (memory; RocksDB, which one process holds open), so a
+  // cache of its values in this process stays exact. False for Redis, shared by every server.
+  virtual bool single_writer() const = 0;
 };
 
 }  // namespace gyre::store

@@ -107,6 +107,7 @@ class MemoryKvStore final : public KvStore {
   }
 
   std::string_view backend() const override { return "memory"; }
+  bool single_writer() const override { return true; }
 
  private:
   static size_t ShardIndex(std::string_view key) {

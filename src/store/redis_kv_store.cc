@@ -258,6 +258,7 @@ class RedisKvStore final : public KvStore {
   }
 
   std::string_view backend() const override { return "redis"; }
+  bool single_writer() const override { return false; }
 
  private:
   // Runs `commands` on a pooled connection and returns their replies (which may be Redis errors: the

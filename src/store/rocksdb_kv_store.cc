@@ -197,6 +197,7 @@ class RocksDbKvStore final : public KvStore {
   }
 
   std::string_view backend() const override { return "rocksdb"; }
+  bool single_writer() const override { return true; }
 
   Result<int64_t> RawCount(bool compact_first) {
     if (compact_first) {

@@ -416,21 +416,29 @@ std::vector<std::string> GroupNames(const FeatureRegistry& registry) {
 
 // A fresh OnlineStore over `url` ("memory", "rocksdb" under `state_dir`, or a Redis URL).
 Result<std::unique_ptr<OnlineStore>> OpenOnline(const FeatureRegistry& registry, const std::string& url,
-                                                const std::string& state_dir) {
+                                                const std::string& state_dir, OnlineStoreOptions options = {}) {
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<store::KvStore> kv, store::KvStore::Open(url, state_dir));
   for (const GroupDef& g : registry.groups()) GYRE_RETURN_IF_ERROR(kv->DeletePrefix(g.name + '\x1f'));
-  return OnlineStore::Open(&registry, std::move(kv));
+  return OnlineStore::Open(&registry, std::move(kv), options);
 }
 
-// The tests below run on each backend: the parameter is "memory", "rocksdb" or "redis".
+// The tests below run on each backend: the parameter is "memory", "rocksdb" or "redis", and "memory" and
+// "rocksdb" again without the store's cache of decoded states ("-uncached"), so that every push and read
+// goes through the stored value (snapshot + appended records), as on Redis.
 class OnlineBackendTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "redis") {
+    std::string param = GetParam();
+    if (param.ends_with("-uncached")) {
+      param.resize(param.size() - std::string_view("-uncached").size());
+      options_.cache_keys = 0;
+    }
+    backend_ = param;
+    if (param == "redis") {
       if (RedisUrl() == nullptr) GTEST_SKIP() << "GYRE_TEST_REDIS_URL not set (make test sets it)";
       url_ = RedisUrl();
     } else {
-      url_ = GetParam();
+      url_ = param;
     }
   }
   // A new state folder per store (RocksDB keeps one store per folder).
@@ -438,11 +446,18 @@ class OnlineBackendTest : public ::testing::TestWithParam<std::string> {
 
   TempDir dir_;
   std::string url_;
+  std::string backend_;
+  OnlineStoreOptions options_;
   int stores_ = 0;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, OnlineBackendTest, ::testing::Values("memory", "rocksdb", "redis"),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, OnlineBackendTest,
+                         ::testing::Values("memory", "rocksdb", "redis", "memory-uncached", "rocksdb-uncached"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // ---------------------------------------------------------------------------------------------------------
 // Replay in time order: for each event, Get before Push equals the backfill's row for that event. After
@@ -469,9 +484,9 @@ TEST_P(OnlineBackendTest, ReplayInTimeOrderEqualsBackfill) {
     ASSERT_TRUE(offline.ok()) << offline.status().ToString();
     ASSERT_EQ(offline->num_rows(), table.num_rows());
 
-    Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir());
+    Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir(), options_);
     ASSERT_TRUE(online.ok()) << online.status().ToString();
-    EXPECT_EQ((*online)->backend(), GetParam());
+    EXPECT_EQ((*online)->backend(), backend_);
 
     Comparison in_order(*registry, fmt::format("{} seed {} (read before push)", GetParam(), seed));
     std::vector<Row> early;                            // reads at an earlier time
@@ -569,7 +584,7 @@ TEST_P(OnlineBackendTest, LateEventsWithinLatenessEqualBackfill) {
     for (const auto& [key, i] : arrival) arrived.push_back(events[i]);
     Table table = ToTable(arrived);
 
-    Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir());
+    Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir(), options_);
     ASSERT_TRUE(online.ok()) << online.status().ToString();
     // Reads while events are still arriving, at T = the oldest time still to come (minus up to a minute):
     // every event before T is in, and T is within the lateness of the newest one (they arrive in order of
@@ -708,7 +723,7 @@ TEST_P(OnlineBackendTest, TooLateEventsAreDroppedAndCounted) {
   Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
   RedisCleanup cleanup(url_, GroupNames(*registry));
-  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir());
+  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir(), options_);
   ASSERT_TRUE(online.ok()) << online.status().ToString();
   OnlineStore& store = **online;
   const int64_t t = kT0 + Seconds(3600);
@@ -774,6 +789,79 @@ TEST_P(OnlineBackendTest, TooLateEventsAreDroppedAndCounted) {
   EXPECT_EQ(got->values[static_cast<size_t>(sum_x)][0], FeatureValue::Number(19));
   EXPECT_EQ(got->values[static_cast<size_t>(cnt)][0], FeatureValue::Number(3));
   EXPECT_EQ(got->values[static_cast<size_t>(sum_x)][1], FeatureValue::Number(42));
+}
+
+// The stored value (snapshot + appended event records, rewritten as one snapshot now and then) gives back
+// exactly the state that was cached: after a reopen of the RocksDB folder, and through a cache of one key
+// per stripe (constant eviction), reads equal those of the store that saw every push, and the backfill's.
+TEST(OnlineStoreTest, StoredStateReloadsExactlyAfterReopenAndEviction) {
+  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  TempDir dir;
+  const std::string state = dir.File("state");
+  OnlineStoreOptions tiny;
+  tiny.cache_keys = 1;
+  Result<std::unique_ptr<OnlineStore>> first = OpenOnline(*registry, "rocksdb", state);
+  Result<std::unique_ptr<OnlineStore>> evicting = OpenOnline(*registry, "memory", dir.path(), tiny);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(evicting.ok()) << evicting.status().ToString();
+
+  // 3000 events over 2000 users (three hot: hundreds of events each, well past every snapshot threshold;
+  // the others more than the tiny cache holds), 1 in 8 late by up to 50 s, values and texts varied.
+  Rng rng(7);
+  std::vector<SmallRow> events;
+  int64_t t = kT0;
+  for (int i = 0; i < 3000; ++i) {
+    t += Seconds(1) + rng.Below(Seconds(20));
+    std::string user = "u" + std::to_string(rng.Chance(0.5) ? rng.Below(3) : rng.Below(2000));
+    int64_t ts = rng.Chance(0.125) ? t - rng.Below(Seconds(50)) : t;
+    std::optional<double> x;
+    if (!rng.Chance(0.1)) x = static_cast<double>(rng.Below(1000)) / 8;
+    events.push_back({ts, user, x, "s" + std::to_string(rng.Below(5))});
+  }
+  for (size_t at = 0; at < events.size();) {
+    size_t batch = std::min<size_t>(1 + rng.Below(4), events.size() - at);
+    Table rows = SmallTable(std::vector<SmallRow>(events.begin() + at, events.begin() + at + batch));
+    for (OnlineStore* store : {first->get(), evicting->get()}) {
+      Result<PushResult> pushed = store->Push(0, rows);
+      ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+      EXPECT_EQ(pushed->too_late, 0);
+    }
+    at += batch;
+  }
+  EXPECT_GT((*evicting)->cache_misses(), 300) << "the tiny cache did not evict";
+
+  std::vector<SmallRow> reads;
+  for (int u = 0; u < 41; ++u) {
+    reads.push_back({t + 1, "u" + std::to_string(u), {}, {}});
+    reads.push_back({t + Seconds(30), "u" + std::to_string(u), {}, {}});
+  }
+  Table spine = SmallTable(reads);
+  std::vector<int64_t> times;
+  for (const SmallRow& q : reads) times.push_back(q.ts);
+  const std::vector<int> features = AllFeatures(*registry);
+  Result<OnlineValues> expected = (*first)->Get(features, spine, times);
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+  first->reset();  // closes the RocksDB folder
+
+  Result<std::unique_ptr<store::KvStore>> kv = store::KvStore::Open("rocksdb", state);
+  ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+  Result<std::unique_ptr<OnlineStore>> reopened = OnlineStore::Open(&*registry, std::move(*kv));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  for (OnlineStore* store : {reopened->get(), evicting->get()}) {
+    Result<OnlineValues> got = store->Get(features, spine, times);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->values, expected->values) << store->backend();
+    EXPECT_EQ(got->statuses, expected->statuses) << store->backend();
+  }
+  Result<Table> offline = BackfillTables(*registry, features, spine, "time", {SmallTable(events)}, {}, 1);
+  ASSERT_TRUE(offline.ok()) << offline.status().ToString();
+  Comparison compare(*registry, "reloaded");
+  for (size_t q = 0; q < reads.size(); ++q) {
+    for (size_t f = 0; f < features.size(); ++f) {
+      compare.Check(features[f], expected->values[f][q], *offline, static_cast<int64_t>(q), fmt::format("read {}", q));
+    }
+  }
 }
 
 // With several groups over one source, a row is judged per group (each group's key has its own newest
@@ -886,7 +974,7 @@ TEST_P(OnlineBackendTest, ConcurrentPushesLoseNothing) {
   Result<FeatureRegistry> registry = testing::ParseDefinitions(yaml);
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
   RedisCleanup cleanup(url_, GroupNames(*registry));
-  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir());
+  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir(), options_);
   ASSERT_TRUE(online.ok()) << online.status().ToString();
   OnlineStore& store = **online;
 
@@ -1075,7 +1163,7 @@ TEST_P(OnlineBackendTest, StatusesAndEmptyValues) {
   Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kStatusYaml, UniqueTag()));
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
   RedisCleanup cleanup(url_, GroupNames(*registry));
-  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir());
+  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, url_, StateDir(), options_);
   ASSERT_TRUE(online.ok()) << online.status().ToString();
   OnlineStore& store = **online;
   const auto kP = ReadStatus::kPresent, kNF = ReadStatus::kNotFound, kOld = ReadStatus::kOutsideMaxAge;
