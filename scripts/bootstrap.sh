@@ -15,6 +15,7 @@ PACKAGES=(
   libxxhash-dev           # hashing (dictionary encoding, fingerprints)
   libsqlite3-dev libpq-dev
   librocksdb-dev          # online feature state (embedded default)
+  libjemalloc-dev         # the gyre binary's allocator (release builds)
   libhiredis-dev          # online feature state on Redis
   libxgboost-dev          # training (issue 5) and the reference the tree evaluator is tested against
   libeigen3-dev           # logistic regression training (Newton steps on the normal equations)
