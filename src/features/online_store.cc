@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <list>
+#include <thread>
 #include <set>
 #include <unordered_map>
 
+#include "core/background_thread.h"
 #include "features/row_values.h"
 
 namespace gyre::features {
@@ -57,6 +60,19 @@ struct OnlineStore::Cached {
   int64_t snapshot_events = 0;  // events in the stored snapshot
   int64_t records = 0;          // event records appended after it
   bool needs_snapshot = true;   // nothing usable stored (missing, legacy format, about to expire): rewrite whole
+  int64_t pending = 0;          // writes queued for the writer, not committed yet: the entry must stay cached
+};
+
+struct OnlineStore::Writer {
+  std::mutex commit_mu;  // held while a batch is taken and committed
+  std::mutex mu;         // guards the rest
+  std::condition_variable has_work, committed_more;
+  std::vector<store::KvWrite> queue;
+  size_t assist_at = 0;                // queue length from which pushers commit themselves
+  uint64_t queued = 0, committed = 0;  // writes, since Open
+  Status failure;                      // the first batch the store refused; nothing is written after it
+  bool stop = false;
+  std::thread thread;
 };
 
 struct OnlineStore::Stripe {
@@ -80,7 +96,15 @@ OnlineStore::OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store:
       keys_per_stripe_(static_cast<size_t>(std::max<int64_t>(1, options.cache_keys / static_cast<int64_t>(kStripes)))),
       stripes_(new Stripe[kStripes]) {}
 
-OnlineStore::~OnlineStore() = default;
+OnlineStore::~OnlineStore() {
+  if (writer_ == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(writer_->mu);
+    writer_->stop = true;
+  }
+  writer_->has_work.notify_one();
+  writer_->thread.join();  // the writer empties the queue before it stops
+}
 
 Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* registry,
                                                        std::unique_ptr<store::KvStore> kv, OnlineStoreOptions options) {
@@ -95,6 +119,11 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* re
   }
   for (const auto& groups : store->groups_of_source_) {
     store->max_groups_per_source_ = std::max(store->max_groups_per_source_, groups.size());
+  }
+  if (store->caching_) {
+    store->writer_ = std::make_unique<Writer>();
+    store->writer_->assist_at = static_cast<size_t>(std::max<int64_t>(1, options.write_queue));
+    store->writer_->thread = std::thread([s = store.get()] { s->WriterLoop(); });
   }
   return store;
 }
@@ -121,7 +150,7 @@ OnlineStore::Cached* OnlineStore::Lookup(Stripe& stripe, const std::string& key,
   if (!caching_) return nullptr;
   auto it = stripe.map.find(key);
   if (it == stripe.map.end()) return nullptr;
-  if (now >= it->second.value.stale_at) {
+  if (now >= it->second.value.stale_at && it->second.value.pending == 0) {
     stripe.lru.erase(it->second.lru);
     stripe.map.erase(it);
     return nullptr;
@@ -141,8 +170,15 @@ OnlineStore::Cached* OnlineStore::Insert(Stripe& stripe, const std::string& key,
   }
   // Evict from the cold end. Callers hold pointers only to keys they looked up or inserted since taking the
   // lock, at most one per group of a source, and those are the warmest: the slack keeps them.
-  while (stripe.map.size() > keys_per_stripe_ + max_groups_per_source_) {
-    stripe.map.erase(stripe.lru.back());
+  // Entries with queued writes stay (a read would load a stale value from the store); they go to the warm end.
+  for (size_t tries = stripe.map.size(); stripe.map.size() > keys_per_stripe_ + max_groups_per_source_ && tries > 0;
+       --tries) {
+    auto victim = stripe.map.find(stripe.lru.back());
+    if (victim->second.value.pending > 0) {
+      stripe.lru.splice(stripe.lru.begin(), stripe.lru, victim->second.lru);
+      continue;
+    }
+    stripe.map.erase(victim);
     stripe.lru.pop_back();
   }
   return &it->second.value;
@@ -191,6 +227,17 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
   std::vector<Stripe*> stripes;
   std::vector<store::KvWrite> writes;
   for (int64_t r = 0; r < rows.num_rows(); ++r) {
+    if (writer_ != nullptr) {
+      // A long queue means the background writer (at a low priority) is behind: commit it here, with no key
+      // locked, so the queue stays short and pushes never wait on a starved thread.
+      bool behind;
+      {
+        std::lock_guard<std::mutex> lock(writer_->mu);
+        behind = writer_->queue.size() >= writer_->assist_at;
+        if (!writer_->failure.ok()) return writer_->failure;
+      }
+      if (behind) CommitQueued();
+    }
     stripes.clear();
     for (size_t i = 0; i < groups.size(); ++i) {
       keys[i] = KeyOf(groups[i].group, rows, groups[i].key_columns, r);
@@ -247,9 +294,12 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
           ++state->records;
         }
         state->stale_at = StaleAt(program.def(), expires_at);
+        if (caching_) ++state->pending;
         ++stripe.writes;
       }
-      return kv_->WriteBatch(writes);
+      if (!caching_) return kv_->WriteBatch(writes);
+      Enqueue(writes);
+      return Status::OK();
     };
     Status applied = apply_row();
     if (!applied.ok()) {
@@ -268,6 +318,78 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
   pushed_ += result.rows;
   too_late_ += result.too_late;
   return result;
+}
+
+void OnlineStore::Enqueue(std::vector<store::KvWrite>& writes) {
+  if (writes.empty()) return;
+  Writer& w = *writer_;
+  {
+    std::lock_guard<std::mutex> lock(w.mu);
+    for (store::KvWrite& write : writes) w.queue.push_back(std::move(write));
+    w.queued += writes.size();
+  }
+  w.has_work.notify_one();
+}
+
+bool OnlineStore::CommitQueued() {
+  Writer& w = *writer_;
+  // Batches are taken from the queue and committed under commit_mu, so they reach the store in queue order
+  // (and a key's writes in the order its state changed).
+  std::lock_guard<std::mutex> commit(w.commit_mu);
+  std::vector<store::KvWrite> batch;
+  Status failure;
+  {
+    std::lock_guard<std::mutex> lock(w.mu);
+    if (w.queue.empty()) return false;
+    batch.swap(w.queue);
+    failure = w.failure;
+  }
+  // Once a batch failed nothing more is written: later records would follow a hole in their key's history.
+  Status written = failure.ok() ? kv_->WriteBatch(batch) : failure;
+  ++write_batches_;
+  for (const store::KvWrite& write : batch) {
+    Stripe& stripe = StripeFor(write.key);
+    std::lock_guard<std::mutex> lock(stripe.mu);
+    auto it = stripe.map.find(write.key);
+    if (it == stripe.map.end()) continue;
+    --it->second.value.pending;
+    if (!written.ok()) {  // the cached state is ahead of the store: the store is the truth
+      stripe.lru.erase(it->second.lru);
+      stripe.map.erase(it);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(w.mu);
+    w.committed += batch.size();
+    if (!written.ok() && w.failure.ok()) {
+      w.failure = Status(written.code(), "online store writes failed (restart the server once the store is fixed; "
+                                         "pushes since are lost): " + written.message());
+    }
+  }
+  w.committed_more.notify_all();
+  return true;
+}
+
+void OnlineStore::WriterLoop() {
+  MarkBackgroundThread("gyre-online-wr");
+  Writer& w = *writer_;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(w.mu);
+      w.has_work.wait(lock, [&] { return w.stop || !w.queue.empty(); });
+      if (w.stop && w.queue.empty()) return;  // everything is written
+    }
+    CommitQueued();
+  }
+}
+
+Status OnlineStore::Flush() {
+  if (writer_ == nullptr) return Status::OK();
+  Writer& w = *writer_;
+  std::unique_lock<std::mutex> lock(w.mu);
+  const uint64_t target = w.queued;
+  w.committed_more.wait(lock, [&] { return w.committed >= target; });
+  return w.failure;
 }
 
 Result<std::shared_ptr<const OnlineRead>> OnlineStore::Prepare(const std::vector<int>& features, const Schema& schema,

@@ -15,6 +15,15 @@
 // - State of a key idle for its group's ttl expires (KvStore expiry, wall clock) and restarts (event time).
 // - Thread-safe. Pushes to one key are serialised by a striped lock; a read sees a key's state before or
 //   after a concurrent push, never a torn one.
+// - Durability. With the cache (below), a push is applied to the cached states at once, visible to every
+//   read from then on, and its writes are queued for a background writer that commits them in batches (one
+//   KvStore::WriteBatch, one RocksDB WAL record, per batch; usually within a millisecond). Push returns once
+//   queued, so the store's write path stays off the scoring path. The writer runs at a low priority
+//   (core/background_thread.h); when it falls behind (Options::write_queue writes queued), pushes commit the
+//   queue themselves, so the queue stays short and nothing is dropped. A process crash loses the writes
+//   still queued (Flush() waits for them; the destructor flushes). If the store refuses a batch, its keys
+//   leave the cache and every later Push returns that error. Without the cache (Redis, cache_keys: 0) a
+//   push is written before Push returns.
 //
 // Storage and cache, for reads and pushes in microseconds whatever a key's history: a key's stored value is
 // a snapshot followed by one appended record per event since (KeyState::AppendSnapshot/AppendEventRecord),
@@ -57,6 +66,8 @@ struct OnlineValues {
 struct OnlineStoreOptions {
   // Decoded key states kept in memory (when the KvStore is single-writer); 0 turns the cache off.
   int64_t cache_keys = 200'000;
+  // Writes queued for the background writer before pushes commit the queue themselves (with the cache).
+  int64_t write_queue = 256;
 };
 
 // A read compiled for rows of one schema: which groups, entity key columns, is_new queries and derived
@@ -84,15 +95,25 @@ class OnlineStore {
   // `rows` must have the schema the read was prepared for.
   Result<OnlineValues> Get(const OnlineRead& read, const Table& rows, std::span<const int64_t> times);
 
+  // Waits until every write queued so far is in the KvStore; its error if the writer failed.
+  Status Flush();
+
   // Totals since Open (exported as metrics).
   int64_t pushed_events() const { return pushed_.load(); }
   int64_t dropped_too_late() const { return too_late_.load(); }
   int64_t cache_hits() const { return cache_hits_.load(); }
   int64_t cache_misses() const { return cache_misses_.load(); }
+  int64_t write_batches() const { return write_batches_.load(); }
 
  private:
   struct Cached;
   struct Stripe;
+  struct Writer;
+  void WriterLoop();
+  // Queues a row's writes (the stripes of their keys locked, so a key's writes queue in order).
+  void Enqueue(std::vector<store::KvWrite>& writes);
+  // Takes the whole queue and commits it in one batch; false if it was empty. No stripe may be locked.
+  bool CommitQueued();
   OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store::KvStore> kv, OnlineStoreOptions options);
   std::string KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row) const;
   Stripe& StripeFor(const std::string& key);
@@ -115,6 +136,8 @@ class OnlineStore {
   std::atomic<int64_t> too_late_{0};
   std::atomic<int64_t> cache_hits_{0};
   std::atomic<int64_t> cache_misses_{0};
+  std::atomic<int64_t> write_batches_{0};
+  std::unique_ptr<Writer> writer_;  // with the cache only
 };
 
 }  // namespace gyre::features

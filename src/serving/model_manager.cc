@@ -1,5 +1,7 @@
 #include "serving/model_manager.h"
 
+#include "core/background_thread.h"
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -85,6 +87,7 @@ void ModelManager::StartPolling(int64_t interval_us) {
   if (poller_.joinable()) return;
   stopping_ = false;
   poller_ = std::thread([this, interval_us] {
+    MarkBackgroundThread("gyre-models");
     std::unique_lock lock(poll_mu_);
     while (!poll_cv_.wait_for(lock, std::chrono::microseconds(interval_us), [this] { return stopping_; })) {
       lock.unlock();

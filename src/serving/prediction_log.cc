@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include "core/background_thread.h"
 #include "core/json_text.h"
 #include "core/time.h"
 
@@ -99,6 +100,7 @@ bool PredictionLog::Append(PredictionRecord record) {
 }
 
 void PredictionLog::WriterLoop() {
+  MarkBackgroundThread("gyre-predlog");
   std::deque<PredictionRecord> batch;
   std::string buffer;
   for (;;) {

@@ -8,8 +8,8 @@
 // into a deletion, so an older version below cannot resurface), and periodic compaction makes sure files
 // that no write touches are still rewritten at least daily.
 //
-// Options are tuned for small random reads and writes: a hash memtable (see Open), a 10-bit bloom filter
-// per table (a miss rarely reads a data block), a 64 MB block cache holding index and filter blocks too, level compaction, LZ4
+// Options are tuned for small random reads and writes: a 10-bit bloom filter per table (a miss rarely
+// reads a data block), a 64 MB block cache holding index and filter blocks too, level compaction, LZ4
 // (when the library has it), and writes through the WAL without fsync.
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
@@ -17,9 +17,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
 #include <rocksdb/merge_operator.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -177,7 +175,6 @@ class RocksDbKvStore final : public KvStore {
     std::string upper = PrefixSuccessor(prefix);
     rocksdb::Slice upper_slice(upper);
     rocksdb::ReadOptions ro;
-    ro.total_order_seek = true;
     if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
     it->Seek(ToSlice(prefix));
@@ -209,9 +206,7 @@ class RocksDbKvStore final : public KvStore {
       rocksdb::Status s = db_->CompactRange(options, nullptr, nullptr);
       if (!s.ok()) return Convert(s, "compact", std::nullopt);
     }
-    rocksdb::ReadOptions ro;
-    ro.total_order_seek = true;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     int64_t n = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
     if (!it->status().ok()) return Convert(it->status(), "count", std::nullopt);
@@ -287,13 +282,6 @@ Result<std::unique_ptr<KvStore>> OpenRocksDbKvStore(const std::string& dir) {
   options.compression = FastestCompression();
   options.keep_log_file_num = 3;  // RocksDB's own info LOG files in the folder
   options.max_log_file_size = 8 << 20;
-  // The memtable is a hash of small skip lists, one per key (the "prefix" is the whole key): an insert costs a
-  // hash lookup instead of a walk down one big skip list, whose cache misses were most of a push's time
-  // (bench/serving_bench.sh: +30% /v1/score requests/s). Iterators, used only by DeletePrefix, must then ask
-  // for total order.
-  options.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 20));
-  options.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(1 << 16));
-  options.allow_concurrent_memtable_write = false;
 
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -793,7 +793,8 @@ TEST_P(OnlineBackendTest, TooLateEventsAreDroppedAndCounted) {
 
 // The stored value (snapshot + appended event records, rewritten as one snapshot now and then) gives back
 // exactly the state that was cached: after a reopen of the RocksDB folder, and through a cache of one key
-// per stripe (constant eviction), reads equal those of the store that saw every push, and the backfill's.
+// per stripe (constant eviction) whose pushes commit the write queue themselves at every row, reads equal
+// those of the store that saw every push, and the backfill's.
 TEST(OnlineStoreTest, StoredStateReloadsExactlyAfterReopenAndEviction) {
   Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
@@ -801,6 +802,7 @@ TEST(OnlineStoreTest, StoredStateReloadsExactlyAfterReopenAndEviction) {
   const std::string state = dir.File("state");
   OnlineStoreOptions tiny;
   tiny.cache_keys = 1;
+  tiny.write_queue = 1;
   Result<std::unique_ptr<OnlineStore>> first = OpenOnline(*registry, "rocksdb", state);
   Result<std::unique_ptr<OnlineStore>> evicting = OpenOnline(*registry, "memory", dir.path(), tiny);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
@@ -862,6 +864,81 @@ TEST(OnlineStoreTest, StoredStateReloadsExactlyAfterReopenAndEviction) {
       compare.Check(features[f], expected->values[f][q], *offline, static_cast<int64_t>(q), fmt::format("read {}", q));
     }
   }
+}
+
+// A KvStore that forwards to a memory store until told to refuse writes.
+class RefusingKvStore final : public store::KvStore {
+ public:
+  explicit RefusingKvStore(std::unique_ptr<store::KvStore> inner) : inner_(std::move(inner)) {}
+  std::atomic<bool> refuse{false};
+  std::atomic<int> batches{0};
+  Result<std::optional<std::string>> Get(std::string_view key) override { return inner_->Get(key); }
+  Result<std::vector<std::optional<std::string>>> MultiGet(std::span<const std::string> keys) override {
+    return inner_->MultiGet(keys);
+  }
+  Status Put(std::string_view key, std::string_view value, int64_t expires_at) override {
+    return inner_->Put(key, value, expires_at);
+  }
+  Status Delete(std::string_view key) override { return inner_->Delete(key); }
+  Status WriteBatch(std::span<const store::KvWrite> writes) override {
+    ++batches;
+    if (refuse) return Status::IOError("disk full (test)");
+    return inner_->WriteBatch(writes);
+  }
+  Status DeletePrefix(std::string_view prefix) override { return inner_->DeletePrefix(prefix); }
+  std::string_view backend() const override { return "refusing"; }
+  bool single_writer() const override { return true; }
+
+ private:
+  std::unique_ptr<store::KvStore> inner_;
+};
+
+// Cached pushes reach the store through the background writer: Flush waits for them, a refused batch is
+// reported by Flush and by every later Push (nothing silently lost), and reads then fall back to what the
+// store has.
+TEST(OnlineStoreTest, BackgroundWriterCommitsAndReportsFailures) {
+  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  TempDir dir;
+  Result<std::unique_ptr<store::KvStore>> memory = store::KvStore::Open("memory", dir.path());
+  ASSERT_TRUE(memory.ok()) << memory.status().ToString();
+  auto refusing = std::make_unique<RefusingKvStore>(std::move(*memory));
+  RefusingKvStore* kv = refusing.get();
+  Result<std::unique_ptr<OnlineStore>> online = OnlineStore::Open(&*registry, std::move(refusing));
+  ASSERT_TRUE(online.ok()) << online.status().ToString();
+  OnlineStore& store = **online;
+  const int64_t t = kT0 + Seconds(3600);
+  const int cnt = FeatureIndex(*registry, "cnt");
+  auto count_of = [&](const std::string& user) {
+    const int64_t at = t + Seconds(100);
+    Result<OnlineValues> got = store.Get({cnt}, SmallTable({{at, user, {}, {}}}), std::span<const int64_t>(&at, 1));
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    return got.ok() ? got->values[0][0] : FeatureValue();
+  };
+
+  for (int i = 0; i < 50; ++i) {
+    Result<PushResult> pushed = store.Push(0, SmallTable({{t + i, "u", 1.0, "a"}, {t + i, "v", 2.0, "b"}}));
+    ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+  }
+  EXPECT_TRUE(store.Flush().ok());
+  EXPECT_GE(kv->batches.load(), 1);
+  EXPECT_GE(store.write_batches(), 1);
+  EXPECT_EQ(count_of("u"), FeatureValue::Number(50));
+  // The state reached the store.
+  Result<std::optional<std::string>> stored = kv->Get(std::string(registry->groups()[0].name) + '\x1f' + "1:u");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+
+  kv->refuse = true;
+  Result<PushResult> refused = store.Push(0, SmallTable({{t + 60, "u", 1.0, "a"}}));
+  ASSERT_TRUE(refused.ok()) << "queued before the writer knows: " << refused.status().ToString();
+  Status flushed = store.Flush();
+  EXPECT_EQ(flushed.code(), StatusCode::kIOError) << flushed.ToString();
+  EXPECT_NE(flushed.message().find("disk full (test)"), std::string::npos) << flushed.ToString();
+  Result<PushResult> after = store.Push(0, SmallTable({{t + 61, "v", 1.0, "a"}}));
+  ASSERT_FALSE(after.ok());
+  EXPECT_NE(after.status().message().find("online store writes failed"), std::string::npos) << after.status().ToString();
+  // u's refused event left the cache with it: reads show what the store has (the 50 committed events).
+  EXPECT_EQ(count_of("u"), FeatureValue::Number(50));
 }
 
 // With several groups over one source, a row is judged per group (each group's key has its own newest
