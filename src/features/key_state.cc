@@ -761,7 +761,9 @@ KeyState::AppendResult KeyState::Append(const GroupEvent& event) {
     return AppendResult::kTooLate;  // would belong among evicted events
   }
   s.Insert(static_cast<size_t>(at - s.ts.begin()), event);
-  s.dirty = true;
+  // The live accumulators cover events before the last read's time: a late event at or after it lands past
+  // all of them (it sorts after every event before read_t), so they stay valid; an earlier one invalidates them.
+  if (event.ts < s.read_t) s.dirty = true;
   return AppendResult::kLate;
 }
 
