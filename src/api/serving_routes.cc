@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_table.h"
+#include "api/score_body.h"
 #include "core/csv_reader.h"
 #include "core/json_text.h"
 #include "core/model_input.h"
@@ -45,9 +46,14 @@ models::DecisionPolicy DecisionOf(const ScoringService& scoring, std::string_vie
 
 // ---- /v1/score -----------------------------------------------------------------------------------------
 
-Result<http::Response> Score(ScoringService& scoring, const http::Request& request) {
-  std::string_view deployment = request.Param("deployment");
-  GYRE_ASSIGN_OR_RETURN(const Schema* schema, scoring.EventSchema(deployment));
+struct ScoreBody {
+  Table events;
+  bool single = true;  // "event" (answered flat) rather than "events" (answered as "results")
+  serving::ScoreOptions options;
+};
+
+// The general path: any valid body, and the error message for every invalid one.
+Result<ScoreBody> ParseScoreBody(const http::Request& request, const Schema& schema) {
   GYRE_ASSIGN_OR_RETURN(json body, http::ParseJson(request.body));
   http::JsonView root(body);
   GYRE_RETURN_IF_ERROR(root.ExpectObject());
@@ -56,22 +62,41 @@ Result<http::Response> Score(ScoringService& scoring, const http::Request& reque
       return root.Error(fmt::format("unknown field '{}' (expected: event or events, return_features, request_id)", key));
     }
   }
-  const bool single = body.contains("event");
-  if (single == body.contains("events")) return root.Error("expected exactly one of 'event' (an object) or 'events' (an array)");
-  serving::ScoreOptions options;
+  ScoreBody parsed;
+  parsed.single = body.contains("event");
+  if (parsed.single == body.contains("events")) {
+    return root.Error("expected exactly one of 'event' (an object) or 'events' (an array)");
+  }
   if (auto f = root.Find("return_features")) {
-    GYRE_ASSIGN_OR_RETURN(options.return_features, f->Bool());
+    GYRE_ASSIGN_OR_RETURN(parsed.options.return_features, f->Bool());
   }
   if (auto id = root.Find("request_id")) {
-    GYRE_ASSIGN_OR_RETURN(options.request_id, id->String());
+    GYRE_ASSIGN_OR_RETURN(parsed.options.request_id, id->String());
   } else {
-    options.request_id = std::string(request.request_id);
+    parsed.options.request_id = std::string(request.request_id);
   }
-  if (single && !body["event"].is_object()) {
+  if (parsed.single && !body["event"].is_object()) {
     return Status::InvalidArgument(fmt::format("field 'event': expected an object, got {}", DescribeJson(body["event"])));
   }
-  GYRE_ASSIGN_OR_RETURN(Table events, TableFromRecords(single ? body["event"] : body["events"],
-                                                       single ? "event" : "events", *schema));
+  GYRE_ASSIGN_OR_RETURN(parsed.events, TableFromRecords(parsed.single ? body["event"] : body["events"],
+                                                        parsed.single ? "event" : "events", schema));
+  return parsed;
+}
+
+Result<http::Response> Score(ScoringService& scoring, const http::Request& request) {
+  std::string_view deployment = request.Param("deployment");
+  GYRE_ASSIGN_OR_RETURN(const Schema* schema, scoring.EventSchema(deployment));
+  ScoreBody parsed;
+  if (std::optional<SingleEventBody> fast = TryParseSingleEvent(request.body, *schema)) {
+    parsed.events = std::move(fast->event);
+    parsed.options.return_features = fast->return_features;
+    parsed.options.request_id = fast->request_id ? std::move(*fast->request_id) : std::string(request.request_id);
+  } else {
+    GYRE_ASSIGN_OR_RETURN(parsed, ParseScoreBody(request, *schema));
+  }
+  const bool single = parsed.single;
+  const serving::ScoreOptions& options = parsed.options;
+  const Table& events = parsed.events;
   GYRE_ASSIGN_OR_RETURN(serving::ScoreResponse scored, scoring.Score(deployment, events, options));
 
   fmt::memory_buffer out;
