@@ -117,9 +117,6 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* re
     store->programs_.push_back(std::move(program));
     store->groups_of_source_[registry->groups()[g].source].push_back(static_cast<int>(g));
   }
-  for (const auto& groups : store->groups_of_source_) {
-    store->max_groups_per_source_ = std::max(store->max_groups_per_source_, groups.size());
-  }
   if (store->caching_) {
     store->writer_ = std::make_unique<Writer>();
     store->writer_->assist_at = static_cast<size_t>(std::max<int64_t>(1, options.write_queue));
@@ -168,13 +165,11 @@ OnlineStore::Cached* OnlineStore::Insert(Stripe& stripe, const std::string& key,
     it->second.value = std::move(value);
     stripe.lru.splice(stripe.lru.begin(), stripe.lru, it->second.lru);
   }
-  // Evict from the cold end. Callers hold pointers only to keys they looked up or inserted since taking the
-  // lock, at most one per group of a source, and those are the warmest: the slack keeps them.
-  // Entries with queued writes stay (a read would load a stale value from the store); they go to the warm end.
-  for (size_t tries = stripe.map.size(); stripe.map.size() > keys_per_stripe_ + max_groups_per_source_ && tries > 0;
-       --tries) {
+  // Evict from the cold end, never the key just inserted (the caller uses it next) nor keys with writes still
+  // queued (a read would load an outdated value from the store): those go back to the warm end.
+  for (size_t tries = stripe.map.size(); stripe.map.size() > keys_per_stripe_ && tries > 0; --tries) {
     auto victim = stripe.map.find(stripe.lru.back());
-    if (victim->second.value.pending > 0) {
+    if (victim == it || victim->second.value.pending > 0) {
       stripe.lru.splice(stripe.lru.begin(), stripe.lru, victim->second.lru);
       continue;
     }
@@ -362,8 +357,8 @@ bool OnlineStore::CommitQueued() {
     std::lock_guard<std::mutex> lock(w.mu);
     w.committed += batch.size();
     if (!written.ok() && w.failure.ok()) {
-      w.failure = Status(written.code(), "online store writes failed (restart the server once the store is fixed; "
-                                         "pushes since are lost): " + written.message());
+      w.failure = Status::Unavailable("online store writes failed (restart the server once the store is fixed; "
+                                      "pushes since are lost): " + written.message());
     }
   }
   w.committed_more.notify_all();

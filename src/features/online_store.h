@@ -119,7 +119,8 @@ class OnlineStore {
   Stripe& StripeFor(const std::string& key);
   // The cached state of `key`, or nullptr (not cached, cache off, or expired: then dropped). Stripe locked.
   Cached* Lookup(Stripe& stripe, const std::string& key, int64_t now);
-  // Inserts (replacing) and evicts the stripe's least recently used keys beyond its share. Stripe locked.
+  // Inserts (replacing) and evicts the stripe's least recently used keys beyond its share; the pointer is valid
+  // until the stripe's next Insert. Stripe locked.
   Cached* Insert(Stripe& stripe, const std::string& key, Cached value);
   Result<Cached> Decode(int group, const std::optional<std::string>& bytes) const;
 
@@ -129,7 +130,6 @@ class OnlineStore {
   const size_t keys_per_stripe_;
   std::vector<std::shared_ptr<const GroupProgram>> programs_;  // per group
   std::vector<std::vector<int>> groups_of_source_;
-  size_t max_groups_per_source_ = 0;
   static constexpr size_t kStripes = 256;
   std::unique_ptr<Stripe[]> stripes_;
   std::atomic<int64_t> pushed_{0};
