@@ -23,7 +23,9 @@
 #   GYRE_BIN=build/release/gyre (built with the release preset if missing)   WORKSPACE=(demo in a temp dir)
 #   SERVING_BENCH_ROUNDS=3  SERVING_BENCH_DURATION=10s  SERVING_BENCH_CONNECTIONS=32  SERVING_BENCH_WRK_THREADS=2
 #   SERVING_BENCH_SERVER_THREADS=2 (gyre --threads; nginx worker_processes is 2)  SERVING_BENCH_EVENTS=400
-#   SERVING_BENCH_FIXED_DURATION=10 (seconds, after 2 s of warm-up)  SERVING_BENCH_FIXED_RATE=(half the max)
+#   SERVING_BENCH_FIXED_DURATION=10 (seconds)  SERVING_BENCH_FIXED_WARMUP=5 (seconds at the rate before measuring:
+#   the max-rate rounds leave RocksDB flushes and compactions to catch up; p99 is a steady-state figure)
+#   SERVING_BENCH_FIXED_RATE=(half the max)
 #   SERVING_BENCH_PUSH=1 (0: the served copy's deployments.yaml gets push: false, so scoring only reads state)
 #   SERVING_BENCH_FRESH=1 (0: replay the events with their recorded times)
 #   SERVING_BENCH_DEMO_USERS=2000  SERVING_BENCH_DEMO_DAYS=30  SERVING_BENCH_NGINX_CONF=bench/nginx/serving_bench.conf.in
@@ -38,6 +40,7 @@ WRK_THREADS=${SERVING_BENCH_WRK_THREADS:-2}
 SERVER_THREADS=${SERVING_BENCH_SERVER_THREADS:-2}
 EVENTS=${SERVING_BENCH_EVENTS:-400}
 FIXED_DURATION=${SERVING_BENCH_FIXED_DURATION:-10}
+FIXED_WARMUP=${SERVING_BENCH_FIXED_WARMUP:-5}
 FIXED_RATE=${SERVING_BENCH_FIXED_RATE:-}
 DEMO_USERS=${SERVING_BENCH_DEMO_USERS:-2000}
 DEMO_DAYS=${SERVING_BENCH_DEMO_DAYS:-30}
@@ -293,7 +296,7 @@ else
 fi
 
 # --- latency at a fixed rate: half of gyre's max of each path ------------------------------------------
-echo "fixed rate (bench/serving/fixed_rate_load: $CONNECTIONS connections, 2 threads, ${FIXED_DURATION}s after 2s of warm-up,"
+echo "fixed rate (bench/serving/fixed_rate_load: $CONNECTIONS connections, 2 threads, ${FIXED_DURATION}s after ${FIXED_WARMUP}s of warm-up,"
 echo "            latency from the scheduled send; lag = how late the generator sent on a free connection)"
 for kind in score infer; do
   path=$([[ $kind == score ]] && echo "$SCORE_PATH" || echo "$INFER_PATH")
@@ -303,7 +306,7 @@ for kind in score infer; do
     clock=()
     [[ "$FRESH" == 1 && $kind == score ]] && clock=(--event-clock "$DATA_END_MS,$EVENT_ZERO_MS")
     line=$("$LOAD" --url "$url$path" --bodies "$TMP/${kind}_bodies.jsonl" --rate "$rate" \
-      --connections "$CONNECTIONS" --threads 2 --duration "$FIXED_DURATION" --warmup 2 "${clock[@]}" 2>"$TMP/load.err") ||
+      --connections "$CONNECTIONS" --threads 2 --duration "$FIXED_DURATION" --warmup "$FIXED_WARMUP" "${clock[@]}" 2>"$TMP/load.err") ||
       { say "fixed_rate_load failed: $(cat "$TMP/load.err")"; exit 1; }
     eval "$(tr ' ' '\n' <<<"$line" | grep '=' | sed 's/^/L_/')"
     printf '  %-5s %-5s %6s req/s (got %6s)  p50 %6.3f  p99 %6.3f  p99.9 %6.3f  max %7.3f ms  lag p99 %6.3f ms%s\n' \

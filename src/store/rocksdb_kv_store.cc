@@ -16,6 +16,7 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
@@ -289,6 +290,12 @@ Result<std::unique_ptr<KvStore>> OpenRocksDbKvStore(const std::string& dir) {
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  // Flushes and compactions yield the CPU to the threads that answer requests (as gyre's own background
+  // threads do, core/background_thread.h): on a machine with as many busy threads as cores they otherwise
+  // preempt a request for a whole time slice. The pools are process-wide; lowering them twice is harmless.
+  options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
+  options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
