@@ -437,7 +437,21 @@ Result<std::shared_ptr<const OnlineRead>> OnlineStore::Prepare(const std::vector
 
 Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Table& rows,
                                       std::span<const int64_t> times) {
-  GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const OnlineRead> read, Prepare(features, rows.schema()));
+  // Requests of one shape (the same features, the same columns) come again and again: compile each shape once.
+  std::string shape = rows.schema().ToString();
+  for (int f : features) shape += fmt::format(",{}", f);
+  std::shared_ptr<const OnlineRead> read;
+  {
+    std::lock_guard<std::mutex> lock(prepared_mu_);
+    auto it = prepared_.find(shape);
+    if (it != prepared_.end()) read = it->second;
+  }
+  if (read == nullptr) {
+    GYRE_ASSIGN_OR_RETURN(read, Prepare(features, rows.schema()));
+    std::lock_guard<std::mutex> lock(prepared_mu_);
+    if (prepared_.size() >= kMaxPreparedShapes) prepared_.clear();  // clients sending ever new shapes
+    prepared_.emplace(std::move(shape), read);
+  }
   return Get(*read, rows, times);
 }
 

@@ -39,6 +39,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -87,6 +88,7 @@ class OnlineStore {
   // `rows` must have the source's schema (features::SourceDef::schema), e.g. built with MakeSourceTable.
   Result<PushResult> Push(int source, const Table& rows);
   // `rows` holds the entity key columns (and what is_new / derived features read); `times` one per row.
+  // The read is compiled once per shape of request (features and columns) and kept.
   Result<OnlineValues> Get(const std::vector<int>& features, const Table& rows, std::span<const int64_t> times);
 
   // Compiles a read of `features` for rows of `schema` (errors name `rows_name`, e.g. "the request").
@@ -138,6 +140,9 @@ class OnlineStore {
   std::atomic<int64_t> cache_misses_{0};
   std::atomic<int64_t> write_batches_{0};
   std::unique_ptr<Writer> writer_;  // with the cache only
+  static constexpr size_t kMaxPreparedShapes = 1024;
+  std::mutex prepared_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const OnlineRead>> prepared_;  // by request shape
 };
 
 }  // namespace gyre::features
