@@ -1,7 +1,5 @@
 #include "serving/model_manager.h"
 
-#include "core/background_thread.h"
-
 #include <fmt/format.h>
 
 #include <chrono>
@@ -86,8 +84,9 @@ void ModelManager::StartPolling(int64_t interval_us) {
   std::lock_guard lock(poll_mu_);
   if (poller_.joinable()) return;
   stopping_ = false;
+  // The poller keeps the normal priority (unlike the writers, core/background_thread.h): its work is rare,
+  // and an alias move must go live promptly even when the request threads keep every core busy.
   poller_ = std::thread([this, interval_us] {
-    MarkBackgroundThread("gyre-models");
     std::unique_lock lock(poll_mu_);
     while (!poll_cv_.wait_for(lock, std::chrono::microseconds(interval_us), [this] { return stopping_; })) {
       lock.unlock();
