@@ -298,15 +298,9 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
     };
     Status applied = apply_row();
     if (!applied.ok()) {
-      // Cached states of this row may be ahead of the store now: forget them, the store is the truth.
-      for (const std::string& key : keys) {
-        if (key.empty() || !caching_) continue;
-        Stripe& stripe = StripeFor(key);
-        auto it = stripe.map.find(key);
-        if (it == stripe.map.end()) continue;
-        stripe.lru.erase(it->second.lru);
-        stripe.map.erase(it);
-      }
+      // A group's state could not be loaded: the groups before it took the event (cached) and their writes are
+      // built, so they go to the store too, keeping it equal to the cache.
+      if (caching_) Enqueue(writes);
       return applied;
     }
   }

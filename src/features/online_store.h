@@ -6,7 +6,9 @@
 // - Push(source, rows): rows have the source's columns (by name; missing ones are null) and a timestamp.
 //   Each group over the source appends the event to its key's state. Events older than the key's newest by
 //   more than the allowed lateness are dropped and counted (PushResult::too_late), never silently. A row's
-//   writes (one per group) go to the KvStore in one batch: on RocksDB one WAL record, all or nothing.
+//   writes (one per group) go to the KvStore in one batch. An error (a stored state that cannot be decoded,
+//   the store failing) stops the push there: rows before it, and groups of its row before the failing one,
+//   are applied.
 // - Get(features, rows, times): per row, the feature values as of its time (strictly before it). Rows carry
 //   the entity keys of the features' groups, and the columns is_new and derived features read. A key with no
 //   state reads as NOT_FOUND with the values of an empty history (count 0, null means, ...), the values the
