@@ -1605,21 +1605,26 @@ TEST(KeyStateTest, SerializeDeserializeRoundTrip) {
   EXPECT_GT(checks, 50);
 }
 
-// A state with history in every part of the format: evicted (archived) events of lifetime aggregations,
-// distinct values, a sketch, buffered events with strings.
-std::string SomeStateBytes(const GroupProgram& program, uint64_t seed) {
+// `count` events of one key (KeyEvents), encoded for `program` in arrival order.
+std::vector<GroupEvent> EncodedKeyEvents(const GroupProgram& program, uint64_t seed, int64_t count) {
   Rng rng(seed);
-  std::vector<Row> events = KeyEvents(rng, 120);
+  std::vector<Row> events = KeyEvents(rng, count);
   Table table = ToTable(events);
   RowValues values(table, program.used_columns());
   std::vector<ExprValue> slots(static_cast<size_t>(table.num_columns()));
-  KeyState state(&program);
-  GroupEvent event;
+  std::vector<GroupEvent> encoded(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     values.Fill(static_cast<int64_t>(i), slots);
-    EncodeEvent(program, slots, events[i].ts, &event);
-    (void)state.Append(event);
+    EncodeEvent(program, slots, events[i].ts, &encoded[i]);
   }
+  return encoded;
+}
+
+// A state with history in every part of the format: evicted (archived) events of lifetime aggregations,
+// distinct values, a sketch, buffered events with strings.
+std::string SomeStateBytes(const GroupProgram& program, uint64_t seed) {
+  KeyState state(&program);
+  for (const GroupEvent& event : EncodedKeyEvents(program, seed, 120)) (void)state.Append(event);
   std::string bytes;
   state.Serialize(&bytes);
   return bytes;
@@ -1636,19 +1641,13 @@ TEST(KeyStateTest, StoredValueReplaysRecordsAndSurvivesDamage) {
   Result<std::shared_ptr<const GroupProgram>> made = GroupProgram::Make(*registry, 0);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   const GroupProgram& program = **made;
-  Rng rng(31);
-  std::vector<Row> events = KeyEvents(rng, 150);
-  Table table = ToTable(events);
-  RowValues values(table, program.used_columns());
-  std::vector<ExprValue> slots(static_cast<size_t>(table.num_columns()));
+  const std::vector<GroupEvent> events = EncodedKeyEvents(program, 31, 150);
   KeyState state(&program);
-  GroupEvent event;
   std::string stored;
   const int64_t expires_at = kT0 + Seconds(86400);
   int64_t records = 0;
   for (size_t i = 0; i < events.size(); ++i) {
-    values.Fill(static_cast<int64_t>(i), slots);
-    EncodeEvent(program, slots, events[i].ts, &event);
+    const GroupEvent& event = events[i];
     if (state.Append(event) == KeyState::AppendResult::kTooLate) continue;
     if (i == 100) {
       state.AppendSnapshot(expires_at, &stored);
@@ -1683,6 +1682,7 @@ TEST(KeyStateTest, StoredValueReplaysRecordsAndSurvivesDamage) {
   }
   std::vector<FeatureValue> out(program.accumulators().size());
   std::vector<std::optional<uint64_t>> bits(program.accumulators().size());
+  Rng rng(31);
   for (size_t at = 0; at < stored.size(); at += 3) {
     std::string changed = stored;
     changed[at] = static_cast<char>(changed[at] ^ static_cast<char>(rng.Between(1, 255)));
