@@ -43,7 +43,8 @@
 //   the same time. A call that finds its pooled connection broken (server restarted, idle timeout)
 //   retries once on a fresh one; every command but APPEND is idempotent, so the retry is safe except that
 //   an append batch may be applied twice if the server ran it and then lost the connection before
-//   replying (a restart mid-request). A timeout is not retried. SIGPIPE is blocked in the calling thread around each exchange (as libpq does), so a
+//   replying (a restart mid-request). A timeout is not retried. SIGPIPE is blocked in the calling thread
+//   around each exchange (as libpq does), so a
 //   socket the server closed never kills the process.
 // Thread-safety: every backend is safe to call from many threads at once. Destroying the store while
 // another thread still calls it is a bug.
