@@ -52,6 +52,7 @@ class OnlineRead {
   std::vector<int> needed;  // aggregated features read: those asked for and the inputs of derived ones
   std::vector<Group> groups;
   std::vector<std::optional<Expr>> derived;  // per requested feature
+  std::vector<int> all_columns;              // 0..n-1: derived expressions may read any column of the rows
 };
 
 struct OnlineStore::Cached {
@@ -426,6 +427,7 @@ Result<std::shared_ptr<const OnlineRead>> OnlineStore::Prepare(const std::vector
     if (!expr.ok()) return Status::InvalidArgument(expr.status().message());
     read->derived.emplace_back(std::move(*expr));
   }
+  for (int c = 0; c < schema.size(); ++c) read->all_columns.push_back(c);
   return std::shared_ptr<const OnlineRead>(std::move(read));
 }
 
@@ -554,9 +556,7 @@ Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows,
       continue;
     }
     const FeatureDef& def = registry_->features()[f];
-    std::vector<int> all_columns(schema.size());
-    for (int c = 0; c < schema.size(); ++c) all_columns[c] = c;
-    RowValues row_values(rows, all_columns);
+    RowValues row_values(rows, read.all_columns);
     out.values[i].resize(static_cast<size_t>(n));
     out.statuses[i].resize(static_cast<size_t>(n));
     for (int64_t r = 0; r < n; ++r) {
