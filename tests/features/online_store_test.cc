@@ -1605,6 +1605,63 @@ TEST(KeyStateTest, SerializeDeserializeRoundTrip) {
   EXPECT_GT(checks, 50);
 }
 
+// Concurrent requests for one key read it at times a moment apart, in any order: a read slightly back in time
+// reuses the accumulators when no event lies in between (at either end of any window) and rebuilds otherwise.
+// Either way it must equal a read of a state that never read before (rebuilt from scratch).
+TEST(KeyStateTest, ReadsBackInTimeEqualReadsFromScratch) {
+  DefinitionOptions options;
+  Result<FeatureRegistry> registry = MakeRegistry(options);
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  const size_t slots_size = static_cast<size_t>(EventSchema().size());
+  int reads = 0;
+  for (int g = 0; g < static_cast<int>(registry->groups().size()); ++g) {
+    Result<std::shared_ptr<const GroupProgram>> program = GroupProgram::Make(*registry, g);
+    ASSERT_TRUE(program.ok()) << program.status().ToString();
+    const size_t n = (*program)->accumulators().size();
+    for (int seed = 1; seed <= 4; ++seed) {
+      Rng rng(static_cast<uint64_t>(900 + 10 * g + seed));
+      std::vector<Row> events = KeyEvents(rng, 200);
+      Table table = ToTable(events);
+      RowValues values(table, (*program)->used_columns());
+      std::vector<ExprValue> slots(slots_size);
+      KeyState state(program->get());
+      GroupEvent event;
+      std::vector<FeatureValue> got(n), want(n);
+      for (size_t i = 0; i < events.size(); ++i) {
+        values.Fill(static_cast<int64_t>(i), slots);
+        EncodeEvent(**program, slots, events[i].ts, &event);
+        (void)state.Append(event);
+        if (!rng.Chance(0.4)) continue;
+        std::string bytes;
+        state.Serialize(&bytes);
+        // A burst of reads around the newest event: mostly small steps back, sometimes forward again; steps of
+        // microseconds (nothing in between) up to minutes (window edges and events in between).
+        int64_t t = state.latest_ts() + rng.Between(1, 90) * Seconds(1);
+        for (int k = 0; k < 8; ++k) {
+          Result<KeyState> fresh = KeyState::Deserialize(program->get(), bytes);
+          ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+          std::vector<std::optional<uint64_t>> bits = RandomIsNewBits(rng, **program);
+          ReadStatus got_status = state.Read(t, bits, got);
+          ReadStatus want_status = fresh->Read(t, bits, want);
+          std::string what = fmt::format("group {} seed {} after {} events, read {} at t=+{}s",
+                                         registry->groups()[g].name, seed, i + 1, k,
+                                         static_cast<double>(t - kT0) / 1e6);
+          EXPECT_EQ(got_status, want_status) << what;
+          for (size_t a = 0; a < n; ++a) {
+            EXPECT_EQ(got[a], want[a]) << what << ", accumulator " << a << ": " << Show(got[a]) << " vs "
+                                       << Show(want[a]);
+          }
+          if (HasFailure()) return;
+          ++reads;
+          int64_t step = rng.Chance(0.5) ? rng.Between(1, 1000) : rng.Between(1, 150) * Seconds(1);
+          t += rng.Chance(0.8) ? -step : step;
+        }
+      }
+    }
+  }
+  EXPECT_GT(reads, 1000);
+}
+
 // `count` events of one key (KeyEvents), encoded for `program` in arrival order.
 std::vector<GroupEvent> EncodedKeyEvents(const GroupProgram& program, uint64_t seed, int64_t count) {
   Rng rng(seed);
