@@ -22,6 +22,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real servers the tests run against (started on loopback by scripts/test-services.sh)
   postgresql redis-server
+  # test tools: promtool (`promtool check metrics`) lints GET /metrics
+  prometheus
   # benchmark peers
   wrk nginx-light
 )

@@ -1,6 +1,7 @@
 #include "api/app.h"
 
 #include "api/feature_routes.h"
+#include "api/metrics_routes.h"
 #include "api/mlflow_registry_routes.h"
 #include "api/mlflow_tracking_routes.h"
 #include "api/serving_routes.h"
@@ -63,11 +64,13 @@ Status App::EnableServing(const Workspace& workspace) {
   return Status::OK();
 }
 
-void App::AddRoutes(http::Router& router) {
+void App::AddRoutes(http::Server& server) {
+  http::Router& router = server.router();
   AddMlflowTrackingRoutes(router, tracking_.get(), artifacts_.get());
   AddMlflowRegistryRoutes(router, registry_.get());
   AddFeatureRoutes(router, [this] { return online_features(); });
   AddServingRoutes(router, [this] { return scoring(); });
+  AddMetricsRoute(router, [this, &server] { return MetricsSources{&server, online_features(), scoring()}; });
 }
 
 }  // namespace gyre::api

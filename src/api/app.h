@@ -15,6 +15,7 @@
 #include "features/definitions.h"
 #include "features/online_store.h"
 #include "http/router.h"
+#include "http/server.h"
 #include "registry/registry_store.h"
 #include "serving/scoring.h"
 #include "store/database.h"
@@ -41,8 +42,9 @@ class App {
   // The registry URI → local package folder resolution serving uses (models:/ato@champion → .gyre/artifacts/...).
   serving::ModelResolver ModelResolver();
 
-  // The MLflow tracking, artifact and registry routes, and gyre's own /api/v1 routes.
-  void AddRoutes(http::Router& router);
+  // The MLflow tracking, artifact and registry routes, the online feature and scoring routes, and /metrics
+  // (which also reports `server`'s own counters).
+  void AddRoutes(http::Server& server);
 
   store::Database& database() { return *database_; }
   tracking::TrackingStore& tracking() { return *tracking_; }

@@ -49,7 +49,7 @@ Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws));
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Server> server, http::Server::Create(options));
   http::Router& router = server->router();
-  app->AddRoutes(router);
+  app->AddRoutes(*server);
   std::string workspace_name = ws.config().name;
   router.Add("GET", "/", [&router, workspace_name](const http::Request&) -> Result<http::Response> {
     nlohmann::json index = {{"name", "gyre"}, {"version", "0.1.0"}, {"workspace", workspace_name},

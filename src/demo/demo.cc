@@ -408,7 +408,7 @@ Status RunDemo(const DemoOptions& options) {
   server_options.port = 0;  // a free port: the demo must not collide with a running server
   server_options.threads = 2;
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Server> server, http::Server::Create(server_options));
-  app->AddRoutes(server->router());
+  app->AddRoutes(*server);
   GYRE_RETURN_IF_ERROR(server->Start());
   GYRE_ASSIGN_OR_RETURN(Tracker tracker, Tracker::Start(server->host(), server->port(), "ato-demo"));
   fmt::print(out, "      serving {} (metadata: {}); each stage below is logged as a run of experiment 'ato-demo'\n",

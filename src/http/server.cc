@@ -96,6 +96,7 @@ struct Worker {
   uint64_t next_request = 0;
   bool stopping = false;
   std::atomic<int64_t> requests{0};
+  std::array<std::atomic<int64_t>, 5> responses_by_class{};  // 1xx .. 5xx
   asio::io_context ctx;
   asio::steady_timer sweep;
   std::thread thread;
@@ -347,7 +348,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void AppendResponse(Response&& response, bool head_request, bool close, int version) {
     int status = response.status;
-    if (status < 100 || status > 999) status = 500;
+    if (status < 100 || status > 599) status = 500;
+    worker_->responses_by_class[static_cast<size_t>(status / 100 - 1)].fetch_add(1, std::memory_order_relaxed);
     auto reason = bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(status)));
     out_.append("HTTP/1.1 ");
     fmt::format_int code(status);
@@ -627,6 +629,14 @@ int64_t Server::open_connections() const { return impl_->live_connections.load()
 int64_t Server::requests_served() const {
   int64_t total = 0;
   for (const auto& w : impl_->workers) total += w->requests.load(std::memory_order_relaxed);
+  return total;
+}
+
+std::array<int64_t, 5> Server::responses_by_class() const {
+  std::array<int64_t, 5> total{};
+  for (const auto& w : impl_->workers) {
+    for (size_t c = 0; c < total.size(); ++c) total[c] += w->responses_by_class[c].load(std::memory_order_relaxed);
+  }
   return total;
 }
 

@@ -30,6 +30,7 @@
 // for its own request). Signal handling belongs to the caller (`gyre server` waits for SIGTERM/SIGINT).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -85,9 +86,12 @@ class Server {
   // either way). Calls after the first return OK at once.
   Status Shutdown();
 
-  // Counters, readable from any thread: connections open now, requests answered since Start.
+  // Counters, readable from any thread: connections open now, requests answered since Start, and every
+  // response written (including those to requests that could not be parsed) by status class, [0] = 1xx ..
+  // [4] = 5xx.
   int64_t open_connections() const;
   int64_t requests_served() const;
+  std::array<int64_t, 5> responses_by_class() const;
 
   struct Impl;
 

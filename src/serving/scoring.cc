@@ -43,6 +43,7 @@ struct ScoringService::Runtime {
   std::atomic<int64_t> requests{0}, events{0}, errors{0}, challenger_answers{0}, shadow_scores{0};
   std::mutex actions_mu;
   std::map<std::string, int64_t> actions;
+  LatencyHistogram latency;
 };
 
 namespace {
@@ -212,6 +213,14 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
   GYRE_ASSIGN_OR_RETURN(Runtime * rt, Find(deployment));
   const DeploymentConfig& config = *rt->config;
   ++rt->requests;
+  struct Timer {
+    LatencyHistogram& histogram;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~Timer() {
+      histogram.Observe(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+                            .count());
+    }
+  } timer{rt->latency};
   if (online_ == nullptr) return Status::FailedPrecondition("online features are not enabled on this server");
   const int64_t n = events.num_rows();
   if (n == 0) return Status::InvalidArgument("no events to score");
@@ -346,6 +355,11 @@ Result<DeploymentStats> ScoringService::Stats(std::string_view deployment) const
   s.shadow_scores = rt->shadow_scores.load();
   s.log_written = rt->log->written();
   s.log_dropped = rt->log->dropped();
+  s.latency = rt->latency.Snapshot();
+  for (auto [handle, loaded] : {std::pair{rt->champion, &s.champion}, std::pair{rt->challenger, &s.challenger}}) {
+    std::shared_ptr<const Servable> servable = handle != nullptr ? handle->load() : nullptr;
+    if (servable != nullptr) *loaded = DeploymentStats::Loaded{servable->name(), servable->version()};
+  }
   std::lock_guard lock(rt->actions_mu);
   s.actions = rt->actions;
   return s;

@@ -18,9 +18,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/metrics.h"
 #include "core/status.h"
 #include "core/table.h"
 #include "features/definitions.h"
@@ -53,12 +55,17 @@ struct ScoreResponse {
   int64_t pushed = 0;
 };
 
-// Per-deployment counters (exported on /metrics by the monitoring work; printed by the demo).
+// Per-deployment counters (exported on /metrics, printed by the demo).
 struct DeploymentStats {
   int64_t requests = 0, events = 0, errors = 0;
   std::map<std::string, int64_t> actions;
   int64_t challenger_answers = 0, shadow_scores = 0;
   int64_t log_written = 0, log_dropped = 0;
+  HistogramSnapshot latency;  // time Score() took per request (features, model, log, push), errors included
+  struct Loaded {
+    std::string model, version;
+  };
+  std::optional<Loaded> champion, challenger;  // what serves now (nullopt: nothing loaded yet)
 };
 
 class ScoringService {
@@ -81,6 +88,7 @@ class ScoringService {
   // Every deployment has a model loaded.
   bool Ready() const;
   ModelManager& models() { return *models_; }
+  const ModelManager& models() const { return *models_; }
   Result<DeploymentStats> Stats(std::string_view deployment) const;
   // Starts polling the registry for alias moves (hot swap); Stop() ends it and drains the logs.
   void Start();

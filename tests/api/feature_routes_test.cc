@@ -97,7 +97,7 @@ class FeatureRoutesTest : public ::testing::Test {
     Result<std::unique_ptr<http::Server>> server = http::Server::Create(options);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
-    app_->AddRoutes(server_->router());
+    app_->AddRoutes(*server_);
     ASSERT_TRUE(server_->Start().ok());
     Result<std::unique_ptr<http::Client>> client = http::Client::Connect("127.0.0.1", server_->port());
     ASSERT_TRUE(client.ok()) << client.status().ToString();

@@ -31,6 +31,7 @@
 #include "features/backfill.h"
 #include "http/client.h"
 #include "http/server.h"
+#include "tests/core/prometheus_check.h"
 #include "train/trainer.h"
 
 namespace gyre {
@@ -171,7 +172,7 @@ class ServingTest : public ::testing::Test {
     auto server = http::Server::Create(options);
     ASSERT_TRUE(server.ok());
     server_ = std::move(*server);
-    app_->AddRoutes(server_->router());
+    app_->AddRoutes(*server_);
     ASSERT_TRUE(server_->Start().ok());
     client_ = Connect();
   }
@@ -459,6 +460,91 @@ TEST_F(ServingTest, ShadowAndStickyCanary) {
   json first = json::parse(log.substr(0, log.find('\n')));
   EXPECT_EQ(first["challenger"]["version"], "2");
   EXPECT_EQ(first["challenger"]["mode"], "shadow");
+}
+
+// Runs `promtool check metrics` (Debian package prometheus, installed by scripts/bootstrap.sh) on `text`;
+// returns its output, or a message saying it could not run.
+std::string PromtoolProblems(const std::string& text, const fs::path& dir) {
+  fs::path file = dir / "metrics.txt";
+  std::ofstream(file) << text;
+  std::string command = "promtool check metrics < '" + file.string() + "' 2>&1; echo \"exit=$?\"";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "cannot run promtool";
+  std::string out;
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
+  pclose(pipe);
+  if (out.find("exit=127") != std::string::npos) return "promtool is not installed (run scripts/bootstrap.sh): " + out;
+  return out == "exit=0\n" ? "" : out;  // promtool prints nothing for clean text
+}
+
+// GET /metrics after real traffic: valid Prometheus text (promtool and the rules it does not check) whose
+// values are what was served: requests, events, actions, errors, latency count, shadow scores, the loaded
+// versions, HTTP responses by class, and the online pushes.
+TEST_F(ServingTest, MetricsCountWhatWasServed) {
+  Serve(R"(deployments:
+  shadowed:
+    model: models:/risk@champion
+    challenger: {model: models:/risk@challenger, mode: shadow}
+)");
+  TimestampMicros t = *ParseTimestamp(kStart) + kDays * kMicrosPerDay;
+  const int kEvents = 40;
+  std::map<std::string, int> actions;
+  for (int i = 0; i < kEvents; ++i) {
+    Event e{700000 + i, t + i * kMicrosPerSecond, "u" + std::to_string(i % 7), i % 3 != 0, 100.0 * i};
+    Reply r = Post("/v1/score/shadowed", {{"event", EventJson(e)}});
+    ASSERT_EQ(r.status, 200) << r.text;
+    ++actions[r.body["action"].get<std::string>()];
+  }
+  // Refused at the deployment (missing time, a bad value), and before any deployment (unknown name, a 404).
+  EXPECT_EQ(Post("/v1/score/shadowed", {{"event", {{"user_id", "u1"}}}}).status, 400);
+  EXPECT_EQ(Post("/v1/score/shadowed", {{"event", {{"time", "2026-03-09T00:00:00Z"}, {"amount", "x"}}}}).status, 400);
+  EXPECT_EQ(Post("/v1/score/nope", {{"event", EventJson({1, t, "u", true, 1})}}).status, 404);
+
+  auto response = client_->Request("GET", "/metrics");
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(response->status, 200) << response->body;
+  EXPECT_EQ(response->content_type, "text/plain; version=0.0.4; charset=utf-8");
+  std::vector<testing::PromSample> samples;
+  std::vector<std::string> problems = testing::CheckPromText(response->body, &samples);
+  EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems) << "\n" << response->body;
+  EXPECT_EQ(PromtoolProblems(response->body, *dir_), "") << response->body;
+
+  auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) -> double {
+    for (const auto& s : samples) {
+      if (s.name == name && s.labels == labels) return s.value;
+    }
+    ADD_FAILURE() << "no sample " << name << " " << ::testing::PrintToString(labels) << " in\n" << response->body;
+    return -1;
+  };
+  const std::map<std::string, std::string> d = {{"deployment", "shadowed"}};
+  // The parse errors are counted by the route before the deployment (errors counts what reached it).
+  const double requests = value("gyre_score_requests_total", d);
+  EXPECT_GE(requests, kEvents);
+  EXPECT_LE(requests, kEvents + 2);
+  EXPECT_EQ(value("gyre_score_events_total", d), kEvents);
+  EXPECT_EQ(value("gyre_score_errors_total", d), requests - kEvents);
+  for (const auto& [action, count] : actions) {
+    EXPECT_EQ(value("gyre_score_actions_total", {{"deployment", "shadowed"}, {"action", action}}), count) << action;
+  }
+  EXPECT_EQ(value("gyre_score_shadow_scores_total", d), kEvents);
+  EXPECT_EQ(value("gyre_score_challenger_answers_total", d), 0);
+  EXPECT_EQ(value("gyre_prediction_log_dropped_total", d), 0);
+  EXPECT_EQ(value("gyre_score_duration_seconds_count", d), requests);
+  EXPECT_GT(value("gyre_score_duration_seconds_sum", d), 0);
+  EXPECT_EQ(value("gyre_deployment_model_info",
+                  {{"deployment", "shadowed"}, {"role", "champion"}, {"model", "risk"}, {"version", "1"}}),
+            1);
+  EXPECT_EQ(value("gyre_deployment_model_info",
+                  {{"deployment", "shadowed"}, {"role", "challenger"}, {"model", "risk"}, {"version", "2"}}),
+            1);
+  EXPECT_EQ(value("gyre_online_pushed_events_total", {}), kEvents);
+  // HTTP: every answer so far (scores, 400s, the 404), but not this scrape's own.
+  EXPECT_EQ(value("gyre_http_responses_total", {{"code", "2xx"}}), kEvents);
+  EXPECT_EQ(value("gyre_http_responses_total", {{"code", "4xx"}}), 3);
+  EXPECT_EQ(value("gyre_http_responses_total", {{"code", "5xx"}}), 0);
+  EXPECT_EQ(value("gyre_http_requests_total", {}), kEvents + 3);
+  EXPECT_EQ(value("gyre_http_open_connections", {}), 1);
 }
 
 // The alias moves back and forth while four clients score as fast as they can: no request fails, and both
