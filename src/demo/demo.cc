@@ -361,6 +361,21 @@ Result<ServingSummary> ServeAndReplay(const Workspace& ws, api::App& app, const 
   GYRE_ASSIGN_OR_RETURN(serving::DeploymentStats deployment, scoring->Stats("ato"));
   fmt::print(out, "      prediction log: {} queued, {} dropped → {}\n", Thousands(deployment.events),
              deployment.log_dropped, scoring->config().deployments[0].log_path);
+  GYRE_ASSIGN_OR_RETURN(http::ClientResponse metrics, client->Request("GET", "/metrics"));
+  if (metrics.status != 200) return Status::Internal(fmt::format("GET /metrics answered {}", metrics.status));
+  int series = 0;
+  std::string shown;
+  for (std::string_view rest = metrics.body; !rest.empty();) {
+    std::string_view line = rest.substr(0, rest.find('\n'));
+    rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+    if (line.empty() || line[0] == '#') continue;
+    ++series;
+    for (std::string_view name : {"gyre_score_requests_total", "gyre_score_duration_seconds_bucket{deployment=\"ato\",le=\"0.001\"}",
+                                  "gyre_prediction_log_dropped_total", "gyre_deployment_model_info"}) {
+      if (line.starts_with(name)) shown += fmt::format("        {}\n", line);
+    }
+  }
+  fmt::print(out, "      GET /metrics (Prometheus text): {} series, among them\n{}", series, shown);
   if (summary.failed > 0) return Status::Internal(fmt::format("{} scoring requests failed", summary.failed));
   return summary;
 }
