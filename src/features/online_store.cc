@@ -46,10 +46,12 @@ class OnlineRead {
     int group;
     std::vector<int> key_columns;
     IsNewQueries is_new;
+    std::vector<int> held_slot;  // per accumulator of the group: its feature's index in `needed`, or -1
   };
   Schema schema;
   std::vector<int> features;
-  std::vector<int> needed;  // aggregated features read: those asked for and the inputs of derived ones
+  std::vector<int> needed;     // aggregated features read: those asked for and the inputs of derived ones
+  std::vector<int> held_slot;  // per registry feature: its index in `needed`, or -1
   std::vector<Group> groups;
   std::vector<std::optional<Expr>> derived;  // per requested feature
   std::vector<int> all_columns;              // 0..n-1: derived expressions may read any column of the rows
@@ -128,12 +130,24 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* re
 
 std::string OnlineStore::KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row) const {
   // group name, separator, then each part as <length>:<bytes>, so no part's content can fake a boundary.
-  std::string key = registry_->groups()[group].name;
+  const std::string& name = registry_->groups()[group].name;
+  std::string key;
+  key.reserve(name.size() + 24 * key_columns.size());
+  key += name;
   key += kKeySeparator;
+  std::string formatted;
   for (int c : key_columns) {
-    if (rows.column(c).IsNull(row)) return {};
-    std::string part = rows.column(c).ValueToString(row);
-    key += std::to_string(part.size());
+    const Column& column = rows.column(c);
+    if (column.IsNull(row)) return {};
+    std::string_view part;
+    if (column.type() == ColumnType::kString) {
+      part = column.String(row);
+    } else {
+      formatted = column.ValueToString(row);
+      part = formatted;
+    }
+    fmt::format_int size(part.size());
+    key.append(size.data(), size.size());
     key += ':';
     key += part;
   }
@@ -397,6 +411,8 @@ Result<std::shared_ptr<const OnlineRead>> OnlineStore::Prepare(const std::vector
     }
   }
   read->needed.assign(needed.begin(), needed.end());
+  read->held_slot.assign(registry_->features().size(), -1);
+  for (size_t i = 0; i < read->needed.size(); ++i) read->held_slot[read->needed[i]] = static_cast<int>(i);
   std::set<int> groups;
   for (int f : needed) groups.insert(registry_->features()[f].group);
   for (int g : groups) {
@@ -415,6 +431,9 @@ Result<std::shared_ptr<const OnlineRead>> OnlineStore::Prepare(const std::vector
     GYRE_ASSIGN_OR_RETURN(read_group.is_new,
                           IsNewQueries::Compile(*registry_, *programs_[g], schema, rows_name,
                                                 [&](int feature) { return needed.count(feature) != 0; }));
+    for (const GroupProgram::Accumulator& a : programs_[g]->accumulators()) {
+      read_group.held_slot.push_back(read->held_slot[a.feature]);
+    }
     read->groups.push_back(std::move(read_group));
   }
   for (int f : features) {
@@ -466,13 +485,10 @@ Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows,
   out.values.resize(read.features.size());
   out.statuses.resize(read.features.size());
 
-  // Values of the aggregated features, by registry index.
-  std::vector<std::vector<FeatureValue>> held(registry_->features().size());
-  std::vector<std::vector<ReadStatus>> held_status(registry_->features().size());
-  for (int f : read.needed) {
-    held[f].resize(static_cast<size_t>(n));
-    held_status[f].resize(static_cast<size_t>(n));
-  }
+  // Values of the aggregated features: row r of needed feature k at k * n + r.
+  std::vector<FeatureValue> held(read.needed.size() * static_cast<size_t>(n));
+  std::vector<ReadStatus> held_status(held.size());
+  auto at = [n](int slot, int64_t r) { return static_cast<size_t>(slot) * static_cast<size_t>(n) + static_cast<size_t>(r); };
   std::vector<ExprValue> slots(schema.size() + registry_->features().size());
   std::vector<FeatureValue> values;
   std::vector<std::optional<uint64_t>> is_new_bits;
@@ -488,10 +504,10 @@ Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows,
     group.is_new.Evaluate(slots, is_new_bits);
     ReadStatus status = state.Read(times[r], is_new_bits, values);
     for (size_t i = 0; i < accumulators.size(); ++i) {
-      int f = accumulators[i].feature;
-      if (held[f].empty()) continue;  // not read
-      held[f][r] = std::move(values[i]);
-      held_status[f][r] = status;
+      int slot = group.held_slot[i];
+      if (slot < 0) continue;  // not read
+      held[at(slot, r)] = std::move(values[i]);
+      held_status[at(slot, r)] = status;
     }
   };
 
@@ -551,8 +567,9 @@ Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows,
   for (size_t i = 0; i < read.features.size(); ++i) {
     int f = read.features[i];
     if (!read.derived[i]) {
-      out.values[i] = held[f];
-      out.statuses[i] = held_status[f];
+      const auto from = static_cast<std::ptrdiff_t>(at(read.held_slot[f], 0));
+      out.values[i].assign(held.begin() + from, held.begin() + from + n);
+      out.statuses[i].assign(held_status.begin() + from, held_status.begin() + from + n);
       continue;
     }
     const FeatureDef& def = registry_->features()[f];
@@ -563,8 +580,9 @@ Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows,
       row_values.Fill(r, slots);
       ReadStatus status = ReadStatus::kPresent;
       for (int input : registry_->derived()[def.derived].inputs) {
-        slots[schema.size() + input] = FeatureExprValue(held[input][r], registry_->features()[input].type);
-        if (held_status[input][r] != ReadStatus::kPresent && status == ReadStatus::kPresent) status = held_status[input][r];
+        const size_t h = at(read.held_slot[input], r);
+        slots[schema.size() + input] = FeatureExprValue(held[h], registry_->features()[input].type);
+        if (held_status[h] != ReadStatus::kPresent && status == ReadStatus::kPresent) status = held_status[h];
       }
       out.values[i][r] = FromExprValue(read.derived[i]->Evaluate(slots));
       // A derived feature is as fresh as its inputs; NOT_FOUND inputs still give a value (e.g. no history).
