@@ -117,16 +117,21 @@ StringDictionary& StringDictionary::operator=(const StringDictionary& other) {
 
 StringDictionary::StringDictionary(StringDictionary&& other) noexcept
     : arena_(std::move(other.arena_)),
-      offsets_(std::exchange(other.offsets_, {0})),
+      offsets_(std::move(other.offsets_)),
       slots_(std::exchange(other.slots_, nullptr)),
       control_(std::exchange(other.control_, nullptr)),
-      capacity_(std::exchange(other.capacity_, 0)) {}
+      capacity_(std::exchange(other.capacity_, 0)) {
+  other.arena_.clear();
+  other.offsets_.clear();
+}
 
 StringDictionary& StringDictionary::operator=(StringDictionary&& other) noexcept {
   if (this != &other) {
     Free(slots_, capacity_);
     arena_ = std::move(other.arena_);
-    offsets_ = std::exchange(other.offsets_, {0});
+    offsets_ = std::move(other.offsets_);
+    other.arena_.clear();
+    other.offsets_.clear();
     slots_ = std::exchange(other.slots_, nullptr);
     control_ = std::exchange(other.control_, nullptr);
     capacity_ = std::exchange(other.capacity_, 0);
@@ -179,13 +184,14 @@ int32_t StringDictionary::Find(std::string_view value) const {
 }
 
 int32_t StringDictionary::Insert(std::string_view value, uint64_t hash) {
-  if (capacity_ == 0) Rehash(64);
+  if (capacity_ == 0) Rehash(kGroup);
   uint64_t head, tail;
   Words(value, &head, &tail);
   size_t empty;
   int32_t code = Probe(value, hash, head, tail, &empty);
   if (code >= 0) return code;
 
+  if (offsets_.empty()) offsets_.push_back(0);
   code = size();
   const uint64_t offset = arena_.size();
   arena_.resize(offset + value.size());
@@ -201,7 +207,7 @@ int32_t StringDictionary::Insert(std::string_view value, uint64_t hash) {
 void StringDictionary::Reserve(int32_t strings, int64_t bytes) {
   arena_.reserve(static_cast<size_t>(bytes));
   offsets_.reserve(static_cast<size_t>(strings) + 1);
-  size_t capacity = capacity_ == 0 ? 64 : capacity_;
+  size_t capacity = capacity_ == 0 ? kGroup : capacity_;
   while (capacity * 3 < static_cast<size_t>(strings) * 4) capacity *= 2;
   if (capacity != capacity_) Rehash(capacity);
 }

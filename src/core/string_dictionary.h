@@ -16,7 +16,8 @@
 // Contract: Get() returns a view into the arena that stays valid until the next Insert() (which may grow
 // the arena); a dictionary that is no longer modified (e.g. inside a built Table) hands out stable views.
 // At most 2^31 - 1 distinct strings, each shorter than 4 GiB. Running out of memory throws std::bad_alloc,
-// as the standard containers do. Not thread-safe for writers; concurrent const use is safe.
+// as the standard containers do. Not thread-safe for writers; concurrent const use is safe. A moved-from
+// dictionary is empty and usable. An empty one allocates nothing.
 #pragma once
 
 #include <cstdint>
@@ -56,9 +57,9 @@ class StringDictionary {
     return {arena_.data() + offsets_[code], static_cast<size_t>(offsets_[code + 1] - offsets_[code])};
   }
 
-  int32_t size() const { return static_cast<int32_t>(offsets_.size() - 1); }
+  int32_t size() const { return offsets_.empty() ? 0 : static_cast<int32_t>(offsets_.size() - 1); }
   // Total bytes of all distinct strings.
-  int64_t byte_size() const { return offsets_.back(); }
+  int64_t byte_size() const { return offsets_.empty() ? 0 : offsets_.back(); }
 
   // Makes room for `strings` distinct values totalling `bytes` without rehashing or reallocating.
   void Reserve(int32_t strings, int64_t bytes);
@@ -87,7 +88,9 @@ class StringDictionary {
   static void Free(Slot* slots, size_t capacity);
 
   std::vector<char> arena_;
-  std::vector<int64_t> offsets_{0};  // string i is arena_[offsets_[i], offsets_[i + 1])
+  // String i is arena_[offsets_[i], offsets_[i + 1]); empty (no allocation) until the first string, so the
+  // dictionary every Column carries costs nothing for columns that are not strings.
+  std::vector<int64_t> offsets_;
   Slot* slots_ = nullptr;            // capacity_ slots, a power of two >= kGroup (or none)
   uint8_t* control_ = nullptr;       // right after the slots, in the same block
   size_t capacity_ = 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <unordered_set>
@@ -217,11 +218,24 @@ bool Column::Equals(const Column& other) const {
 
 namespace {
 Status CheckUniqueNames(const Schema& schema) {
+  auto duplicate = [&](std::string_view name) {
+    return Status::InvalidArgument(fmt::format("duplicate column name '{}' (columns: {})", name, schema.NameList()));
+  };
+  // Small schemas (every request's one-row tables) are checked on the stack: sorted names, neighbours compared.
+  constexpr size_t kSmall = 64;
+  if (schema.columns().size() <= kSmall) {
+    std::array<std::string_view, kSmall> names;
+    size_t n = 0;
+    for (const auto& c : schema.columns()) names[n++] = c.name;
+    std::sort(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(n));
+    for (size_t i = 1; i < n; ++i) {
+      if (names[i] == names[i - 1]) return duplicate(names[i]);
+    }
+    return Status::OK();
+  }
   std::unordered_set<std::string_view> seen;
   for (const auto& c : schema.columns()) {
-    if (!seen.insert(c.name).second) {
-      return Status::InvalidArgument(fmt::format("duplicate column name '{}' (columns: {})", c.name, schema.NameList()));
-    }
+    if (!seen.insert(c.name).second) return duplicate(c.name);
   }
   return Status::OK();
 }

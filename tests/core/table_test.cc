@@ -1,5 +1,6 @@
 #include "core/table.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -174,6 +175,25 @@ TEST(TableTest, MakeChecksShape) {
   r = Table::Make(Schema({{"a", ColumnType::kString}}), {a});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "column 'a' is declared string but holds int64");
+}
+
+// Duplicate names are found in small schemas (checked on the stack) and wide ones (a hash set) alike, wherever
+// the two copies are.
+TEST(TableTest, MakeFindsDuplicateNamesInAnyWidth) {
+  for (int width : {2, 63, 64, 65, 200}) {
+    for (int at : {0, width / 2, width - 1}) {
+      std::vector<ColumnSchema> columns;
+      for (int i = 0; i < width; ++i) columns.push_back({"c" + std::to_string(i), ColumnType::kInt64});
+      std::vector<Column> data(static_cast<size_t>(width), Column(ColumnType::kInt64));
+      auto unique = Table::Make(Schema(columns), data);
+      EXPECT_TRUE(unique.ok()) << width << ": " << unique.status().ToString();
+      columns[static_cast<size_t>(at)].name = columns[static_cast<size_t>((at + 1) % width)].name;
+      auto r = Table::Make(Schema(columns), data);
+      ASSERT_FALSE(r.ok()) << "width " << width << ", duplicate at " << at;
+      EXPECT_THAT(r.status().message(),
+                  ::testing::StartsWith("duplicate column name '" + columns[static_cast<size_t>(at)].name + "'"));
+    }
+  }
 }
 
 TEST(TableTest, SelectSharesAndSliceCopies) {
