@@ -134,7 +134,7 @@ bool ReadValue(Reader& in, Column& column) {
     case ColumnType::kString: {
       std::string_view s;
       if (!in.String(&s)) return false;
-      column.AppendString(std::string(s));
+      column.AppendString(s);
       return true;
     }
     case ColumnType::kInt64: {

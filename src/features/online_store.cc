@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <list>
 #include <thread>
 #include <set>
@@ -236,6 +237,10 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
   std::vector<std::string> keys(groups.size());
   std::vector<Stripe*> stripes;
   std::vector<store::KvWrite> writes;
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(groups.size());
+  std::vector<Cached> uncached;
+  if (!caching_) uncached.reserve(groups.size());  // states read in `apply_row` live here until the row is done
   for (int64_t r = 0; r < rows.num_rows(); ++r) {
     if (writer_ != nullptr) {
       // A long queue means the background writer (at a low priority) is behind: commit it here, with no key
@@ -260,13 +265,11 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
     // store in one batch, in the order their states changed.
     std::sort(stripes.begin(), stripes.end());
     stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-    std::vector<std::unique_lock<std::mutex>> locks;
     for (Stripe* s : stripes) locks.emplace_back(s->mu);
 
     const int64_t now = NowMicros();
     writes.clear();
-    std::vector<Cached> uncached;
-    uncached.reserve(groups.size());
+    uncached.clear();
     auto apply_row = [&]() -> Status {
       for (size_t i = 0; i < groups.size(); ++i) {
         if (keys[i].empty()) continue;
@@ -289,7 +292,7 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
         result.late += appended == KeyState::AppendResult::kLate;
         const int64_t expires_at = ExpiryFor(program.def(), now);
         store::KvWrite& w = writes.emplace_back();
-        w.key = keys[i];
+        w.key = std::move(keys[i]);  // recomputed for the next row
         w.expires_at = expires_at;
         w.value.emplace();
         if (state->needs_snapshot || now >= state->stale_at ||
@@ -318,6 +321,7 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
       if (caching_) Enqueue(writes);
       return applied;
     }
+    locks.clear();
   }
   pushed_ += result.rows;
   too_late_ += result.too_late;
@@ -470,7 +474,8 @@ Result<OnlineValues> OnlineStore::Get(const std::vector<int>& features, const Ta
   return Get(*read, rows, times);
 }
 
-Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows, std::span<const int64_t> times) {
+Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<const int64_t> times,
+                         const ValueSink& sink) {
   if (static_cast<int64_t>(times.size()) != rows.num_rows()) {
     return Status::InvalidArgument(fmt::format("{} rows but {} timestamps", rows.num_rows(), times.size()));
   }
@@ -480,10 +485,6 @@ Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows,
                                                schema.ToString(), read.schema.ToString()));
   }
   const int64_t n = rows.num_rows();
-  OnlineValues out;
-  out.features = read.features;
-  out.values.resize(read.features.size());
-  out.statuses.resize(read.features.size());
 
   // Values of the aggregated features: row r of needed feature k at k * n + r.
   std::vector<FeatureValue> held(read.needed.size() * static_cast<size_t>(n));
@@ -567,15 +568,11 @@ Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows,
   for (size_t i = 0; i < read.features.size(); ++i) {
     int f = read.features[i];
     if (!read.derived[i]) {
-      const auto from = static_cast<std::ptrdiff_t>(at(read.held_slot[f], 0));
-      out.values[i].assign(held.begin() + from, held.begin() + from + n);
-      out.statuses[i].assign(held_status.begin() + from, held_status.begin() + from + n);
+      for (int64_t r = 0; r < n; ++r) sink(i, r, held[at(read.held_slot[f], r)], held_status[at(read.held_slot[f], r)]);
       continue;
     }
     const FeatureDef& def = registry_->features()[f];
     RowValues row_values(rows, read.all_columns);
-    out.values[i].resize(static_cast<size_t>(n));
-    out.statuses[i].resize(static_cast<size_t>(n));
     for (int64_t r = 0; r < n; ++r) {
       row_values.Fill(r, slots);
       ReadStatus status = ReadStatus::kPresent;
@@ -584,12 +581,37 @@ Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows,
         slots[schema.size() + input] = FeatureExprValue(held[h], registry_->features()[input].type);
         if (held_status[h] != ReadStatus::kPresent && status == ReadStatus::kPresent) status = held_status[h];
       }
-      out.values[i][r] = FromExprValue(read.derived[i]->Evaluate(slots));
       // A derived feature is as fresh as its inputs; NOT_FOUND inputs still give a value (e.g. no history).
-      out.statuses[i][r] = status == ReadStatus::kOutsideMaxAge ? status : ReadStatus::kPresent;
+      sink(i, r, FromExprValue(read.derived[i]->Evaluate(slots)),
+           status == ReadStatus::kOutsideMaxAge ? status : ReadStatus::kPresent);
     }
   }
+  return Status::OK();
+}
+
+Result<OnlineValues> OnlineStore::Get(const OnlineRead& read, const Table& rows, std::span<const int64_t> times) {
+  OnlineValues out;
+  out.features = read.features;
+  out.values.assign(read.features.size(), std::vector<FeatureValue>(static_cast<size_t>(rows.num_rows())));
+  out.statuses.assign(read.features.size(), std::vector<ReadStatus>(static_cast<size_t>(rows.num_rows())));
+  GYRE_RETURN_IF_ERROR(Read(read, rows, times, [&](size_t feature, int64_t row, const FeatureValue& value,
+                                                   ReadStatus status) {
+    out.values[feature][static_cast<size_t>(row)] = value;
+    out.statuses[feature][static_cast<size_t>(row)] = status;
+  }));
   return out;
+}
+
+Status OnlineStore::GetFloats(const OnlineRead& read, const Table& rows, std::span<const int64_t> times,
+                              std::span<float> out) {
+  const size_t d = read.features.size();
+  if (out.size() != d * static_cast<size_t>(rows.num_rows())) {
+    return Status::InvalidArgument(fmt::format("{} floats for {} rows of {} features", out.size(), rows.num_rows(), d));
+  }
+  return Read(read, rows, times, [&](size_t feature, int64_t row, const FeatureValue& value, ReadStatus) {
+    out[static_cast<size_t>(row) * d + feature] =
+        value.null || !value.text.empty() ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(value.number);
+  });
 }
 
 }  // namespace gyre::features

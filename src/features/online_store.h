@@ -37,6 +37,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -98,6 +99,9 @@ class OnlineStore {
                                                     std::string_view rows_name = "the request") const;
   // `rows` must have the schema the read was prepared for.
   Result<OnlineValues> Get(const OnlineRead& read, const Table& rows, std::span<const int64_t> times);
+  // The same values as model inputs, without building OnlineValues: `out` is row-major, rows × the read's
+  // features, float32, NaN where a value is null (or a string).
+  Status GetFloats(const OnlineRead& read, const Table& rows, std::span<const int64_t> times, std::span<float> out);
 
   // Waits until every write queued so far is in the KvStore; its error if the writer failed.
   Status Flush();
@@ -119,6 +123,9 @@ class OnlineStore {
   // Takes the whole queue and commits it in one batch; false if it was empty. No stripe may be locked.
   bool CommitQueued();
   OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store::KvStore> kv, OnlineStoreOptions options);
+  // Reads the values of `read` for each row and hands each (feature index in the read, row) to `sink`.
+  using ValueSink = std::function<void(size_t feature, int64_t row, const FeatureValue& value, ReadStatus status)>;
+  Status Read(const OnlineRead& read, const Table& rows, std::span<const int64_t> times, const ValueSink& sink);
   std::string KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row) const;
   Stripe& StripeFor(const std::string& key);
   // The cached state of `key`, or nullptr (not cached, cache off, or expired: then dropped). Stripe locked.

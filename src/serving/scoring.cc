@@ -99,16 +99,8 @@ std::shared_ptr<const Plan> CurrentPlan(const features::FeatureRegistry& registr
 // Feature values of `events` as of their times, as the float32 rows the model reads.
 Result<std::vector<float>> FeatureRows(features::OnlineStore& online, const Plan& plan, const Table& events,
                                        std::span<const int64_t> times) {
-  GYRE_ASSIGN_OR_RETURN(features::OnlineValues values, online.Get(*plan.read, events, times));
-  const size_t d = plan.feature_ids.size();
-  const auto n = static_cast<size_t>(events.num_rows());
-  std::vector<float> rows(n * d);
-  for (size_t f = 0; f < d; ++f) {
-    const auto& column = values.values[f];
-    for (size_t r = 0; r < n; ++r) {
-      rows[r * d + f] = column[r].null ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(column[r].number);
-    }
-  }
+  std::vector<float> rows(plan.feature_ids.size() * static_cast<size_t>(events.num_rows()));
+  GYRE_RETURN_IF_ERROR(online.GetFloats(*plan.read, events, times, rows));
   return rows;
 }
 

@@ -652,6 +652,23 @@ TEST_P(OnlineBackendTest, LateEventsWithinLatenessEqualBackfill) {
       }
     }
     EXPECT_EQ(compare.compared(), static_cast<int64_t>(spine.size() * features.size()));
+    // The same read as model inputs (float32, row-major, NaN for nulls and strings) gives the same values.
+    Result<std::shared_ptr<const OnlineRead>> prepared = (*online)->Prepare(features, spine_table.schema());
+    ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+    std::vector<float> floats(spine.size() * features.size());
+    ASSERT_TRUE((*online)->GetFloats(**prepared, spine_table, times, floats).ok());
+    for (size_t q = 0; q < spine.size(); ++q) {
+      for (size_t f = 0; f < features.size(); ++f) {
+        const FeatureValue& v = got->values[f][q];
+        float x = floats[q * features.size() + f];
+        if (v.null || !v.text.empty()) {
+          EXPECT_TRUE(std::isnan(x)) << "read " << q << " feature " << f << ": " << x;
+        } else {
+          EXPECT_EQ(x, static_cast<float>(v.number)) << "read " << q << " feature " << f;
+        }
+      }
+    }
+    EXPECT_FALSE((*online)->GetFloats(**prepared, spine_table, times, std::span<float>(floats).first(1)).ok());
 
     ASSERT_FALSE(midway.empty());
     Result<Table> midway_offline = BackfillTables(*registry, features, ToTable(midway), "time", {table}, {}, 1);
