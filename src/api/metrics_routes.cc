@@ -66,9 +66,12 @@ std::string RenderMetrics(const MetricsSources& sources) {
                 1);
       }
     }
-    m.Counter("gyre_model_swaps_total", "Model versions the registry poller swapped in (an alias moved, or a first version appeared).", {},
+    m.Counter("gyre_model_swaps_total",
+              "Model versions the registry poller swapped in (an alias moved, or a first version appeared).", {},
               static_cast<double>(scoring->models().swaps()));
-    m.Counter("gyre_model_load_failures_total", "Model refreshes that failed: the URI did not resolve or the package did not load (what served kept serving).",
+    m.Counter("gyre_model_load_failures_total",
+              "Model refreshes that failed: the URI did not resolve or the package did not load (what served kept "
+              "serving).",
               {}, static_cast<double>(scoring->models().failed_loads()));
   }
   return m.Render();

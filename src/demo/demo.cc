@@ -370,7 +370,8 @@ Result<ServingSummary> ServeAndReplay(const Workspace& ws, api::App& app, const 
     rest.remove_prefix(std::min(rest.size(), line.size() + 1));
     if (line.empty() || line[0] == '#') continue;
     ++series;
-    for (std::string_view name : {"gyre_score_requests_total", "gyre_score_duration_seconds_bucket{deployment=\"ato\",le=\"0.001\"}",
+    for (std::string_view name : {"gyre_score_requests_total",
+                                  "gyre_score_duration_seconds_bucket{deployment=\"ato\",le=\"0.001\"}",
                                   "gyre_prediction_log_dropped_total", "gyre_deployment_model_info"}) {
       if (line.starts_with(name)) shown += fmt::format("        {}\n", line);
     }

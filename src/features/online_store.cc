@@ -489,7 +489,9 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
   // Values of the aggregated features: row r of needed feature k at k * n + r.
   std::vector<FeatureValue> held(read.needed.size() * static_cast<size_t>(n));
   std::vector<ReadStatus> held_status(held.size());
-  auto at = [n](int slot, int64_t r) { return static_cast<size_t>(slot) * static_cast<size_t>(n) + static_cast<size_t>(r); };
+  auto at = [n](int slot, int64_t r) {
+    return static_cast<size_t>(slot) * static_cast<size_t>(n) + static_cast<size_t>(r);
+  };
   std::vector<ExprValue> slots(schema.size() + registry_->features().size());
   std::vector<FeatureValue> values;
   std::vector<std::optional<uint64_t>> is_new_bits;

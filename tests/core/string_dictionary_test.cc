@@ -23,7 +23,8 @@ TEST(StringDictionaryTest, CodesAreStableThroughGrowth) {
   std::unordered_map<std::string, int32_t> expected;
   int64_t bytes = 0;
   for (int i = 0; i < 5000; ++i) {
-    std::string s = i % 7 == 0 ? std::string(static_cast<size_t>(i % 40), 'x') + std::to_string(i) : std::to_string(i * 31);
+    std::string s = i % 7 == 0 ? std::string(static_cast<size_t>(i % 40), 'x') + std::to_string(i)
+                               : std::to_string(i * 31);
     auto [it, added] = expected.try_emplace(s, d.size());
     if (added) bytes += static_cast<int64_t>(s.size());
     EXPECT_EQ(d.Insert(s), it->second) << s;
