@@ -13,9 +13,11 @@
 // Parse errors name the file and the field. Immutable values; no I/O except the Load/Write helpers.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -49,9 +51,10 @@ struct DecisionPolicy {
   // score ≥ block → "block"; score ≥ challenge → "challenge"; else "allow".
   double challenge_threshold = 0.5;
   double block_threshold = 1.0;
-  std::string Action(double score) const {
-    return score >= block_threshold ? "block" : score >= challenge_threshold ? "challenge" : "allow";
-  }
+  // Every action, in increasing severity; ActionIndex(score) indexes it.
+  static constexpr std::array<std::string_view, 3> kActions = {"allow", "challenge", "block"};
+  int ActionIndex(double score) const { return score >= block_threshold ? 2 : score >= challenge_threshold ? 1 : 0; }
+  std::string Action(double score) const { return std::string(kActions[ActionIndex(score)]); }
 };
 
 struct PackageDescriptor {

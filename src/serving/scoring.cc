@@ -7,8 +7,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <array>
 #include <limits>
-#include <mutex>
 
 #include "core/time.h"
 
@@ -41,8 +41,7 @@ struct ScoringService::Runtime {
   std::atomic<std::shared_ptr<const Plan>> champion_plan, challenger_plan;
   std::unique_ptr<PredictionLog> log;
   std::atomic<int64_t> requests{0}, events{0}, errors{0}, challenger_answers{0}, shadow_scores{0};
-  std::mutex actions_mu;
-  std::map<std::string, int64_t> actions;
+  std::array<std::atomic<int64_t>, models::DecisionPolicy::kActions.size()> actions{};  // by ActionIndex
   LatencyHistogram latency;
 };
 
@@ -274,13 +273,14 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
   if (cplan) response.keep_alive.push_back(cplan->servable);
   response.events.resize(n);
   const int64_t scored_at = NowMicros();
-  std::map<std::string, int64_t> action_counts;
+  std::array<int64_t, models::DecisionPolicy::kActions.size()> action_counts{};
   for (int64_t r = 0; r < n; ++r) {
     ScoredEvent& e = response.events[r];
     const bool from_challenger = canary[r] != 0;
     const Plan& answering = from_challenger ? *cplan : *plan;
     e.score = from_challenger ? cscores[r] : scores[r];
-    e.action = answering.decision.Action(e.score);
+    const int action = answering.decision.ActionIndex(e.score);
+    e.action = models::DecisionPolicy::kActions[action];
     e.model = answering.servable.get();
     e.challenger = from_challenger;
     if (rt->event_id_column >= 0 && events.column(rt->event_id_column).IsValid(r)) {
@@ -289,7 +289,7 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     const std::vector<float>& used = from_challenger ? crows : rows;
     const size_t used_d = answering.feature_ids.size();
     if (options.return_features) e.features.assign(used.begin() + r * used_d, used.begin() + (r + 1) * used_d);
-    ++action_counts[e.action];
+    ++action_counts[action];
 
     PredictionRecord record;
     record.time_us = times[r];
@@ -323,10 +323,7 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     response.pushed = pushed.rows;
   }
   rt->events += n;
-  {
-    std::lock_guard lock(rt->actions_mu);
-    for (const auto& [a, c] : action_counts) rt->actions[a] += c;
-  }
+  for (size_t a = 0; a < action_counts.size(); ++a) rt->actions[a] += action_counts[a];
   return response;
 }
 
@@ -352,8 +349,9 @@ Result<DeploymentStats> ScoringService::Stats(std::string_view deployment) const
     std::shared_ptr<const Servable> servable = handle != nullptr ? handle->load() : nullptr;
     if (servable != nullptr) *loaded = DeploymentStats::Loaded{servable->name(), servable->version()};
   }
-  std::lock_guard lock(rt->actions_mu);
-  s.actions = rt->actions;
+  for (size_t a = 0; a < rt->actions.size(); ++a) {
+    s.actions[std::string(models::DecisionPolicy::kActions[a])] = rt->actions[a].load();
+  }
   return s;
 }
 
