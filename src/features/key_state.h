@@ -19,7 +19,8 @@
 // which makes adding and removing exact and order-independent: a value computed incrementally equals the same
 // value recomputed from scratch, bit for bit. Aggregations that never forget (lifetime windows, last,
 // first_seen, time_since_last) fold evicted events into an archive, so a late event or a read at an earlier
-// time rebuilds the accumulators exactly from archive + buffer. Memory per key is bounded by the events in
+// time rebuilds the accumulators exactly from archive + buffer (a read a moment earlier with no event in
+// between, at either end of any window, reuses them as they are). Memory per key is bounded by the events in
 // its horizon plus the distinct values of its count_distinct / is_new windows.
 //
 // Not thread-safe: one KeyState is owned by one thread (offline) or guarded by the online store's lock.
