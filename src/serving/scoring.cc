@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
-#include <array>
 #include <limits>
 
 #include "core/time.h"
