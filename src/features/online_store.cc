@@ -7,8 +7,8 @@
 #include <condition_variable>
 #include <limits>
 #include <list>
-#include <thread>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "core/background_thread.h"

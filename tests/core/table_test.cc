@@ -6,6 +6,8 @@
 #include <cmath>
 #include <random>
 #include <set>
+#include <string>
+#include <utility>
 
 namespace gyre {
 namespace {
@@ -46,6 +48,48 @@ TEST(StringDictionaryTest, ReserveKeepsCodes) {
   EXPECT_EQ(dict.Find("a"), 0);
   EXPECT_EQ(dict.Find("b"), 1);
   EXPECT_EQ(dict.Insert("c"), 2);
+}
+
+TEST(StringDictionaryTest, EmptyDictionaryHasNothingAndGrowsFromItsSmallestTable) {
+  StringDictionary dict;
+  EXPECT_EQ(dict.size(), 0);
+  EXPECT_EQ(dict.byte_size(), 0);
+  EXPECT_EQ(dict.Find(""), -1);
+  // Around the first growth (16 slots, 3/4 full) every code still resolves, short (inline) and long strings.
+  auto value = [](int i) { return (i % 2 ? std::string(20 + i % 7, 'x') : std::string("v")) + std::to_string(i); };
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(dict.Insert(value(i)), i);
+    for (int j = 0; j <= i; ++j) ASSERT_EQ(dict.Find(value(j)), j) << "after " << i + 1;
+  }
+  int64_t bytes = 0;
+  for (int i = 0; i < 40; ++i) bytes += static_cast<int64_t>(value(i).size());
+  EXPECT_EQ(dict.byte_size(), bytes);
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(dict.Get(i), value(i));
+  StringDictionary reserved;
+  reserved.Reserve(1000, 8000);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(reserved.Insert("s" + std::to_string(i)), i);
+  EXPECT_EQ(reserved.Find("s999"), 999);
+}
+
+TEST(StringDictionaryTest, CopiesAndMovedFromDictionariesWork) {
+  StringDictionary dict;
+  for (const char* s : {"alpha", "beta", "a string longer than sixteen bytes"}) dict.Insert(s);
+  StringDictionary copy = dict;
+  StringDictionary moved = std::move(dict);
+  EXPECT_EQ(copy.size(), 3);
+  EXPECT_EQ(moved.size(), 3);
+  EXPECT_EQ(moved.Get(2), "a string longer than sixteen bytes");
+  // A moved-from dictionary is empty and usable (string_dictionary.h).
+  EXPECT_EQ(dict.size(), 0);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(dict.byte_size(), 0);
+  EXPECT_EQ(dict.Insert("gamma"), 0);
+  EXPECT_EQ(dict.Get(0), "gamma");
+  StringDictionary assigned;
+  assigned.Insert("x");
+  assigned = std::move(copy);
+  EXPECT_EQ(assigned.Find("beta"), 1);
+  EXPECT_EQ(copy.size(), 0);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(copy.Insert("delta"), 0);
 }
 
 TEST(ColumnTest, NoValidityUntilTheFirstNull) {
