@@ -29,8 +29,10 @@ std::string RenderMetrics(const MetricsSources& sources) {
               {}, static_cast<double>(online->cache_hits()));
     m.Counter("gyre_online_cache_misses_total", "Online state reads and pushes that loaded the key from the store.",
               {}, static_cast<double>(online->cache_misses()));
-    m.Counter("gyre_online_write_batches_total", "Batches of online state writes committed to the store.", {},
+    m.Counter("gyre_online_write_batches_total", "Batches of online state writes journaled in the store.", {},
               static_cast<double>(online->write_batches()));
+    m.Counter("gyre_online_folds_total", "Folds of the online state journal into the keys' stored values.", {},
+              static_cast<double>(online->folds()));
   }
   if (const serving::ScoringService* scoring = sources.scoring) {
     for (const serving::DeploymentConfig& d : scoring->config().deployments) {

@@ -13,6 +13,7 @@
 
 #include "core/background_thread.h"
 #include "features/row_values.h"
+#include "features/write_journal.h"
 
 namespace gyre::features {
 namespace {
@@ -67,16 +68,26 @@ struct OnlineStore::Cached {
   int64_t pending = 0;          // writes queued for the writer, not committed yet: the entry must stay cached
 };
 
+// Locks are taken in the order fold_mu, commit_mu, a stripe's mu, mu.
 struct OnlineStore::Writer {
-  std::mutex commit_mu;  // held while a batch is taken and committed
-  std::mutex mu;         // guards the rest
-  std::condition_variable has_work, committed_more;
+  std::mutex fold_mu;    // held while a fold is taken and written, so folds reach the store in journal order
+  std::mutex commit_mu;  // held while a batch is taken from the queue and journaled; guards the journal state
+  std::mutex mu;         // guards the queue and what follows it
+  std::condition_variable has_work;
   std::vector<store::KvWrite> queue;
-  size_t assist_at = 0;                // queue length from which pushers commit themselves
-  uint64_t queued = 0, committed = 0;  // writes, since Open
-  Status failure;                      // the first batch the store refused; nothing is written after it
+  int64_t queue_since = 0;          // when the oldest queued write was decided (µs), while the queue is not empty
+  size_t assist_at = 0;             // queue length from which pushers journal the queue themselves
+  int64_t fold_due_at = INT64_MAX;  // when the journaled writes are to be folded; INT64_MAX: none are waiting
+  int64_t unfolded_writes = 0;      // journaled writes not folded yet
+  Status failure;                   // the first write the store refused; nothing is journaled after it
+  bool fold_failed = false;         // a fold was refused: nothing is folded after it (the journal keeps the rest)
   bool stop = false;
   std::thread thread;
+  // The journal (features/write_journal.h), guarded by commit_mu.
+  uint64_t next_seq = 0;                // the next entry's seq
+  uint64_t fold_from = 0;               // the first entry not folded yet
+  FoldedWrites unfolded;                // the writes of entries [fold_from, next_seq)
+  int64_t unfolded_since = INT64_MAX;   // when the oldest of them was decided (INT64_MIN: replayed, unknown)
 };
 
 struct OnlineStore::Stripe {
@@ -98,6 +109,7 @@ OnlineStore::OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store:
       kv_(std::move(kv)),
       caching_(options.cache_keys > 0 && kv_->single_writer()),
       keys_per_stripe_(static_cast<size_t>(std::max<int64_t>(1, options.cache_keys / static_cast<int64_t>(kStripes)))),
+      fold_writes_(std::min(options.fold_writes, std::max<int64_t>(1024, options.cache_keys / 2))),
       stripes_(new Stripe[kStripes]) {}
 
 OnlineStore::~OnlineStore() {
@@ -107,23 +119,35 @@ OnlineStore::~OnlineStore() {
     writer_->stop = true;
   }
   writer_->has_work.notify_one();
-  writer_->thread.join();  // the writer empties the queue before it stops
+  writer_->thread.join();  // the writer journals the queue before it stops
+  Fold();                  // and a clean stop leaves nothing to replay
 }
 
 Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* registry,
                                                        std::unique_ptr<store::KvStore> kv, OnlineStoreOptions options) {
   if (options.cache_keys < 0) return Status::InvalidArgument("online store cache_keys must be >= 0");
+  if (options.fold_interval_ms <= 0 || options.fold_writes <= 0) {
+    return Status::InvalidArgument("online store fold_interval_ms and fold_writes must be > 0");
+  }
   std::unique_ptr<OnlineStore> store(new OnlineStore(registry, std::move(kv), options));
   store->groups_of_source_.resize(registry->sources().size());
   for (size_t g = 0; g < registry->groups().size(); ++g) {
     GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const GroupProgram> program,
                           GroupProgram::Make(*registry, static_cast<int>(g)));
     store->programs_.push_back(std::move(program));
-    store->groups_of_source_[registry->groups()[g].source].push_back(static_cast<int>(g));
+    const GroupDef& group = registry->groups()[g];
+    store->groups_of_source_[group.source].push_back(static_cast<int>(g));
+    if (group.ttl != kLifetime) {
+      store->expiry_margin_ = std::min(store->expiry_margin_, std::min(kExpiryMarginMicros, group.ttl / 10));
+    }
   }
+  // Appends are decided while the value they extend has at least expiry_margin_ to live; folding them within
+  // half of it keeps them landing on a live value (WriteFold checks the folds that come later than that).
+  store->fold_interval_ = std::max<int64_t>(1, std::min(options.fold_interval_ms * 1000, store->expiry_margin_ / 2));
   if (store->caching_) {
     store->writer_ = std::make_unique<Writer>();
     store->writer_->assist_at = static_cast<size_t>(std::max<int64_t>(1, options.write_queue));
+    GYRE_RETURN_IF_ERROR(store->ReplayJournal());
     store->writer_->thread = std::thread([s = store.get()] { s->WriterLoop(); });
   }
   return store;
@@ -245,13 +269,15 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
     if (writer_ != nullptr) {
       // A long queue means the background writer (at a low priority) is behind: commit it here, with no key
       // locked, so the queue stays short and pushes never wait on a starved thread.
-      bool behind;
+      bool behind, fold_overdue;
       {
         std::lock_guard<std::mutex> lock(writer_->mu);
         behind = writer_->queue.size() >= writer_->assist_at;
+        fold_overdue = writer_->unfolded_writes >= 4 * fold_writes_;  // the writer is starved: keep memory bounded
         if (!writer_->failure.ok()) return writer_->failure;
       }
-      if (behind) CommitQueued();
+      if (behind) JournalQueued();
+      if (fold_overdue) Fold();
     }
     stripes.clear();
     for (size_t i = 0; i < groups.size(); ++i) {
@@ -311,14 +337,14 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
         ++stripe.writes;
       }
       if (!caching_) return kv_->WriteBatch(writes);
-      Enqueue(writes);
+      Enqueue(writes, now);
       return Status::OK();
     };
     Status applied = apply_row();
     if (!applied.ok()) {
       // A group's state could not be loaded: the groups before it took the event (cached) and their writes are
       // built, so they go to the store too, keeping it equal to the cache.
-      if (caching_) Enqueue(writes);
+      if (caching_) Enqueue(writes, now);
       return applied;
     }
     locks.clear();
@@ -328,76 +354,236 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
   return result;
 }
 
-void OnlineStore::Enqueue(std::vector<store::KvWrite>& writes) {
+void OnlineStore::Enqueue(std::vector<store::KvWrite>& writes, int64_t decided_at) {
   if (writes.empty()) return;
   Writer& w = *writer_;
   {
     std::lock_guard<std::mutex> lock(w.mu);
+    if (w.queue.empty()) w.queue_since = decided_at;
     for (store::KvWrite& write : writes) w.queue.push_back(std::move(write));
-    w.queued += writes.size();
   }
   w.has_work.notify_one();
 }
 
-bool OnlineStore::CommitQueued() {
+void OnlineStore::JournalQueued() {
   Writer& w = *writer_;
-  // Batches are taken from the queue and committed under commit_mu, so they reach the store in queue order
-  // (and a key's writes in the order its state changed).
-  std::lock_guard<std::mutex> commit(w.commit_mu);
   std::vector<store::KvWrite> batch;
-  Status failure;
+  Status written;
   {
-    std::lock_guard<std::mutex> lock(w.mu);
-    if (w.queue.empty()) return false;
-    batch.swap(w.queue);
-    failure = w.failure;
-  }
-  // Once a batch failed nothing more is written: later records would follow a hole in their key's history.
-  Status written = failure.ok() ? kv_->WriteBatch(batch) : failure;
-  ++write_batches_;
-  for (const store::KvWrite& write : batch) {
-    Stripe& stripe = StripeFor(write.key);
-    std::lock_guard<std::mutex> lock(stripe.mu);
-    auto it = stripe.map.find(write.key);
-    if (it == stripe.map.end()) continue;
-    --it->second.value.pending;
-    if (!written.ok()) {  // the cached state is ahead of the store: the store is the truth
-      stripe.lru.erase(it->second.lru);
-      stripe.map.erase(it);
+    // Batches are taken from the queue and journaled under commit_mu, so they reach the journal in queue order
+    // (and a key's writes in the order its state changed).
+    std::lock_guard<std::mutex> commit(w.commit_mu);
+    int64_t since;
+    {
+      std::lock_guard<std::mutex> lock(w.mu);
+      if (w.queue.empty()) return;
+      batch.swap(w.queue);
+      since = w.queue_since;
+      written = w.failure;
     }
-  }
-  {
+    // Once a write failed nothing more is journaled: later records would follow a hole in their key's history.
+    if (written.ok()) {
+      store::KvWrite entry{JournalKey(w.next_seq), std::string(), 0, false};
+      EncodeBatch(batch, &*entry.value);
+      written = kv_->WriteBatch(std::span<const store::KvWrite>(&entry, 1));
+    }
+    ++write_batches_;
+    if (written.ok()) {
+      ++w.next_seq;
+      w.unfolded_since = std::min(w.unfolded_since, since);
+      for (store::KvWrite& write : batch) w.unfolded.Add(std::move(write));
+      std::lock_guard<std::mutex> lock(w.mu);
+      w.unfolded_writes = w.unfolded.added();
+      w.fold_due_at = w.unfolded_writes >= fold_writes_ ? 0 : w.unfolded_since + fold_interval_;
+      return;
+    }
     std::lock_guard<std::mutex> lock(w.mu);
-    w.committed += batch.size();
-    if (!written.ok() && w.failure.ok()) {
+    if (w.failure.ok()) {
       w.failure = Status::Unavailable("online store writes failed (restart the server once the store is fixed; "
                                       "pushes since are lost): " + written.message());
     }
   }
-  w.committed_more.notify_all();
-  return true;
+  // The batch is lost, so its keys' cached states are ahead of what is stored, and the store is the truth:
+  // fold what the journal has, then drop those keys so reads load them again.
+  Fold();
+  ForgetCached(batch);
+}
+
+void OnlineStore::Fold() {
+  Writer& w = *writer_;
+  std::lock_guard<std::mutex> fold(w.fold_mu);
+  FoldedWrites::Folded folded;
+  uint64_t from, to;
+  int64_t since;
+  {
+    std::lock_guard<std::mutex> commit(w.commit_mu);
+    std::lock_guard<std::mutex> lock(w.mu);
+    if (w.unfolded.empty() || w.fold_failed) return;
+    folded = w.unfolded.Take();
+    from = w.fold_from;
+    to = w.next_seq;
+    since = w.unfolded_since;
+    w.fold_from = to;
+    w.unfolded_since = INT64_MAX;
+    w.unfolded_writes = 0;
+    w.fold_due_at = INT64_MAX;
+  }
+  std::vector<std::string> reload;
+  Status written = WriteFold(folded.writes, from, to, since, &reload);
+  ++folds_;
+  if (!written.ok()) {
+    std::lock_guard<std::mutex> lock(w.mu);
+    w.fold_failed = true;
+    if (w.failure.ok()) {
+      w.failure = Status::Unavailable("online store writes failed (restart the server once the store is fixed; "
+                                      "it replays what was journaled): " + written.message());
+    }
+  }
+  for (size_t i = 0; i < folded.writes.size(); ++i) {
+    const std::string& key = folded.writes[i].key;
+    Stripe& stripe = StripeFor(key);
+    std::lock_guard<std::mutex> lock(stripe.mu);
+    auto it = stripe.map.find(key);
+    if (it == stripe.map.end()) continue;
+    Cached& cached = it->second.value;
+    cached.pending = std::max<int64_t>(0, cached.pending - folded.counts[i]);
+    // Not folded: the journal has the writes, the keys' stored values lack them; reads load them again after a
+    // restart, which replays the journal. Until then the cache answers for these keys.
+    if (!written.ok()) cached.pending = std::max<int64_t>(cached.pending, 1);
+  }
+  ForgetCached(reload);
+}
+
+void OnlineStore::ForgetCached(std::span<const std::string> keys) {
+  for (const std::string& key : keys) {
+    Stripe& stripe = StripeFor(key);
+    std::lock_guard<std::mutex> lock(stripe.mu);
+    auto it = stripe.map.find(key);
+    if (it == stripe.map.end()) continue;
+    stripe.lru.erase(it->second.lru);
+    stripe.map.erase(it);
+  }
+}
+
+void OnlineStore::ForgetCached(std::span<const store::KvWrite> writes) {
+  std::vector<std::string> keys;
+  keys.reserve(writes.size());
+  for (const store::KvWrite& write : writes) keys.push_back(write.key);
+  ForgetCached(std::span<const std::string>(keys));
+}
+
+Status OnlineStore::WriteFold(std::vector<store::KvWrite>& writes, uint64_t from, uint64_t to, int64_t since,
+                              std::vector<std::string>* reload) {
+  // An append decided at `since` or later extends a value that lives at least expiry_margin_ after that. A fold
+  // later than most of that margin (the writer starved, or entries replayed after a restart) could land an
+  // append after its value expired, leaving event records without their snapshot: then each append is
+  // rewritten here as a whole value, from the value stored now or, when it has expired, an empty state.
+  const bool late = since == INT64_MIN || NowMicros() >= since + expiry_margin_ - expiry_margin_ / 4;
+  if (late) {
+    std::vector<size_t> appends;
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < writes.size(); ++i) {
+      if (!writes[i].append) continue;
+      appends.push_back(i);
+      keys.push_back(writes[i].key);
+    }
+    GYRE_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored, kv_->MultiGet(keys));
+    for (size_t a = 0; a < appends.size(); ++a) {
+      store::KvWrite& w = writes[appends[a]];
+      std::string whole;
+      if (stored[a]) {
+        whole = std::move(*stored[a]);
+      } else {
+        const int group = GroupOfKey(w.key);
+        if (group < 0) continue;  // not a state key of this registry: left as written
+        KeyState(programs_[group].get()).AppendSnapshot(w.expires_at, &whole);
+        reload->push_back(w.key);  // the cached state still holds the expired history
+      }
+      whole += *w.value;
+      w.value = std::move(whole);
+      w.append = false;
+    }
+  }
+  for (uint64_t seq = from; seq < to; ++seq) writes.push_back({JournalKey(seq), std::nullopt, 0, false});
+  writes.push_back({std::string(kFoldedKey), EncodeFoldedSeq(to), 0, false});
+  Status written = kv_->WriteBatch(writes);
+  writes.resize(writes.size() - (to - from) - 1);  // the caller reads the keys' writes only
+  return written;
+}
+
+int OnlineStore::GroupOfKey(std::string_view key) const {
+  const size_t end = key.find(kKeySeparator);
+  if (end == std::string_view::npos) return -1;
+  for (size_t g = 0; g < registry_->groups().size(); ++g) {
+    if (registry_->groups()[g].name == key.substr(0, end)) return static_cast<int>(g);
+  }
+  return -1;
+}
+
+Status OnlineStore::ReplayJournal() {
+  Writer& w = *writer_;
+  GYRE_ASSIGN_OR_RETURN(std::optional<std::string> marker, kv_->Get(kFoldedKey));
+  uint64_t seq = 0;
+  if (marker) {
+    GYRE_ASSIGN_OR_RETURN(seq, DecodeFoldedSeq(*marker));
+  }
+  w.fold_from = seq;
+  for (;; ++seq) {
+    const std::string key = JournalKey(seq);
+    GYRE_ASSIGN_OR_RETURN(std::optional<std::string> entry, kv_->Get(key));
+    if (!entry) break;
+    GYRE_ASSIGN_OR_RETURN(std::vector<store::KvWrite> writes, DecodeBatch(key, *entry));
+    for (store::KvWrite& write : writes) w.unfolded.Add(std::move(write));
+  }
+  w.next_seq = seq;
+  if (w.unfolded.empty()) return Status::OK();
+  w.unfolded_since = INT64_MIN;  // decided at a time nobody knows: every append is checked
+  Fold();
+  std::lock_guard<std::mutex> lock(w.mu);
+  return w.failure;
 }
 
 void OnlineStore::WriterLoop() {
   MarkBackgroundThread("gyre-online-wr");
   Writer& w = *writer_;
   for (;;) {
+    bool fold_due;
     {
       std::unique_lock<std::mutex> lock(w.mu);
-      w.has_work.wait(lock, [&] { return w.stop || !w.queue.empty(); });
-      if (w.stop && w.queue.empty()) return;  // everything is written
+      for (;;) {
+        if (w.stop || !w.queue.empty()) break;
+        const int64_t now = NowMicros();
+        if (now >= w.fold_due_at) break;
+        if (w.fold_due_at == INT64_MAX) {
+          w.has_work.wait(lock);
+        } else {
+          w.has_work.wait_for(lock, std::chrono::microseconds(w.fold_due_at - now));
+        }
+      }
+      if (w.stop && w.queue.empty()) return;  // everything is journaled; the destructor folds
     }
-    CommitQueued();
+    JournalQueued();
+    {
+      std::lock_guard<std::mutex> lock(w.mu);
+      fold_due = NowMicros() >= w.fold_due_at;
+    }
+    if (fold_due) Fold();
   }
+}
+
+Status OnlineStore::Persist() {
+  if (writer_ == nullptr) return Status::OK();
+  JournalQueued();
+  std::lock_guard<std::mutex> lock(writer_->mu);
+  return writer_->failure;
 }
 
 Status OnlineStore::Flush() {
   if (writer_ == nullptr) return Status::OK();
-  Writer& w = *writer_;
-  std::unique_lock<std::mutex> lock(w.mu);
-  const uint64_t target = w.queued;
-  w.committed_more.wait(lock, [&] { return w.committed >= target; });
-  return w.failure;
+  JournalQueued();
+  Fold();
+  std::lock_guard<std::mutex> lock(writer_->mu);
+  return writer_->failure;
 }
 
 Result<std::shared_ptr<const OnlineRead>> OnlineStore::Prepare(const std::vector<int>& features, const Schema& schema,

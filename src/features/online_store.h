@@ -18,22 +18,26 @@
 // - Thread-safe. Pushes to one key are serialised by a striped lock; a read sees a key's state before or
 //   after a concurrent push, never a torn one.
 // - Durability. With the cache (below), a push is applied to the cached states at once, visible to every
-//   read from then on, and its writes are queued for a background writer that commits them in batches (one
-//   KvStore::WriteBatch, one RocksDB WAL record, per batch; usually within a millisecond). Push returns once
-//   queued, so the store's write path stays off the scoring path. The writer runs at a low priority
-//   (core/background_thread.h); when it falls behind (Options::write_queue writes queued), pushes commit the
+//   read from then on, and its writes are queued for a background writer. The writer journals the queue in
+//   batches, each one KvStore write of one sequential key (usually within a millisecond), and folds the
+//   journal into the keys' values every Options::fold_interval_ms (or fold_writes writes): one atomic batch
+//   per fold with one write per key touched, however many events it saw (features/write_journal.h). Open
+//   replays and folds what a crash left in the journal. So a push costs no random write of the store on the
+//   scoring path. Push returns once queued. The writer runs at a low priority
+//   (core/background_thread.h); when it falls behind (Options::write_queue writes queued), pushes journal the
 //   queue themselves, so the queue stays short and nothing is dropped. A process crash loses the writes
-//   still queued (Flush() waits for them; the destructor flushes). If the store refuses a batch, its keys
-//   leave the cache and every later Push returns that error. Without the cache (Redis, cache_keys: 0) a
-//   push is written before Push returns.
+//   still queued (Persist() waits until they are journaled; Flush() also folds them; the destructor does
+//   both). If the store refuses a journal entry, its keys leave the cache, and every later Push returns that
+//   error; if it refuses a fold, the cache keeps answering for those keys and a restart replays them. Without
+//   the cache (Redis, cache_keys: 0) a push is written to the keys' values before Push returns.
 //
 // Storage and cache, for reads and pushes in microseconds whatever a key's history: a key's stored value is
 // a snapshot followed by one appended record per event since (KeyState::AppendSnapshot/AppendEventRecord),
 // rewritten whole only when the records outnumber the snapshot's events, so a push writes O(1) bytes
 // amortised. When this process is the store's only writer (KvStore::single_writer: memory, RocksDB) decoded
-// states are also kept in an LRU cache of Options::cache_keys keys: a read or push of a cached key does not
-// touch the KvStore's read path or decode anything. Redis is shared by every server, so there each read
-// and push loads the value (one MultiGet per read).
+// states are also kept in an LRU cache of Options::cache_keys keys (keys with writes not folded yet stay
+// in it): a read or push of a cached key does not touch the KvStore's read path or decode anything. Redis
+// is shared by every server, so there each read and push loads the value (one MultiGet per read).
 #pragma once
 
 #include <atomic>
@@ -70,8 +74,13 @@ struct OnlineValues {
 struct OnlineStoreOptions {
   // Decoded key states kept in memory (when the KvStore is single-writer); 0 turns the cache off.
   int64_t cache_keys = 200'000;
-  // Writes queued for the background writer before pushes commit the queue themselves (with the cache).
+  // Writes queued for the background writer before pushes journal the queue themselves (with the cache).
   int64_t write_queue = 256;
+  // How long journaled writes wait before they are folded into the keys' values, and how many may wait
+  // (capped at half the cache, whose keys they pin). Longer folds more writes of a key into one; the wait is
+  // also capped at half the shortest expiry margin of the groups (see write_journal.h).
+  int64_t fold_interval_ms = 500;
+  int64_t fold_writes = 131'072;
 };
 
 // A read compiled for rows of one schema: which groups, entity key columns, is_new queries and derived
@@ -103,7 +112,9 @@ class OnlineStore {
   // features, float32, NaN where a value is null (or a string).
   Status GetFloats(const OnlineRead& read, const Table& rows, std::span<const int64_t> times, std::span<float> out);
 
-  // Waits until every write queued so far is in the KvStore; its error if the writer failed.
+  // Waits until every write queued so far is journaled (durable); its error if the writer failed.
+  Status Persist();
+  // Waits until every write queued so far is in the keys' values in the KvStore (journaled and folded).
   Status Flush();
 
   // Totals since Open (exported as metrics).
@@ -111,17 +122,29 @@ class OnlineStore {
   int64_t dropped_too_late() const { return too_late_.load(); }
   int64_t cache_hits() const { return cache_hits_.load(); }
   int64_t cache_misses() const { return cache_misses_.load(); }
-  int64_t write_batches() const { return write_batches_.load(); }
+  int64_t write_batches() const { return write_batches_.load(); }  // journal entries
+  int64_t folds() const { return folds_.load(); }
 
  private:
   struct Cached;
   struct Stripe;
   struct Writer;
   void WriterLoop();
-  // Queues a row's writes (the stripes of their keys locked, so a key's writes queue in order).
-  void Enqueue(std::vector<store::KvWrite>& writes);
-  // Takes the whole queue and commits it in one batch; false if it was empty. No stripe may be locked.
-  bool CommitQueued();
+  // Queues a row's writes, decided at `decided_at` (the stripes of their keys locked, so a key's writes queue
+  // in order).
+  void Enqueue(std::vector<store::KvWrite>& writes, int64_t decided_at);
+  // Takes the whole queue and journals it as one entry. No stripe may be locked (nor below: no lock held).
+  void JournalQueued();
+  // Folds every journaled write into the keys' values, one batch.
+  void Fold();
+  Status WriteFold(std::vector<store::KvWrite>& writes, uint64_t from, uint64_t to, int64_t since,
+                   std::vector<std::string>* reload);
+  // Reads what a crash left in the journal and folds it (at Open).
+  Status ReplayJournal();
+  void ForgetCached(std::span<const std::string> keys);
+  void ForgetCached(std::span<const store::KvWrite> writes);
+  // The group whose state `key` is, or -1.
+  int GroupOfKey(std::string_view key) const;
   OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store::KvStore> kv, OnlineStoreOptions options);
   // Reads the values of `read` for each row and hands each (feature index in the read, row) to `sink`.
   using ValueSink = std::function<void(size_t feature, int64_t row, const FeatureValue& value, ReadStatus status)>;
@@ -139,6 +162,9 @@ class OnlineStore {
   std::unique_ptr<store::KvStore> kv_;
   const bool caching_;
   const size_t keys_per_stripe_;
+  const int64_t fold_writes_;
+  int64_t expiry_margin_ = INT64_MAX / 4;  // the shortest of the groups' expiry margins (µs)
+  int64_t fold_interval_ = 0;              // µs
   std::vector<std::shared_ptr<const GroupProgram>> programs_;  // per group
   std::vector<std::vector<int>> groups_of_source_;
   static constexpr size_t kStripes = 256;
@@ -148,6 +174,7 @@ class OnlineStore {
   std::atomic<int64_t> cache_hits_{0};
   std::atomic<int64_t> cache_misses_{0};
   std::atomic<int64_t> write_batches_{0};
+  std::atomic<int64_t> folds_{0};
   std::unique_ptr<Writer> writer_;  // with the cache only
   static constexpr size_t kMaxPreparedShapes = 1024;
   std::mutex prepared_mu_;
