@@ -469,7 +469,7 @@ int main(int argc, char** argv) {
   options.host = "127.0.0.1";
   options.port = 0;
   std::unique_ptr<http::Server> server = Check(http::Server::Create(options), "http::Server::Create");
-  app->AddRoutes(server->router());
+  app->AddRoutes(*server);
   Check(server->Start(), "http::Server::Start");
   {
     std::unique_ptr<http::Client> client = Check(http::Client::Connect("127.0.0.1", server->port()), "connect");
