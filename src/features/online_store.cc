@@ -26,6 +26,8 @@ constexpr int64_t kExpiryMarginMicros = 1'000'000;
 // Records appended before the value is rewritten as one snapshot: at least this many, and as many as the
 // snapshot holds events, so loading replays at most as many events as it decodes.
 constexpr int64_t kMinRecordsBeforeSnapshot = 16;
+// How much longer the write queue may grow while a fold is written before pushes journal it themselves.
+constexpr size_t kAssistSlackWhileFolding = 64;
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -81,6 +83,7 @@ struct OnlineStore::Writer {
   int64_t unfolded_writes = 0;      // journaled writes not folded yet
   Status failure;                   // the first write the store refused; nothing is journaled after it
   bool fold_failed = false;         // a fold was refused: nothing is folded after it (the journal keeps the rest)
+  bool folding = false;             // a fold is being written
   bool stop = false;
   std::thread thread;
   // The journal (features/write_journal.h), guarded by commit_mu.
@@ -272,7 +275,8 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
       bool behind, fold_overdue;
       {
         std::lock_guard<std::mutex> lock(writer_->mu);
-        behind = writer_->queue.size() >= writer_->assist_at;
+        // While a fold is being written, a journal entry would wait behind it in the store: let the queue grow.
+        behind = writer_->queue.size() >= writer_->assist_at * (writer_->folding ? kAssistSlackWhileFolding : 1);
         fold_overdue = writer_->unfolded_writes >= 4 * fold_writes_;  // the writer is starved: keep memory bounded
         if (!writer_->failure.ok()) return writer_->failure;
       }
@@ -412,14 +416,15 @@ void OnlineStore::JournalQueued() {
 void OnlineStore::Fold() {
   Writer& w = *writer_;
   std::lock_guard<std::mutex> fold(w.fold_mu);
-  FoldedWrites::Folded folded;
+  FoldedWrites taken;
   uint64_t from, to;
   int64_t since;
   {
+    // Only swapped here: the writer runs at a low priority, and a lock it holds while preempted stalls requests.
     std::lock_guard<std::mutex> commit(w.commit_mu);
     std::lock_guard<std::mutex> lock(w.mu);
     if (w.unfolded.empty() || w.fold_failed) return;
-    folded = w.unfolded.Take();
+    std::swap(taken, w.unfolded);
     from = w.fold_from;
     to = w.next_seq;
     since = w.unfolded_since;
@@ -427,10 +432,16 @@ void OnlineStore::Fold() {
     w.unfolded_since = INT64_MAX;
     w.unfolded_writes = 0;
     w.fold_due_at = INT64_MAX;
+    w.folding = true;
   }
+  FoldedWrites::Folded folded = taken.Take();
   std::vector<std::string> reload;
   Status written = WriteFold(folded.writes, from, to, since, &reload);
   ++folds_;
+  {
+    std::lock_guard<std::mutex> lock(w.mu);
+    w.folding = false;
+  }
   if (!written.ok()) {
     std::lock_guard<std::mutex> lock(w.mu);
     w.fold_failed = true;

@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +38,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +57,7 @@
 #include "features/definitions.h"
 #include "features/key_state.h"
 #include "features/row_values.h"
+#include "features/write_journal.h"
 #include "store/kv_store.h"
 #include "tests/features/testing_util.h"
 
@@ -883,12 +886,14 @@ TEST(OnlineStoreTest, StoredStateReloadsExactlyAfterReopenAndEviction) {
   }
 }
 
-// A KvStore that forwards to a memory store until told to refuse writes.
+// A KvStore that forwards to another (shared, so it can outlive this one, as a disk outlives a process) until
+// told to refuse writes; it keeps the keys of the last batch written.
 class RefusingKvStore final : public store::KvStore {
  public:
-  explicit RefusingKvStore(std::unique_ptr<store::KvStore> inner) : inner_(std::move(inner)) {}
+  explicit RefusingKvStore(std::shared_ptr<store::KvStore> inner) : inner_(std::move(inner)) {}
   std::atomic<bool> refuse{false};
   std::atomic<int> batches{0};
+  std::vector<std::string> last_batch_keys;  // read when no push or fold runs
   Result<std::optional<std::string>> Get(std::string_view key) override { return inner_->Get(key); }
   Result<std::vector<std::optional<std::string>>> MultiGet(std::span<const std::string> keys) override {
     return inner_->MultiGet(keys);
@@ -900,6 +905,8 @@ class RefusingKvStore final : public store::KvStore {
   Status WriteBatch(std::span<const store::KvWrite> writes) override {
     ++batches;
     if (refuse) return Status::IOError("disk full (test)");
+    last_batch_keys.clear();
+    for (const store::KvWrite& w : writes) last_batch_keys.push_back(w.key);
     return inner_->WriteBatch(writes);
   }
   Status DeletePrefix(std::string_view prefix) override { return inner_->DeletePrefix(prefix); }
@@ -907,7 +914,7 @@ class RefusingKvStore final : public store::KvStore {
   bool single_writer() const override { return true; }
 
  private:
-  std::unique_ptr<store::KvStore> inner_;
+  std::shared_ptr<store::KvStore> inner_;
 };
 
 // Cached pushes reach the store through the background writer: Flush waits for them, a refused batch is
@@ -960,6 +967,195 @@ TEST(OnlineStoreTest, BackgroundWriterCommitsAndReportsFailures) {
 
 // With several groups over one source, a row is judged per group (each group's key has its own newest
 // event): too_late and late count (row, group) pairs, not rows.
+// Between folds a key's writes wait in the journal; the fold then writes each key once, however many events
+// it had, together with the removal of the entries it folded.
+TEST(OnlineStoreTest, AFoldWritesEachKeyOnce) {
+  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  TempDir dir;
+  Result<std::unique_ptr<store::KvStore>> opened = store::KvStore::Open("memory", dir.path());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::shared_ptr<store::KvStore> memory = std::move(*opened);
+  auto counting = std::make_unique<RefusingKvStore>(memory);
+  RefusingKvStore* kv = counting.get();
+  OnlineStoreOptions options;
+  options.fold_interval_ms = 3'600'000;
+  options.write_queue = 3;
+  Result<std::unique_ptr<OnlineStore>> online = OnlineStore::Open(&*registry, std::move(counting), options);
+  ASSERT_TRUE(online.ok()) << online.status().ToString();
+  OnlineStore& store = **online;
+  const int64_t t = kT0 + Seconds(3600);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(store.Push(0, SmallTable({{t + i, i % 3 == 0 ? "v" : "u", 1.0, "a"}})).ok());
+  }
+  ASSERT_TRUE(store.Persist().ok());
+  const int journaled = kv->batches.load();
+  EXPECT_GE(journaled, 1);
+  EXPECT_EQ(store.write_batches(), journaled);
+  EXPECT_EQ(store.folds(), 0);
+  ASSERT_TRUE(store.Flush().ok());
+  EXPECT_EQ(store.folds(), 1);
+  EXPECT_EQ(kv->batches.load(), journaled + 1);
+  std::vector<std::string> state_keys;
+  int journal_keys = 0;
+  for (const std::string& key : kv->last_batch_keys) {
+    if (key[0] == '\0') {
+      ++journal_keys;
+    } else {
+      state_keys.push_back(key);
+    }
+  }
+  const std::string group = registry->groups()[0].name;
+  EXPECT_THAT(state_keys, ::testing::UnorderedElementsAre(group + "\x1f" "1:u", group + "\x1f" "1:v"));
+  EXPECT_EQ(journal_keys, journaled + 1) << "each folded entry removed, and the folded seq written";
+  // What the fold wrote reads back as what the cache answered.
+  const int64_t at = t + Seconds(200);
+  const std::vector<int> features = AllFeatures(*registry);
+  Table spine = SmallTable({{at, "u", {}, {}}, {at, "v", {}, {}}});
+  const std::vector<int64_t> times = {at, at};
+  Result<OnlineValues> cached = store.Get(features, spine, times);
+  ASSERT_TRUE(cached.ok()) << cached.status().ToString();
+  online->reset();
+  Result<std::unique_ptr<OnlineStore>> reopened =
+      OnlineStore::Open(&*registry, std::make_unique<RefusingKvStore>(memory), options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  Result<OnlineValues> stored = (*reopened)->Get(features, spine, times);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->values, cached->values);
+  EXPECT_EQ(stored->values[0][0], Num(66)) << "u's count";
+  EXPECT_EQ(stored->values[0][1], Num(34)) << "v's count";
+}
+
+// A crash (here a real one: a child process that dies without closing anything) loses nothing that was
+// journaled: the next Open replays the journal into the keys' values, once.
+TEST(OnlineStoreTest, ACrashLosesNothingJournaled) {
+  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  TempDir dir;
+  const std::string state = dir.File("state");
+  // 2000 events over 300 users, a few hot (past every snapshot threshold), 1 in 8 late by up to 50 s.
+  Rng rng(5);
+  std::vector<SmallRow> events;
+  int64_t t = kT0;
+  for (int i = 0; i < 2000; ++i) {
+    t += Seconds(1) + rng.Below(Seconds(20));
+    std::string user = "u" + std::to_string(rng.Chance(0.5) ? rng.Below(3) : rng.Below(300));
+    std::optional<double> x;
+    if (!rng.Chance(0.1)) x = static_cast<double>(rng.Below(1000)) / 8;
+    events.push_back({rng.Chance(0.125) ? t - rng.Below(Seconds(50)) : t, user, x, "s" + std::to_string(rng.Below(5))});
+  }
+  auto push_all = [&](OnlineStore& store, const std::function<void(size_t)>& between) {
+    for (size_t at = 0; at < events.size(); at += 4) {
+      between(at);
+      Table rows = SmallTable(std::vector<SmallRow>(events.begin() + at, events.begin() + std::min(at + 4, events.size())));
+      if (!store.Push(0, rows).ok()) return false;
+    }
+    return true;
+  };
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Pushes, folds once after 1200 events, journals the rest and dies: no destructor, no fold, no RocksDB close.
+    OnlineStoreOptions options;
+    options.fold_interval_ms = 3'600'000;
+    options.write_queue = 5;
+    Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, "rocksdb", state, options);
+    if (!online.ok()) _exit(2);
+    bool flushed = true;
+    if (!push_all(**online, [&](size_t at) { if (at == 1200) flushed = (*online)->Flush().ok(); })) _exit(3);
+    _exit(flushed && (*online)->folds() == 1 && (*online)->Persist().ok() ? 0 : 4);
+  }
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) << "child status " << wait_status;
+
+  auto journal_at = [&](bool expect_entries) -> uint64_t {
+    Result<std::unique_ptr<store::KvStore>> kv = store::KvStore::Open("rocksdb", state);
+    EXPECT_TRUE(kv.ok()) << kv.status().ToString();
+    if (!kv.ok()) return 0;
+    Result<std::optional<std::string>> marker = (*kv)->Get(kFoldedKey);
+    EXPECT_TRUE(marker.ok() && marker->has_value());
+    if (!marker.ok() || !marker->has_value()) return 0;
+    Result<uint64_t> seq = DecodeFoldedSeq(**marker);
+    EXPECT_TRUE(seq.ok());
+    Result<std::optional<std::string>> entry = (*kv)->Get(JournalKey(*seq));
+    EXPECT_TRUE(entry.ok());
+    EXPECT_EQ(entry.ok() && entry->has_value(), expect_entries) << "journal entry " << *seq;
+    return *seq;
+  };
+  const uint64_t crashed_at = journal_at(true);
+  EXPECT_GT(crashed_at, 0U) << "the child's fold moved the folded seq";
+
+  Result<std::unique_ptr<OnlineStore>> reference = OpenOnline(*registry, "memory", dir.path());
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
+  ASSERT_TRUE(push_all(**reference, [](size_t) {}));
+  std::vector<SmallRow> reads;
+  for (int u = 0; u < 60; ++u) reads.push_back({t + Seconds(30), "u" + std::to_string(u), {}, {}});
+  Table spine = SmallTable(reads);
+  std::vector<int64_t> times(reads.size(), t + Seconds(30));
+  const std::vector<int> features = AllFeatures(*registry);
+  Result<OnlineValues> expected = (*reference)->Get(features, spine, times);
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+
+  for (int open = 0; open < 2; ++open) {
+    Result<std::unique_ptr<store::KvStore>> kv = store::KvStore::Open("rocksdb", state);
+    ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+    Result<std::unique_ptr<OnlineStore>> reopened = OnlineStore::Open(&*registry, std::move(*kv));
+    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    EXPECT_EQ((*reopened)->folds(), open == 0 ? 1 : 0) << "open " << open << " replays what is left";
+    Result<OnlineValues> got = (*reopened)->Get(features, spine, times);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->values, expected->values) << "open " << open;
+    EXPECT_EQ(got->statuses, expected->statuses) << "open " << open;
+    reopened->reset();
+    EXPECT_GT(journal_at(false), crashed_at) << "the replay folded every entry";
+  }
+}
+
+// An append journaled while its key's value was alive, but folded only after the value expired (a restart
+// long after a crash), must not leave event records without their snapshot: the key starts from nothing.
+TEST(OnlineStoreTest, AnAppendFoldedAfterItsValueExpiredStartsFromNothing) {
+  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  TempDir dir;
+  Result<std::unique_ptr<store::KvStore>> opened = store::KvStore::Open("memory", dir.path());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::shared_ptr<store::KvStore> memory = std::move(*opened);
+  OnlineStoreOptions options;
+  options.fold_interval_ms = 3'600'000;
+  const int64_t t = kT0 + Seconds(3600);
+  {
+    auto refusing = std::make_unique<RefusingKvStore>(memory);
+    RefusingKvStore* kv = refusing.get();
+    Result<std::unique_ptr<OnlineStore>> online = OnlineStore::Open(&*registry, std::move(refusing), options);
+    ASSERT_TRUE(online.ok()) << online.status().ToString();
+    ASSERT_TRUE((*online)->Push(0, SmallTable({{t, "u", 1.0, "a"}, {t, "w", 1.0, "a"}})).ok());
+    ASSERT_TRUE((*online)->Flush().ok());  // u's and w's values: a snapshot of one event
+    ASSERT_TRUE((*online)->Push(0, SmallTable({{t + 1, "u", 2.0, "b"}, {t + 1, "w", 2.0, "b"}})).ok());
+    ASSERT_TRUE((*online)->Persist().ok());  // appended records, journaled, not folded
+    kv->refuse = true;                       // the closing fold fails: the journal keeps them, as after a crash
+  }
+  const std::string group = registry->groups()[0].name;
+  ASSERT_TRUE(memory->Delete(group + "" "1:u").ok());  // u's value expires before anything replays
+
+  Result<std::unique_ptr<OnlineStore>> reopened =
+      OnlineStore::Open(&*registry, std::make_unique<RefusingKvStore>(memory), options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  const int64_t at = t + Seconds(10);
+  Table spine = SmallTable({{at, "u", {}, {}}, {at, "w", {}, {}}});
+  const std::vector<int64_t> times = {at, at};
+  const std::vector<int> features = {FeatureIndex(*registry, "cnt"), FeatureIndex(*registry, "sum_x"),
+                                     FeatureIndex(*registry, "last_s")};
+  Result<OnlineValues> got = (*reopened)->Get(features, spine, times);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->values[0][0], Num(1)) << "u: the journaled event alone";
+  EXPECT_EQ(got->values[1][0], Num(2.0));
+  EXPECT_EQ(got->values[2][0], Text("b"));
+  EXPECT_EQ(got->values[0][1], Num(2)) << "w: its value was alive, both events";
+  EXPECT_EQ(got->values[1][1], Num(3.0));
+}
+
 TEST(OnlineStoreTest, TooLateIsCountedPerGroup) {
   DefinitionOptions options;
   options.ttl_groups = false;
