@@ -33,9 +33,11 @@ Result<ColumnType> ParseColumnType(std::string_view name) {
 
 // ---------------------------------------------------------------------------------------------- Schema
 
+const std::vector<ColumnSchema> Schema::kNoColumns;
+
 int Schema::IndexOf(std::string_view name) const {
   for (int i = 0; i < size(); ++i) {
-    if (columns_[i].name == name) return i;
+    if (column(i).name == name) return i;
   }
   return -1;
 }
@@ -48,7 +50,7 @@ Result<int> Schema::Find(std::string_view name) const {
 
 std::string Schema::NameList() const {
   std::string out;
-  for (const auto& c : columns_) {
+  for (const auto& c : columns()) {
     if (!out.empty()) out += ", ";
     out += c.name;
   }
@@ -57,7 +59,7 @@ std::string Schema::NameList() const {
 
 std::string Schema::ToString() const {
   std::string out;
-  for (const auto& c : columns_) {
+  for (const auto& c : columns()) {
     if (!out.empty()) out += ", ";
     out += c.name;
     out += ':';

@@ -51,15 +51,18 @@ struct ColumnSchema {
   bool operator==(const ColumnSchema&) const = default;
 };
 
-// Ordered (name, type) pairs. Names are unique within a Table's schema.
+// Ordered (name, type) pairs. Names are unique within a Table's schema. Immutable, so copies share one list:
+// every one-row table a server builds per request copies its source's schema, and comparing two copies of
+// one schema is a pointer comparison.
 class Schema {
  public:
   Schema() = default;
-  explicit Schema(std::vector<ColumnSchema> columns) : columns_(std::move(columns)) {}
+  explicit Schema(std::vector<ColumnSchema> columns)
+      : columns_(std::make_shared<const std::vector<ColumnSchema>>(std::move(columns))) {}
 
-  int size() const { return static_cast<int>(columns_.size()); }
-  const ColumnSchema& column(int i) const { return columns_[i]; }
-  const std::vector<ColumnSchema>& columns() const { return columns_; }
+  int size() const { return static_cast<int>(columns().size()); }
+  const ColumnSchema& column(int i) const { return (*columns_)[i]; }
+  const std::vector<ColumnSchema>& columns() const { return columns_ != nullptr ? *columns_ : kNoColumns; }
 
   // Index of the column called `name`, or -1.
   int IndexOf(std::string_view name) const;
@@ -70,10 +73,11 @@ class Schema {
   // "a:int64, b:string": for messages and tests.
   std::string ToString() const;
 
-  bool operator==(const Schema&) const = default;
+  bool operator==(const Schema& other) const { return columns_ == other.columns_ || columns() == other.columns(); }
 
  private:
-  std::vector<ColumnSchema> columns_;
+  static const std::vector<ColumnSchema> kNoColumns;
+  std::shared_ptr<const std::vector<ColumnSchema>> columns_;
 };
 
 class Column {
