@@ -218,37 +218,37 @@ bool Column::Equals(const Column& other) const {
 
 // ----------------------------------------------------------------------------------------------- Table
 
-namespace {
-Status CheckUniqueNames(const Schema& schema) {
+Status Schema::CheckUniqueNames() const {
+  if (shared_ == nullptr || shared_->unique_names.load(std::memory_order_relaxed)) return Status::OK();
   auto duplicate = [&](std::string_view name) {
-    return Status::InvalidArgument(fmt::format("duplicate column name '{}' (columns: {})", name, schema.NameList()));
+    return Status::InvalidArgument(fmt::format("duplicate column name '{}' (columns: {})", name, NameList()));
   };
-  // Small schemas (every request's one-row tables) are checked on the stack: sorted names, neighbours compared.
+  // Small schemas are checked on the stack: sorted names, neighbours compared.
   constexpr size_t kSmall = 64;
-  if (schema.columns().size() <= kSmall) {
+  if (columns().size() <= kSmall) {
     std::array<std::string_view, kSmall> names;
     size_t n = 0;
-    for (const auto& c : schema.columns()) names[n++] = c.name;
+    for (const auto& c : columns()) names[n++] = c.name;
     std::sort(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(n));
     for (size_t i = 1; i < n; ++i) {
       if (names[i] == names[i - 1]) return duplicate(names[i]);
     }
-    return Status::OK();
+  } else {
+    std::unordered_set<std::string_view> seen;
+    for (const auto& c : columns()) {
+      if (!seen.insert(c.name).second) return duplicate(c.name);
+    }
   }
-  std::unordered_set<std::string_view> seen;
-  for (const auto& c : schema.columns()) {
-    if (!seen.insert(c.name).second) return duplicate(c.name);
-  }
+  shared_->unique_names.store(true, std::memory_order_relaxed);
   return Status::OK();
 }
-}  // namespace
 
 Result<Table> Table::Make(Schema schema, std::vector<Column> columns) {
   if (static_cast<int>(columns.size()) != schema.size()) {
     return Status::InvalidArgument(
         fmt::format("schema has {} columns but {} were given", schema.size(), columns.size()));
   }
-  GYRE_RETURN_IF_ERROR(CheckUniqueNames(schema));
+  GYRE_RETURN_IF_ERROR(schema.CheckUniqueNames());
   Table table;
   table.num_rows_ = columns.empty() ? 0 : columns[0].size();
   for (int i = 0; i < schema.size(); ++i) {
@@ -281,7 +281,7 @@ Result<Table> Table::SelectColumns(const std::vector<std::string>& names) const 
     out.columns_.push_back(columns_[i]);
   }
   out.schema_ = Schema(std::move(schema));
-  GYRE_RETURN_IF_ERROR(CheckUniqueNames(out.schema_));
+  GYRE_RETURN_IF_ERROR(out.schema_.CheckUniqueNames());
   out.num_rows_ = names.empty() ? 0 : num_rows_;
   return out;
 }

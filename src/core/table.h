@@ -24,6 +24,7 @@
 // columns there are.
 #pragma once
 
+#include <atomic>
 #include <cassert>
 #include <cstdint>
 #include <memory>
@@ -57,12 +58,11 @@ struct ColumnSchema {
 class Schema {
  public:
   Schema() = default;
-  explicit Schema(std::vector<ColumnSchema> columns)
-      : columns_(std::make_shared<const std::vector<ColumnSchema>>(std::move(columns))) {}
+  explicit Schema(std::vector<ColumnSchema> columns) : shared_(std::make_shared<const Shared>(std::move(columns))) {}
 
   int size() const { return static_cast<int>(columns().size()); }
-  const ColumnSchema& column(int i) const { return (*columns_)[i]; }
-  const std::vector<ColumnSchema>& columns() const { return columns_ != nullptr ? *columns_ : kNoColumns; }
+  const ColumnSchema& column(int i) const { return shared_->columns[i]; }
+  const std::vector<ColumnSchema>& columns() const { return shared_ != nullptr ? shared_->columns : kNoColumns; }
 
   // Index of the column called `name`, or -1.
   int IndexOf(std::string_view name) const;
@@ -73,11 +73,19 @@ class Schema {
   // "a:int64, b:string": for messages and tests.
   std::string ToString() const;
 
-  bool operator==(const Schema& other) const { return columns_ == other.columns_ || columns() == other.columns(); }
+  // InvalidArgument naming the first name that appears twice. Remembered once it passed, for every copy.
+  Status CheckUniqueNames() const;
+
+  bool operator==(const Schema& other) const { return shared_ == other.shared_ || columns() == other.columns(); }
 
  private:
+  struct Shared {
+    explicit Shared(std::vector<ColumnSchema> c) : columns(std::move(c)) {}
+    std::vector<ColumnSchema> columns;
+    mutable std::atomic<bool> unique_names{false};  // CheckUniqueNames passed
+  };
   static const std::vector<ColumnSchema> kNoColumns;
-  std::shared_ptr<const std::vector<ColumnSchema>> columns_;
+  std::shared_ptr<const Shared> shared_;
 };
 
 class Column {
