@@ -18,6 +18,14 @@ std::string RenderMetrics(const MetricsSources& sources) {
     }
     m.Gauge("gyre_http_open_connections", "HTTP connections open now.", {},
             static_cast<double>(server->open_connections()));
+    server->router().VisitRouteLatencies([&](const http::Router::RouteLatency& route) {
+      HistogramSnapshot latency = route.latency.Snapshot();
+      if (latency.count() == 0) return;  // some fifty routes: those never called would only be noise
+      m.Histogram("gyre_http_request_duration_seconds",
+                  "Time to answer a request of a route, from routing to the response built (reading and writing "
+                  "the bytes excluded).",
+                  {{"method", std::string(route.method)}, {"route", std::string(route.pattern)}}, latency);
+    });
   }
   if (const features::OnlineStore* online = sources.online) {
     m.Counter("gyre_online_pushed_events_total", "Events pushed into the online feature state.", {},

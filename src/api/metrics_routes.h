@@ -1,6 +1,7 @@
 // GET /metrics: the process's counters in the Prometheus text format (core/metrics.h), for a Prometheus
 // scrape or a look by hand (`curl -s localhost:8080/metrics | grep gyre_score`). Families, all prefixed gyre_:
-//   http_requests_total, http_responses_total{code="2xx"..}, http_open_connections      (http::Server)
+//   http_requests_total, http_responses_total{code="2xx"..}, http_open_connections,
+//   http_request_duration_seconds{method,route} (histogram; routes called at least once)  (http::Server)
 //   online_pushed_events_total, online_too_late_events_total, online_cache_hits_total,
 //   online_cache_misses_total, online_write_batches_total, online_folds_total         (features::OnlineStore)
 //   score_requests_total, score_events_total, score_errors_total, score_actions_total{action},

@@ -372,7 +372,9 @@ Result<ServingSummary> ServeAndReplay(const Workspace& ws, api::App& app, const 
     ++series;
     for (std::string_view name : {"gyre_score_requests_total",
                                   "gyre_score_duration_seconds_bucket{deployment=\"ato\",le=\"0.001\"}",
-                                  "gyre_prediction_log_dropped_total", "gyre_deployment_model_info"}) {
+                                  "gyre_prediction_log_dropped_total", "gyre_deployment_model_info",
+                                  "gyre_http_request_duration_seconds_count{method=\"POST\",route=\"/v1/score",
+                                  "gyre_online_folds_total"}) {
       if (line.starts_with(name)) shown += fmt::format("        {}\n", line);
     }
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <exception>
 
 #include "http/url.h"
@@ -14,13 +15,14 @@ struct Router::Route {
   std::string pattern;
   std::vector<std::string> param_names;  // in path order; a trailing {rest...} is last
   Handler handler;
+  mutable LatencyHistogram latency;  // observed by const Handle
 };
 
 struct Router::Node {
   std::map<std::string, std::unique_ptr<Node>, std::less<>> literals;
   std::unique_ptr<Node> param;  // {name}: any one non-empty segment
   std::unique_ptr<Node> rest;   // {name...}: everything after the slash; always a leaf
-  std::vector<Route> routes;    // one per method
+  std::vector<std::unique_ptr<Route>> routes;  // one per method
 };
 
 namespace {
@@ -110,18 +112,28 @@ Status Router::AddRoute(std::string_view method, std::string_view pattern, Handl
     node = it->second.get();
   });
   GYRE_RETURN_IF_ERROR(error);
-  for (const Route& route : node->routes) {
-    if (route.method == method) {
+  for (const auto& route : node->routes) {
+    if (route->method == method) {
       return Status::AlreadyExists(fmt::format("route {} {} registered twice (first as {})", method, pattern,
-                                               route.pattern));
+                                               route->pattern));
     }
   }
-  node->routes.push_back(Route{std::string(method), std::string(pattern), std::move(names), std::move(handler)});
+  auto route = std::make_unique<Route>();
+  route->method = method;
+  route->pattern = pattern;
+  route->param_names = std::move(names);
+  route->handler = std::move(handler);
+  routes_.push_back(route.get());
+  node->routes.push_back(std::move(route));
   descriptions_.push_back(fmt::format("{} {}", method, pattern));
   return Status::OK();
 }
 
 std::vector<std::string> Router::Describe() const { return descriptions_; }
+
+void Router::VisitRouteLatencies(const std::function<void(const RouteLatency&)>& visit) const {
+  for (const Route* route : routes_) visit(RouteLatency{route->method, route->pattern, route->latency});
+}
 
 void Router::SetErrorFormatter(std::string_view prefix, ErrorFormatter formatter) {
   for (auto& [existing, f] : formatters_) {
@@ -134,12 +146,12 @@ void Router::SetErrorFormatter(std::string_view prefix, ErrorFormatter formatter
 }
 
 const Router::Route* Router::RouteAt(const Node* node, std::string_view method) const {
-  for (const Route& route : node->routes) {
-    if (route.method == method) return &route;
+  for (const auto& route : node->routes) {
+    if (route->method == method) return route.get();
   }
   if (method == "HEAD") {
-    for (const Route& route : node->routes) {
-      if (route.method == "GET") return &route;
+    for (const auto& route : node->routes) {
+      if (route->method == "GET") return route.get();
     }
   }
   return nullptr;
@@ -180,10 +192,10 @@ const Router::Route* Router::Find(const Node* node, size_t index, std::string_vi
 void Router::CollectMethods(const Node* node, size_t index, const RequestScratch& scratch,
                             std::vector<std::string_view>* methods) const {
   auto add = [&](const Node* n) {
-    for (const Route& r : n->routes) {
+    for (const auto& r : n->routes) {
       bool seen = false;
-      for (std::string_view m : *methods) seen |= m == r.method;
-      if (!seen) methods->push_back(r.method);
+      for (std::string_view m : *methods) seen |= m == r->method;
+      if (!seen) methods->push_back(r->method);
     }
   };
   if (index == scratch.segment_count) {
@@ -284,6 +296,16 @@ Response Router::Handle(Request& req, RequestScratch* scratch) const {
   }
   req.params = scratch->params;
 
+  const auto started = std::chrono::steady_clock::now();
+  // Observed when the response is built, on every way out.
+  struct Timer {
+    LatencyHistogram& latency;
+    std::chrono::steady_clock::time_point started;
+    ~Timer() {
+      latency.Observe(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
+    }
+  } timer{route->latency, started};
   try {
     Result<Response> result = route->handler(req);
     if (result.ok()) return std::move(result).value();

@@ -620,6 +620,7 @@ Server::~Server() {
 }
 
 Router& Server::router() { return impl_->router; }
+const Router& Server::router() const { return impl_->router; }
 const std::string& Server::host() const { return impl_->bound_host; }
 int Server::port() const { return impl_->bound_port; }
 const ServerOptions& Server::options() const { return impl_->options; }

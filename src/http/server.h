@@ -68,6 +68,7 @@ class Server {
 
   // Routes are added here between Create and Start; changing them after Start is a data race.
   Router& router();
+  const Router& router() const;
 
   // Starts the worker threads. Fails if the router holds a registration error, or if called twice.
   Status Start();

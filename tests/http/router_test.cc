@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <map>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "http/json.h"
 
@@ -170,6 +174,38 @@ TEST_F(RouterTest, HandlerExceptionIs500WithRequestId) {
   // The exception text is logged, not shown to the client.
   EXPECT_EQ(r.body.find("kaput"), std::string::npos);
   EXPECT_EQ(Call("GET", "/boom2").status, 500);
+}
+
+// Every answer a route's handler gives is timed in that route, errors and exceptions included; what the
+// router refuses itself (404, 405, 400) is in no route.
+TEST_F(RouterTest, EachRouteTimesItsAnswers) {
+  router_.Add("GET", "/a/{id}", [](const Request&) -> Result<Response> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return Response::Text(200, "ok");
+  });
+  router_.Add("POST", "/a/{id}", [](const Request&) -> Result<Response> { return Status::NotFound("no such a"); });
+  router_.Add("GET", "/boom", [](const Request&) -> Result<Response> { throw std::runtime_error("boom"); });
+  router_.Add("GET", "/never", Echo);
+  ASSERT_TRUE(router_.status().ok());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Call("GET", "/a/" + std::to_string(i)).status, 200);
+  EXPECT_EQ(Call("HEAD", "/a/1").status, 200);  // served by the GET route
+  EXPECT_EQ(Call("POST", "/a/1").status, 404);  // the handler's 404
+  EXPECT_EQ(Call("GET", "/boom").status, 500);
+  EXPECT_EQ(Call("GET", "/nothing-here").status, 404);
+  EXPECT_EQ(Call("DELETE", "/a/1").status, 405);
+  EXPECT_EQ(Call("GET", "/a/%zz").status, 400);
+
+  std::map<std::string, HistogramSnapshot> seen;
+  router_.VisitRouteLatencies([&](const Router::RouteLatency& r) {
+    seen[std::string(r.method) + " " + std::string(r.pattern)] = r.latency.Snapshot();
+  });
+  ASSERT_EQ(seen.size(), 4U);
+  EXPECT_EQ(seen["GET /a/{id}"].count(), 4U);
+  EXPECT_GE(seen["GET /a/{id}"].sum, 4 * 0.002);
+  EXPECT_EQ(seen["GET /a/{id}"].cumulative[0], 0U) << "none under 100 µs: each slept 2 ms";
+  EXPECT_EQ(seen["POST /a/{id}"].count(), 1U);
+  EXPECT_EQ(seen["GET /boom"].count(), 1U);
+  EXPECT_EQ(seen["GET /never"].count(), 0U);
 }
 
 TEST_F(RouterTest, RouteGroupsPickTheirErrorFormatter) {

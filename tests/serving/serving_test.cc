@@ -546,6 +546,16 @@ TEST_F(ServingTest, MetricsCountWhatWasServed) {
   EXPECT_EQ(value("gyre_http_responses_total", {{"code", "5xx"}}), 0);
   EXPECT_EQ(value("gyre_http_requests_total", {}), kEvents + 3);
   EXPECT_EQ(value("gyre_http_open_connections", {}), 1);
+  // Per route: every answer of the score route (the 400s and the unknown deployment's 404 included); the
+  // scrape itself is timed once it is answered, so /metrics has no series yet.
+  const std::map<std::string, std::string> score_route = {{"method", "POST"}, {"route", "/v1/score/{deployment}"}};
+  EXPECT_EQ(value("gyre_http_request_duration_seconds_count", score_route), kEvents + 3);
+  EXPECT_GT(value("gyre_http_request_duration_seconds_sum", score_route), 0);
+  for (const auto& s : samples) {
+    EXPECT_FALSE(s.name.starts_with("gyre_http_request_duration") && s.labels.count("route") &&
+                 s.labels.at("route") == "/metrics")
+        << s.name;
+  }
 }
 
 // The alias moves back and forth while four clients score as fast as they can: no request fails, and both
