@@ -67,7 +67,7 @@ struct OnlineStore::Cached {
   int64_t snapshot_events = 0;  // events in the stored snapshot
   int64_t records = 0;          // event records appended after it
   bool needs_snapshot = true;   // nothing usable stored (missing, legacy format, about to expire): rewrite whole
-  int64_t pending = 0;          // writes queued for the writer, not committed yet: the entry must stay cached
+  int64_t pending = 0;          // writes queued or journaled, not folded yet: the entry must stay cached
 };
 
 // Locks are taken in the order fold_mu, commit_mu, a stripe's mu, mu.
@@ -410,7 +410,9 @@ void OnlineStore::JournalQueued() {
   // The batch is lost, so its keys' cached states are ahead of what is stored, and the store is the truth:
   // fold what the journal has, then drop those keys so reads load them again.
   Fold();
-  ForgetCached(batch);
+  std::vector<std::string> keys;
+  for (store::KvWrite& write : batch) keys.push_back(std::move(write.key));
+  ForgetCached(keys);
 }
 
 void OnlineStore::Fold() {
@@ -474,13 +476,6 @@ void OnlineStore::ForgetCached(std::span<const std::string> keys) {
     stripe.lru.erase(it->second.lru);
     stripe.map.erase(it);
   }
-}
-
-void OnlineStore::ForgetCached(std::span<const store::KvWrite> writes) {
-  std::vector<std::string> keys;
-  keys.reserve(writes.size());
-  for (const store::KvWrite& write : writes) keys.push_back(write.key);
-  ForgetCached(std::span<const std::string>(keys));
 }
 
 Status OnlineStore::WriteFold(std::vector<store::KvWrite>& writes, uint64_t from, uint64_t to, int64_t since,

@@ -141,8 +141,8 @@ class OnlineStore {
                    std::vector<std::string>* reload);
   // Reads what a crash left in the journal and folds it (at Open).
   Status ReplayJournal();
+  // Drops the keys from the cache, so reads load them from the store again.
   void ForgetCached(std::span<const std::string> keys);
-  void ForgetCached(std::span<const store::KvWrite> writes);
   // The group whose state `key` is, or -1.
   int GroupOfKey(std::string_view key) const;
   OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store::KvStore> kv, OnlineStoreOptions options);
