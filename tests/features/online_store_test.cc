@@ -917,6 +917,14 @@ class RefusingKvStore final : public store::KvStore {
   std::shared_ptr<store::KvStore> inner_;
 };
 
+// A memory KvStore that outlives the OnlineStores opened over it (each through its own RefusingKvStore), as
+// a disk outlives a process.
+std::shared_ptr<store::KvStore> SharedMemoryKv() {
+  Result<std::unique_ptr<store::KvStore>> opened = store::KvStore::Open("memory", "");
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::shared_ptr<store::KvStore>(std::move(*opened)) : nullptr;
+}
+
 // Cached pushes reach the store through the background writer: Flush waits for them, a refused batch is
 // reported by Flush and by every later Push (nothing silently lost), and reads then fall back to what the
 // store has.
@@ -965,17 +973,12 @@ TEST(OnlineStoreTest, BackgroundWriterCommitsAndReportsFailures) {
   EXPECT_EQ(count_of("u"), FeatureValue::Number(50));
 }
 
-// With several groups over one source, a row is judged per group (each group's key has its own newest
-// event): too_late and late count (row, group) pairs, not rows.
 // Between folds a key's writes wait in the journal; the fold then writes each key once, however many events
 // it had, together with the removal of the entries it folded.
 TEST(OnlineStoreTest, AFoldWritesEachKeyOnce) {
   Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
-  TempDir dir;
-  Result<std::unique_ptr<store::KvStore>> opened = store::KvStore::Open("memory", dir.path());
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  std::shared_ptr<store::KvStore> memory = std::move(*opened);
+  std::shared_ptr<store::KvStore> memory = SharedMemoryKv();
   auto counting = std::make_unique<RefusingKvStore>(memory);
   RefusingKvStore* kv = counting.get();
   OnlineStoreOptions options;
@@ -1118,10 +1121,7 @@ TEST(OnlineStoreTest, ACrashLosesNothingJournaled) {
 TEST(OnlineStoreTest, AnAppendFoldedAfterItsValueExpiredStartsFromNothing) {
   Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
-  TempDir dir;
-  Result<std::unique_ptr<store::KvStore>> opened = store::KvStore::Open("memory", dir.path());
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  std::shared_ptr<store::KvStore> memory = std::move(*opened);
+  std::shared_ptr<store::KvStore> memory = SharedMemoryKv();
   OnlineStoreOptions options;
   options.fold_interval_ms = 3'600'000;
   const int64_t t = kT0 + Seconds(3600);
@@ -1156,6 +1156,8 @@ TEST(OnlineStoreTest, AnAppendFoldedAfterItsValueExpiredStartsFromNothing) {
   EXPECT_EQ(got->values[1][1], Num(3.0));
 }
 
+// With several groups over one source, a row is judged per group (each group's key has its own newest
+// event): too_late and late count (row, group) pairs, not rows.
 TEST(OnlineStoreTest, TooLateIsCountedPerGroup) {
   DefinitionOptions options;
   options.ttl_groups = false;
