@@ -5,7 +5,8 @@
 #   2. gyre POST /v2/models/ato/infer, one [1, 30] FP32 row per request (real feature rows of the model);
 #   3. nginx answering the same POSTs (same request bodies) with static bytes equal to gyre's response of
 #      each path, so a ratio compares the same bytes in and out.
-# wrk (keep-alive), alternating rounds, medians: requests/s, p50/p99 latency, ratios gyre/nginx (goal >= 0.5).
+# wrk (keep-alive), alternating rounds, medians: requests/s, p50/p99 latency, the server's CPU per request,
+# ratios gyre/nginx of requests/s (goal >= 0.5) and nginx/gyre of CPU per request.
 # Then latency at a fixed rate, half of gyre's median max rate of each path (goal: p99 < 1 ms), with
 # bench/serving/fixed_rate_load.cc (Debian's wrk has no -R and bookworm has no wrk2): open loop, latency
 # counted from each request's scheduled send time; nginx is run at the same rate for reference.
@@ -229,7 +230,7 @@ WRK_PROBLEMS="$TMP/wrk_problems"
 EVENT_ZERO_MS=$(date +%s%3N)
 DATA_END_MS=$(cat "$TMP/data_end_ms")
 fresh_args() { [[ "$FRESH" == 1 && "$1" == *score* ]] && echo "$DATA_END_MS $EVENT_ZERO_MS" || true; }
-# Prints "<requests/s> <p50 ms> <p99 ms>" for one wrk run: $1 base URL, $2 path, $3 bodies file.
+# Prints "<requests/s> <p50 ms> <p99 ms> <requests>" for one wrk run: $1 base URL, $2 path, $3 bodies file.
 run_wrk() {
   local out
   # shellcheck disable=SC2046
@@ -242,7 +243,16 @@ run_wrk() {
     /^Requests\/sec:/ {r = $2}
     $1 == "50%" {p50 = ms($2)}
     $1 == "99%" {p99 = ms($2)}
-    END {printf "%s %s %s\n", r, p50, p99}' <<<"$out"
+    / requests in / {n = $1}
+    END {printf "%s %s %s %s\n", r, p50, p99, n}' <<<"$out"
+}
+# CPU time (clock ticks, user + system) a server has used so far: gyre's process, nginx's master and workers.
+CLK_TCK=$(getconf CLK_TCK)
+server_ticks() {
+  local pids=("$1") sum=0 p
+  [[ "$1" == "$NGINX_PID" ]] && mapfile -t -O 1 pids < <(pgrep -P "$NGINX_PID")
+  for p in "${pids[@]}"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$sum"
 }
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
@@ -265,29 +275,41 @@ for t in "${TARGETS[@]}"; do  # warm-up, not counted
   DURATION=2s run_wrk "$url" "$path" "$bodies" >/dev/null
 done
 : >"$WRK_PROBLEMS"
-declare -A RPS P50 P99
+# CPU per request: the server's CPU time over the run (from /proc) / the requests wrk counted. Steadier than
+# requests/s on a shared machine, where the load generator and other tenants take a varying share.
+declare -A RPS P50 P99 CPU
 for round in $(seq "$ROUNDS"); do
   for t in "${TARGETS[@]}"; do
     IFS='|' read -r name url path bodies <<<"$t"
-    read -r rps p50 p99 < <(run_wrk "$url" "$path" "$bodies")
-    RPS[$name]+="$rps " P50[$name]+="$p50 " P99[$name]+="$p99 "
-    printf '  round %d  %-11s %9.0f req/s  p50 %7.3f ms  p99 %7.3f ms\n' "$round" "$name" "$rps" "$p50" "$p99"
+    pid=$([[ $name == gyre* ]] && echo "$GYRE_PID" || echo "$NGINX_PID")
+    ticks=$(server_ticks "$pid")
+    read -r rps p50 p99 requests < <(run_wrk "$url" "$path" "$bodies")
+    cpu=$(awk -v d=$(($(server_ticks "$pid") - ticks)) -v n="$requests" -v hz="$CLK_TCK" \
+      'BEGIN {printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0)}')
+    RPS[$name]+="$rps " P50[$name]+="$p50 " P99[$name]+="$p99 " CPU[$name]+="$cpu "
+    printf '  round %d  %-11s %9.0f req/s  p50 %7.3f ms  p99 %7.3f ms  CPU %6.1f us/request\n' \
+      "$round" "$name" "$rps" "$p50" "$p99" "$cpu"
   done
 done
 
 echo "median of $ROUNDS rounds:"
-printf '  %-11s %9s  %9s  %9s\n' "" "req/s" "p50 ms" "p99 ms"
-declare -A MED
+printf '  %-11s %9s  %9s  %9s  %13s\n' "" "req/s" "p50 ms" "p99 ms" "CPU us/req"
+declare -A MED MEDCPU
 for t in "${TARGETS[@]}"; do
   name=${t%%|*}
   MED[$name]=$(tr ' ' '\n' <<<"${RPS[$name]}" | grep . | median)
-  printf '  %-11s %9.0f  %9.3f  %9.3f\n' "$name" "${MED[$name]}" \
-    "$(tr ' ' '\n' <<<"${P50[$name]}" | grep . | median)" "$(tr ' ' '\n' <<<"${P99[$name]}" | grep . | median)"
+  MEDCPU[$name]=$(tr ' ' '\n' <<<"${CPU[$name]}" | grep . | median)
+  printf '  %-11s %9.0f  %9.3f  %9.3f  %13.1f\n' "$name" "${MED[$name]}" \
+    "$(tr ' ' '\n' <<<"${P50[$name]}" | grep . | median)" "$(tr ' ' '\n' <<<"${P99[$name]}" | grep . | median)" \
+    "${MEDCPU[$name]}"
 done
-awk -v g="${MED[gyre score]}" -v n="${MED[nginx score]}" \
-  'BEGIN {printf "ratio gyre/nginx requests/s, POST /v1/score: %.2f (goal >= 0.50)\n", g / n}'
-awk -v g="${MED[gyre infer]}" -v n="${MED[nginx infer]}" \
-  'BEGIN {printf "ratio gyre/nginx requests/s, POST /v2/.../infer: %.2f (goal >= 0.50)\n", g / n}'
+for kind in score infer; do
+  label=$([[ $kind == score ]] && echo "POST /v1/score" || echo "POST /v2/.../infer")
+  awk -v g="${MED[gyre $kind]}" -v n="${MED[nginx $kind]}" -v l="$label" \
+    'BEGIN {printf "ratio gyre/nginx requests/s, %s: %.2f (goal >= 0.50)\n", l, g / n}'
+  awk -v g="${MEDCPU[gyre $kind]}" -v n="${MEDCPU[nginx $kind]}" -v l="$label" \
+    'BEGIN {printf "ratio nginx/gyre CPU per request, %s: %.2f\n", l, (g > 0 ? n / g : 0)}'
+done
 if [[ -s "$WRK_PROBLEMS" ]]; then
   echo "wrk counted errors or non-2xx responses:"
   cat "$WRK_PROBLEMS"
