@@ -296,7 +296,6 @@ Response Router::Handle(Request& req, RequestScratch* scratch) const {
   }
   req.params = scratch->params;
 
-  const auto started = std::chrono::steady_clock::now();
   // Observed when the response is built, on every way out.
   struct Timer {
     LatencyHistogram& latency;
@@ -305,7 +304,7 @@ Response Router::Handle(Request& req, RequestScratch* scratch) const {
       latency.Observe(
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
     }
-  } timer{route->latency, started};
+  } timer{route->latency, std::chrono::steady_clock::now()};
   try {
     Result<Response> result = route->handler(req);
     if (result.ok()) return std::move(result).value();

@@ -811,6 +811,21 @@ TEST_P(OnlineBackendTest, TooLateEventsAreDroppedAndCounted) {
   EXPECT_EQ(got->values[static_cast<size_t>(sum_x)][1], FeatureValue::Number(42));
 }
 
+// `n` events 1-20 s apart from *t (left at the last one), half of them from three hot users u0-u2, the rest
+// spread over u0..u<users-1>; 1 in 8 late by up to 50 s; x null 1 in 10; s one of five strings.
+std::vector<SmallRow> HotUsersLateEvents(Rng& rng, int n, int64_t users, int64_t* t) {
+  std::vector<SmallRow> events;
+  for (int i = 0; i < n; ++i) {
+    *t += Seconds(1) + rng.Below(Seconds(20));
+    std::string user = "u" + std::to_string(rng.Chance(0.5) ? rng.Below(3) : rng.Below(users));
+    int64_t ts = rng.Chance(0.125) ? *t - rng.Below(Seconds(50)) : *t;
+    std::optional<double> x;
+    if (!rng.Chance(0.1)) x = static_cast<double>(rng.Below(1000)) / 8;
+    events.push_back({ts, user, x, "s" + std::to_string(rng.Below(5))});
+  }
+  return events;
+}
+
 // The stored value (snapshot + appended event records, rewritten as one snapshot now and then) gives back
 // exactly the state that was cached: after a reopen of the RocksDB folder, and through a cache of one key
 // per stripe (constant eviction) whose pushes commit the write queue themselves at every row, reads equal
@@ -829,18 +844,10 @@ TEST(OnlineStoreTest, StoredStateReloadsExactlyAfterReopenAndEviction) {
   ASSERT_TRUE(evicting.ok()) << evicting.status().ToString();
 
   // 3000 events over 2000 users (three hot: hundreds of events each, well past every snapshot threshold;
-  // the others more than the tiny cache holds), 1 in 8 late by up to 50 s, values and texts varied.
+  // the others more than the tiny cache holds).
   Rng rng(7);
-  std::vector<SmallRow> events;
   int64_t t = kT0;
-  for (int i = 0; i < 3000; ++i) {
-    t += Seconds(1) + rng.Below(Seconds(20));
-    std::string user = "u" + std::to_string(rng.Chance(0.5) ? rng.Below(3) : rng.Below(2000));
-    int64_t ts = rng.Chance(0.125) ? t - rng.Below(Seconds(50)) : t;
-    std::optional<double> x;
-    if (!rng.Chance(0.1)) x = static_cast<double>(rng.Below(1000)) / 8;
-    events.push_back({ts, user, x, "s" + std::to_string(rng.Below(5))});
-  }
+  std::vector<SmallRow> events = HotUsersLateEvents(rng, 3000, 2000, &t);
   for (size_t at = 0; at < events.size();) {
     size_t batch = std::min<size_t>(1 + rng.Below(4), events.size() - at);
     Table rows = SmallTable(std::vector<SmallRow>(events.begin() + at, events.begin() + at + batch));
@@ -1036,17 +1043,10 @@ TEST(OnlineStoreTest, ACrashLosesNothingJournaled) {
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
   TempDir dir;
   const std::string state = dir.File("state");
-  // 2000 events over 300 users, a few hot (past every snapshot threshold), 1 in 8 late by up to 50 s.
+  // 2000 events over 300 users, a few hot (past every snapshot threshold).
   Rng rng(5);
-  std::vector<SmallRow> events;
   int64_t t = kT0;
-  for (int i = 0; i < 2000; ++i) {
-    t += Seconds(1) + rng.Below(Seconds(20));
-    std::string user = "u" + std::to_string(rng.Chance(0.5) ? rng.Below(3) : rng.Below(300));
-    std::optional<double> x;
-    if (!rng.Chance(0.1)) x = static_cast<double>(rng.Below(1000)) / 8;
-    events.push_back({rng.Chance(0.125) ? t - rng.Below(Seconds(50)) : t, user, x, "s" + std::to_string(rng.Below(5))});
-  }
+  std::vector<SmallRow> events = HotUsersLateEvents(rng, 2000, 300, &t);
   auto push_all = [&](OnlineStore& store, const std::function<void(size_t)>& between) {
     for (size_t at = 0; at < events.size(); at += 4) {
       between(at);
