@@ -3,7 +3,9 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -15,24 +17,30 @@ namespace gyre::serving {
 namespace {
 
 void AppendNumber(std::string& out, float v) {
-  if (std::isnan(v)) {
+  // JSON has no NaN or infinities: both are written as null, so every line stays readable.
+  if (!std::isfinite(v)) {
     out += "null";
     return;
   }
   // The shortest text that reads back as `v`, formatted by code compiled for this one format (a line holds
-  // dozens of numbers; parsing "{}" at run time for each took half of the line's time).
+  // dozens of numbers; parsing "{}" at run time for each took half of the line's time). Most features are
+  // counts: a whole number below 2^24 is printed as the integer it is, the same digits the shortest float form
+  // has, at a fraction of its cost (-0 excepted: it keeps its sign).
   char text[32];
-  auto written = fmt::format_to_n(text, sizeof(text), FMT_COMPILE("{}"), v);
-  out.append(text, written.out);
+  char* end;
+  if (std::fabs(v) <= 16777216.0f && v == std::trunc(v) && !(v == 0 && std::signbit(v))) {
+    end = fmt::format_to(text, FMT_COMPILE("{}"), static_cast<int32_t>(v));
+  } else {
+    end = fmt::format_to(text, FMT_COMPILE("{}"), v);
+  }
+  out.append(text, end);
 }
 
 void AppendString(std::string& out, std::string_view s) { AppendJsonString(out, s); }
 
 }  // namespace
 
-std::string PredictionLine(const PredictionRecord& r) {
-  std::string out;
-  out.reserve(256 + r.features.size() * 32);
+void PredictionLineFormatter::Append(const PredictionRecord& r, std::string& out) {
   out += "{\"time\":";
   AppendString(out, FormatTimestamp(r.time_us));
   out += ",\"scored_at\":";
@@ -51,10 +59,18 @@ std::string PredictionLine(const PredictionRecord& r) {
   AppendString(out, r.action);
   if (r.feature_names != nullptr) {
     out += ",\"features\":{";
-    for (size_t i = 0; i < r.features.size() && i < r.feature_names->size(); ++i) {
+    if (r.feature_names != names_) {
+      names_ = r.feature_names;
+      keys_.clear();
+      for (const std::string& name : *names_) {
+        std::string key;
+        AppendString(key, name);
+        keys_.push_back(key + ':');
+      }
+    }
+    for (size_t i = 0; i < r.features.size() && i < keys_.size(); ++i) {
       if (i > 0) out += ',';
-      AppendString(out, (*r.feature_names)[i]);
-      out += ':';
+      out += keys_[i];
       AppendNumber(out, r.features[i]);
     }
     out += '}';
@@ -71,6 +87,11 @@ std::string PredictionLine(const PredictionRecord& r) {
     out += '}';
   }
   out += '}';
+}
+
+std::string PredictionLine(const PredictionRecord& record) {
+  std::string out;
+  PredictionLineFormatter().Append(record, out);
   return out;
 }
 
@@ -85,7 +106,10 @@ Result<std::unique_ptr<PredictionLog>> PredictionLog::Open(const std::string& pa
 }
 
 PredictionLog::PredictionLog(std::string path, std::FILE* file, int64_t capacity)
-    : path_(std::move(path)), file_(file), capacity_(static_cast<size_t>(capacity)) {
+    : path_(std::move(path)),
+      file_(file),
+      capacity_(static_cast<size_t>(capacity)),
+      wake_at_(std::clamp<size_t>(capacity_ / 4, 1, kWakeAtRecords)) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -99,6 +123,7 @@ bool PredictionLog::Append(PredictionRecord record) {
       return false;
     }
     queue_.push_back(std::move(record));
+    if (queue_.size() != wake_at_) return true;
   }
   cv_.notify_one();
   return true;
@@ -108,16 +133,23 @@ void PredictionLog::WriterLoop() {
   MarkBackgroundThread("gyre-predlog");
   std::deque<PredictionRecord> batch;
   std::string buffer;
+  PredictionLineFormatter formatter;
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-      if (queue_.empty() && closing_) break;
+      // Wakes when enough records are waiting or the interval is up, not for each record: a wake-up per scored
+      // event cost the request threads a futex call and the 2 CPUs a context switch each.
+      cv_.wait_for(lock, std::chrono::milliseconds(kWriteIntervalMs),
+                   [this] { return closing_ || queue_.size() >= wake_at_; });
+      if (queue_.empty()) {
+        if (closing_) break;
+        continue;
+      }
       batch.swap(queue_);
     }
     buffer.clear();
     for (const PredictionRecord& r : batch) {
-      buffer += PredictionLine(r);
+      formatter.Append(r, buffer);
       buffer += '\n';
     }
     std::fwrite(buffer.data(), 1, buffer.size(), file_);

@@ -2,9 +2,10 @@
 // arrive) and audits — off the request path.
 //
 // Contract: Append() never blocks scoring. Records go through a bounded queue to one writer thread; when the
-// queue is full the record is dropped and counted (dropped()), never silently lost. Close() (or the
-// destructor) drains the queue and flushes the file. The file is appended to, so restarts keep history.
-// Thread-safe.
+// queue is full the record is dropped and counted (dropped()), never silently lost. The writer writes what is
+// queued every kWriteIntervalMs or as soon as a quarter of the queue (at most kWakeAtRecords) waits, so a
+// record reaches the file within ~kWriteIntervalMs. Close() (or the destructor) drains the queue and flushes
+// the file. The file is appended to, so restarts keep history. Thread-safe.
 //
 // One line per record:
 //   {"time": "...", "request_id": "...", "deployment": "ato", "model": "ato", "version": "3", "score": 0.91,
@@ -42,8 +43,23 @@ struct PredictionRecord {
   std::optional<Challenger> challenger;
 };
 
+// Formats records as JSON lines; remembers the quoted keys of the last feature-name list it saw, so records
+// of one model (which share their names) do not escape the same names again. Not thread-safe.
+class PredictionLineFormatter {
+ public:
+  // Appends the line of `record` (no trailing newline) to `out`.
+  void Append(const PredictionRecord& record, std::string& out);
+
+ private:
+  std::shared_ptr<const std::vector<std::string>> names_;
+  std::vector<std::string> keys_;  // "name": of each name, JSON-escaped
+};
+
 class PredictionLog {
  public:
+  static constexpr int kWriteIntervalMs = 50;
+  static constexpr size_t kWakeAtRecords = 1024;
+
   static Result<std::unique_ptr<PredictionLog>> Open(const std::string& path, int64_t capacity);
   ~PredictionLog();
 
@@ -62,6 +78,7 @@ class PredictionLog {
   std::string path_;
   std::FILE* file_;
   const size_t capacity_;
+  const size_t wake_at_;  // queue length at which Append wakes the writer before its interval is up
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<PredictionRecord> queue_;
