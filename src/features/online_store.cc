@@ -28,6 +28,10 @@ constexpr int64_t kExpiryMarginMicros = 1'000'000;
 constexpr int64_t kMinRecordsBeforeSnapshot = 16;
 // How much longer the write queue may grow while a fold is written before pushes journal it themselves.
 constexpr size_t kAssistSlackWhileFolding = 64;
+// How long a queued write may wait for more before the writer journals the queue (unless half of
+// write_queue is waiting first). A journal entry per push cost a store write and a wake-up each; this bounds
+// what a crash can lose to about this long a stretch of pushes.
+constexpr int64_t kJournalDelayMicros = 2'000;
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -79,6 +83,8 @@ struct OnlineStore::Writer {
   std::vector<store::KvWrite> queue;
   int64_t queue_since = 0;          // when the oldest queued write was decided (µs), while the queue is not empty
   size_t assist_at = 0;             // queue length from which pushers journal the queue themselves
+  size_t journal_at = 0;            // queue length at which a push wakes the writer (half of assist_at)
+  bool parked = false;              // the writer waits without watching the queue: a first write must wake it
   int64_t fold_due_at = INT64_MAX;  // when the journaled writes are to be folded; INT64_MAX: none are waiting
   int64_t unfolded_writes = 0;      // journaled writes not folded yet
   Status failure;                   // the first write the store refused; nothing is journaled after it
@@ -150,6 +156,7 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* re
   if (store->caching_) {
     store->writer_ = std::make_unique<Writer>();
     store->writer_->assist_at = static_cast<size_t>(std::max<int64_t>(1, options.write_queue));
+    store->writer_->journal_at = std::max<size_t>(1, store->writer_->assist_at / 2);
     GYRE_RETURN_IF_ERROR(store->ReplayJournal());
     store->writer_->thread = std::thread([s = store.get()] { s->WriterLoop(); });
   }
@@ -361,12 +368,16 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
 void OnlineStore::Enqueue(std::vector<store::KvWrite>& writes, int64_t decided_at) {
   if (writes.empty()) return;
   Writer& w = *writer_;
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(w.mu);
-    if (w.queue.empty()) w.queue_since = decided_at;
+    const size_t before = w.queue.size();
+    if (before == 0) w.queue_since = decided_at;
     for (store::KvWrite& write : writes) w.queue.push_back(std::move(write));
+    // The writer, unless parked, wakes by itself when the oldest write has waited kJournalDelayMicros.
+    wake = (before == 0 && w.parked) || (before < w.journal_at && w.queue.size() >= w.journal_at);
   }
-  w.has_work.notify_one();
+  if (wake) w.has_work.notify_one();
 }
 
 void OnlineStore::JournalQueued() {
@@ -552,21 +563,36 @@ Status OnlineStore::ReplayJournal() {
 void OnlineStore::WriterLoop() {
   MarkBackgroundThread("gyre-online-wr");
   Writer& w = *writer_;
+  bool journaled = false;  // in the last round: pushes are coming, so look at the queue again soon
   for (;;) {
     bool fold_due;
     {
       std::unique_lock<std::mutex> lock(w.mu);
       for (;;) {
-        if (w.stop || !w.queue.empty()) break;
+        if (w.stop) break;
         const int64_t now = NowMicros();
         if (now >= w.fold_due_at) break;
-        if (w.fold_due_at == INT64_MAX) {
+        int64_t deadline = w.fold_due_at;
+        if (!w.queue.empty()) {
+          // Journal when enough writes wait, or the oldest has waited long enough.
+          if (w.queue.size() >= w.journal_at) break;
+          deadline = std::min(deadline, w.queue_since + kJournalDelayMicros);
+          if (now >= deadline) break;
+        } else if (journaled) {
+          // Busy: check the queue after the delay rather than have the next push wake this thread.
+          deadline = std::min(deadline, now + kJournalDelayMicros);
+          journaled = false;
+        }
+        w.parked = w.queue.empty() && deadline == w.fold_due_at;
+        if (deadline == INT64_MAX) {
           w.has_work.wait(lock);
         } else {
-          w.has_work.wait_for(lock, std::chrono::microseconds(w.fold_due_at - now));
+          w.has_work.wait_for(lock, std::chrono::microseconds(deadline - now));
         }
+        w.parked = false;
       }
       if (w.stop && w.queue.empty()) return;  // everything is journaled; the destructor folds
+      journaled = !w.queue.empty();
     }
     JournalQueued();
     {
