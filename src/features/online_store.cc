@@ -11,6 +11,9 @@
 #include <thread>
 #include <unordered_map>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "core/background_thread.h"
 #include "features/row_values.h"
 #include "features/write_journal.h"
@@ -102,11 +105,11 @@ struct OnlineStore::Writer {
 struct OnlineStore::Stripe {
   struct Node {
     Cached value;
-    std::list<std::string>::iterator lru;
+    std::list<CacheKey>::iterator lru;
   };
   std::mutex mu;
-  std::unordered_map<std::string, Node> map;
-  std::list<std::string> lru;  // most recently used first
+  std::unordered_map<CacheKey, Node, CacheKeyHash> map;
+  std::list<CacheKey> lru;  // most recently used first
   // Bumped by every push to a key of this stripe: a state loaded without the lock is cached only if no push
   // came in between (it would be older than what the push wrote).
   uint64_t writes = 0;
@@ -189,11 +192,14 @@ std::string OnlineStore::KeyOf(int group, const Table& rows, std::span<const int
   return key;
 }
 
-OnlineStore::Stripe& OnlineStore::StripeFor(const std::string& key) {
-  return stripes_[std::hash<std::string>{}(key) % kStripes];
+OnlineStore::CacheKey OnlineStore::CacheKeyOf(std::string_view key) {
+  const XXH128_hash_t hash = XXH3_128bits(key.data(), key.size());
+  return {hash.low64, hash.high64};
 }
 
-OnlineStore::Cached* OnlineStore::Lookup(Stripe& stripe, const std::string& key, int64_t now) {
+OnlineStore::Stripe& OnlineStore::StripeFor(CacheKey key) { return stripes_[key.high % kStripes]; }
+
+OnlineStore::Cached* OnlineStore::Lookup(Stripe& stripe, CacheKey key, int64_t now) {
   if (!caching_) return nullptr;
   auto it = stripe.map.find(key);
   if (it == stripe.map.end()) return nullptr;
@@ -206,7 +212,7 @@ OnlineStore::Cached* OnlineStore::Lookup(Stripe& stripe, const std::string& key,
   return &it->second.value;
 }
 
-OnlineStore::Cached* OnlineStore::Insert(Stripe& stripe, const std::string& key, Cached value) {
+OnlineStore::Cached* OnlineStore::Insert(Stripe& stripe, CacheKey key, Cached value) {
   auto [it, inserted] = stripe.map.try_emplace(key, Stripe::Node{std::move(value), {}});
   if (inserted) {
     stripe.lru.push_front(key);
@@ -269,6 +275,7 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
   std::vector<ExprValue> slots(rows.num_columns());
   std::vector<GroupEvent> events(groups.size());
   std::vector<std::string> keys(groups.size());
+  std::vector<CacheKey> cache_keys(groups.size());
   std::vector<Stripe*> stripes;
   std::vector<store::KvWrite> writes;
   std::vector<std::unique_lock<std::mutex>> locks;
@@ -296,7 +303,8 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
       if (keys[i].empty()) continue;  // a null entity key updates no state
       groups[i].values.Fill(r, slots);
       EncodeEvent(*programs_[groups[i].group], slots, ts.Timestamp(r), &events[i]);
-      stripes.push_back(&StripeFor(keys[i]));
+      cache_keys[i] = CacheKeyOf(keys[i]);
+      stripes.push_back(&StripeFor(cache_keys[i]));
     }
     // The row's keys are locked together (in address order, so pushes never deadlock): their writes go to the
     // store in one batch, in the order their states changed.
@@ -311,15 +319,16 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
       for (size_t i = 0; i < groups.size(); ++i) {
         if (keys[i].empty()) continue;
         const GroupProgram& program = *programs_[groups[i].group];
-        Stripe& stripe = StripeFor(keys[i]);
-        Cached* state = Lookup(stripe, keys[i], now);
+        Stripe& stripe = StripeFor(cache_keys[i]);
+        Cached* state = Lookup(stripe, cache_keys[i], now);
         if (state != nullptr) {
           ++cache_hits_;
         } else {
           ++cache_misses_;
           GYRE_ASSIGN_OR_RETURN(std::optional<std::string> bytes, kv_->Get(keys[i]));
           GYRE_ASSIGN_OR_RETURN(Cached loaded, Decode(groups[i].group, bytes));
-          state = caching_ ? Insert(stripe, keys[i], std::move(loaded)) : &uncached.emplace_back(std::move(loaded));
+          state = caching_ ? Insert(stripe, cache_keys[i], std::move(loaded))
+                           : &uncached.emplace_back(std::move(loaded));
         }
         KeyState::AppendResult appended = state->state.Append(events[i]);
         if (appended == KeyState::AppendResult::kTooLate) {
@@ -464,7 +473,7 @@ void OnlineStore::Fold() {
     }
   }
   for (size_t i = 0; i < folded.writes.size(); ++i) {
-    const std::string& key = folded.writes[i].key;
+    const CacheKey key = CacheKeyOf(folded.writes[i].key);
     Stripe& stripe = StripeFor(key);
     std::lock_guard<std::mutex> lock(stripe.mu);
     auto it = stripe.map.find(key);
@@ -479,7 +488,8 @@ void OnlineStore::Fold() {
 }
 
 void OnlineStore::ForgetCached(std::span<const std::string> keys) {
-  for (const std::string& key : keys) {
+  for (const std::string& name : keys) {
+    const CacheKey key = CacheKeyOf(name);
     Stripe& stripe = StripeFor(key);
     std::lock_guard<std::mutex> lock(stripe.mu);
     auto it = stripe.map.find(key);
@@ -752,9 +762,10 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
       }
       uint64_t stripe_writes = 0;
       if (caching_) {
-        Stripe& stripe = StripeFor(key);
+        const CacheKey cache_key = CacheKeyOf(key);
+        Stripe& stripe = StripeFor(cache_key);
         std::lock_guard<std::mutex> lock(stripe.mu);
-        if (Cached* cached = Lookup(stripe, key, now)) {
+        if (Cached* cached = Lookup(stripe, cache_key, now)) {
           ++cache_hits_;
           read_state(g, r, cached->state);
           continue;
@@ -777,10 +788,11 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
         read_state(m.group, m.row, loaded.state);
         continue;
       }
-      Stripe& stripe = StripeFor(m.key);
+      const CacheKey key = CacheKeyOf(m.key);
+      Stripe& stripe = StripeFor(key);
       std::lock_guard<std::mutex> lock(stripe.mu);
-      Cached* cached = Lookup(stripe, m.key, now);
-      if (cached == nullptr && stripe.writes == m.stripe_writes) cached = Insert(stripe, m.key, std::move(loaded));
+      Cached* cached = Lookup(stripe, key, now);
+      if (cached == nullptr && stripe.writes == m.stripe_writes) cached = Insert(stripe, key, std::move(loaded));
       read_state(m.group, m.row, cached != nullptr ? cached->state : loaded.state);
     }
   }

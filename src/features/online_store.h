@@ -151,12 +151,23 @@ class OnlineStore {
   using ValueSink = std::function<void(size_t feature, int64_t row, const FeatureValue& value, ReadStatus status)>;
   Status Read(const OnlineRead& read, const Table& rows, std::span<const int64_t> times, const ValueSink& sink);
   std::string KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row) const;
-  Stripe& StripeFor(const std::string& key);
+  // A key's name in the cache: its 128-bit hash (XXH3), so a lookup compares 16 bytes held in the map's node
+  // instead of a string held elsewhere in memory (a cache miss per lookup). Two keys with one hash are about
+  // 2^-128 likely; the KvStore still holds values under the full key.
+  struct CacheKey {
+    uint64_t low = 0, high = 0;
+    bool operator==(const CacheKey&) const = default;
+  };
+  struct CacheKeyHash {
+    size_t operator()(const CacheKey& key) const { return key.low; }
+  };
+  static CacheKey CacheKeyOf(std::string_view key);
+  Stripe& StripeFor(CacheKey key);
   // The cached state of `key`, or nullptr (not cached, cache off, or expired: then dropped). Stripe locked.
-  Cached* Lookup(Stripe& stripe, const std::string& key, int64_t now);
+  Cached* Lookup(Stripe& stripe, CacheKey key, int64_t now);
   // Inserts (replacing) and evicts the stripe's least recently used keys beyond its share; the pointer is valid
   // until the stripe's next Insert. Stripe locked.
-  Cached* Insert(Stripe& stripe, const std::string& key, Cached value);
+  Cached* Insert(Stripe& stripe, CacheKey key, Cached value);
   Result<Cached> Decode(int group, const std::optional<std::string>& bytes) const;
 
   const FeatureRegistry* registry_;
