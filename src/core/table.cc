@@ -251,6 +251,7 @@ Result<Table> Table::Make(Schema schema, std::vector<Column> columns) {
   GYRE_RETURN_IF_ERROR(schema.CheckUniqueNames());
   Table table;
   table.num_rows_ = columns.empty() ? 0 : columns[0].size();
+  table.columns_.reserve(columns.size());
   for (int i = 0; i < schema.size(); ++i) {
     const ColumnSchema& cs = schema.column(i);
     if (columns[i].type() != cs.type) {
@@ -261,7 +262,14 @@ Result<Table> Table::Make(Schema schema, std::vector<Column> columns) {
       return Status::InvalidArgument(fmt::format("column '{}' has {} rows but column '{}' has {}", cs.name,
                                                  columns[i].size(), schema.column(0).name, table.num_rows_));
     }
-    table.columns_.push_back(std::make_shared<const Column>(std::move(columns[i])));
+  }
+  if (table.num_rows_ <= kSharedBlockRows) {
+    // Small tables (a scored event is one row) keep their columns in one block: one allocation instead of one
+    // per column. Any column shared out keeps the whole block alive, which for so few rows costs little.
+    auto block = std::make_shared<const std::vector<Column>>(std::move(columns));
+    for (const Column& column : *block) table.columns_.emplace_back(block, &column);
+  } else {
+    for (Column& column : columns) table.columns_.push_back(std::make_shared<const Column>(std::move(column)));
   }
   table.schema_ = std::move(schema);
   return table;
@@ -305,6 +313,7 @@ bool Table::Equals(const Table& other) const {
 // -------------------------------------------------------------------------------------------- Builder
 
 TableBuilder::TableBuilder(Schema schema) : schema_(std::move(schema)) {
+  columns_.reserve(schema_.columns().size());
   for (const auto& c : schema_.columns()) columns_.emplace_back(c.type);
 }
 

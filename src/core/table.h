@@ -214,6 +214,8 @@ class Table {
 
   // Checks that names are unique, the column types match the schema and all columns have equal length.
   static Result<Table> Make(Schema schema, std::vector<Column> columns);
+  // Tables of at most this many rows hold their columns in one allocation (see Make).
+  static constexpr int64_t kSharedBlockRows = 16;
 
   const Schema& schema() const { return schema_; }
   int num_columns() const { return schema_.size(); }

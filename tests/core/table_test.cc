@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -254,6 +255,31 @@ TEST(TableTest, SelectSharesAndSliceCopies) {
   EXPECT_TRUE(s.column(1).IsNull(0));
   EXPECT_TRUE(t.Equals(t.Slice(0, 2)));
   EXPECT_FALSE(t.Equals(s));
+}
+
+// Small tables keep their columns in one block, larger ones one allocation per column: either way a selected
+// column outlives the table it came from (ASan checks the block is not freed under it).
+TEST(TableTest, SelectedColumnsOutliveTheirTableOfAnySize) {
+  for (int64_t rows : {int64_t{0}, int64_t{1}, Table::kSharedBlockRows, Table::kSharedBlockRows + 1, int64_t{1000}}) {
+    std::optional<Table> selected;
+    {
+      TableBuilder b(Schema({{"user", ColumnType::kString}, {"n", ColumnType::kInt64}}));
+      for (int64_t r = 0; r < rows; ++r) {
+        b.column(0).AppendString("u" + std::to_string(r));
+        b.column(1).AppendInt64(r);
+      }
+      auto t = b.Finish();
+      ASSERT_TRUE(t.ok()) << t.status().ToString();
+      auto sel = t->SelectColumns({"n", "user"});
+      ASSERT_TRUE(sel.ok());
+      selected = std::move(*sel);
+    }
+    ASSERT_EQ(selected->num_rows(), rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      EXPECT_EQ(selected->column(0).Int64(r), r);
+      EXPECT_EQ(selected->column(1).String(r), "u" + std::to_string(r));
+    }
+  }
 }
 
 TEST(ColumnTypeTest, NamesRoundTrip) {
