@@ -9,7 +9,9 @@
 # ratios gyre/nginx of requests/s (goal >= 0.5) and nginx/gyre of CPU per request.
 # Then latency at a fixed rate, half of gyre's median max rate of each path (goal: p99 < 1 ms), with
 # bench/serving/fixed_rate_load.cc (Debian's wrk has no -R and bookworm has no wrk2): open loop, latency
-# counted from each request's scheduled send time; nginx is run at the same rate for reference.
+# counted from each request's scheduled send time; nginx is run at the same rate for reference. Beside each
+# run: how busy the machine's CPUs were (all processes), and, for gyre, the same requests' handler time from
+# its own /metrics histogram, which separates time spent in gyre's code from time spent waiting for a CPU.
 #
 # The workspace: `$GYRE_BIN demo --users 2000 --days 30` in a temporary folder, unless WORKSPACE=dir is
 # given, in which case a COPY of it is served (the bench pushes events and writes a prediction log).
@@ -320,6 +322,14 @@ fi
 # --- latency at a fixed rate: half of gyre's max of each path ------------------------------------------
 echo "fixed rate (bench/serving/fixed_rate_load: $CONNECTIONS connections, 2 threads, ${FIXED_DURATION}s after ${FIXED_WARMUP}s of warm-up,"
 echo "            latency from the scheduled send; lag = how late the generator sent on a free connection)"
+# "<le> <cumulative count>" lines of gyre's request-duration histogram for the route of a kind of request.
+route_histogram() {
+  local route=$([[ $1 == score ]] && echo '/v1/score/{deployment}' || echo '/v2/models/{model}/infer')
+  curl -sf "$GYRE_URL/metrics" | grep -F "gyre_http_request_duration_seconds_bucket{method=\"POST\",route=\"$route\"" |
+    sed 's/.*le="\([^"]*\)"} \(.*\)/\1 \2/'
+}
+# "<busy ticks> <total ticks>" of the whole machine so far (/proc/stat: busy = all but idle and iowait).
+cpu_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; ++i) t += $i; print t - $5 - $6, t}' /proc/stat; }
 for kind in score infer; do
   path=$([[ $kind == score ]] && echo "$SCORE_PATH" || echo "$INFER_PATH")
   rate=${FIXED_RATE:-$(awk -v r="${MED[gyre $kind]}" 'BEGIN {printf "%.0f", r / 2}')}
@@ -327,6 +337,8 @@ for kind in score infer; do
     url=$([[ $server == gyre ]] && echo "$GYRE_URL" || echo "$NGINX_URL")
     clock=()
     [[ "$FRESH" == 1 && $kind == score ]] && clock=(--event-clock "$DATA_END_MS,$EVENT_ZERO_MS")
+    [[ $server == gyre ]] && route_histogram "$kind" >"$TMP/hist0"
+    read -r busy0 total0 < <(cpu_ticks)
     line=$("$LOAD" --url "$url$path" --bodies "$TMP/${kind}_bodies.jsonl" --rate "$rate" \
       --connections "$CONNECTIONS" --threads 2 --duration "$FIXED_DURATION" --warmup "$FIXED_WARMUP" "${clock[@]}" 2>"$TMP/load.err") ||
       { say "fixed_rate_load failed: $(cat "$TMP/load.err")"; exit 1; }
@@ -334,8 +346,27 @@ for kind in score infer; do
     printf '  %-5s %-5s %6s req/s (got %6s)  p50 %6.3f  p99 %6.3f  p99.9 %6.3f  max %7.3f ms  lag p99 %6.3f ms%s\n' \
       "$server" "$kind" "$L_rate" "$L_achieved" "$L_p50_ms" "$L_p99_ms" "$L_p999_ms" "$L_max_ms" "$L_lag_p99_ms" \
       "$([[ $L_non2xx != 0 || $L_errors != 0 || $L_unfinished != 0 ]] && echo "  non-2xx $L_non2xx errors $L_errors unfinished $L_unfinished $(cat "$TMP/load.err")")"
+    read -r busy1 total1 < <(cpu_ticks)
+    awk -v b=$((busy1 - busy0)) -v t=$((total1 - total0)) \
+      'BEGIN {printf "        machine CPUs busy during the run (every process, steal included): %.0f%%\n", (t > 0 ? 100 * b / t : 0)}'
     if [[ $server == gyre ]]; then
       awk -v p="$L_p99_ms" -v k="$kind" 'BEGIN {printf "        gyre %s p99 at half the max rate: %.3f ms (goal < 1 ms: %s)\n", k, p, (p < 1 ? "met" : "NOT met")}'
+      route_histogram "$kind" >"$TMP/hist1"
+      # The same run seen from inside: gyre's own histogram of the route's handler time (parse to response
+      # body; no socket, no queueing), as the bucket that holds each percentile.
+      paste -d' ' "$TMP/hist0" "$TMP/hist1" | awk '
+        function ms(le) { return le == "+Inf" ? "+Inf" : le * 1000 }
+        {le[NR] = $1; n[NR] = $4 - $2}
+        END {
+          total = n[NR]
+          for (i = 1; i <= NR; ++i) {
+            if (p50 == "" && n[i] >= 0.5 * total) p50 = le[i]
+            if (p99 == "" && n[i] >= 0.99 * total) p99 = le[i]
+            if (p999 == "" && n[i] >= 0.999 * total) p999 = le[i]
+          }
+          printf "        handler time inside gyre, same %d requests (warm-up included): p50 <= %s ms, p99 <= %s ms, p99.9 <= %s ms\n",
+                 total, ms(p50), ms(p99), ms(p999)
+        }'
     fi
   done
 done
