@@ -610,11 +610,11 @@ struct KeyState::Impl {
     return hi;
   }
 
-  // Moves every live accumulator to cover [t - window, t).
-  void Advance(int64_t t) {
+  // Moves every live accumulator to cover [t - window, t); `at_t` = FirstAtOrAfter(t).
+  void Advance(int64_t t, size_t at_t) {
     const auto& specs = program->accumulators();
     // Events are in time order: the first at or after t ends every accumulator.
-    const uint64_t stop = base + (FirstAtOrAfter(t) - head);
+    const uint64_t stop = base + (at_t - head);
     for (size_t i = 0; i < specs.size(); ++i) {
       const auto& spec = specs[i];
       Acc& acc = live[i];
@@ -631,8 +631,7 @@ struct KeyState::Impl {
   // needs: no event in [t, read_t) and, for each window that forgets, no event in [t - window, read_t - window)
   // was removed. Then a read a moment back in time (concurrent requests for one key finishing out of order)
   // costs nothing instead of a rebuild from the whole buffer.
-  bool CanStepBack(int64_t t) const {
-    size_t at_t = FirstAtOrAfter(t);
+  bool CanStepBack(int64_t t, size_t at_t) const {
     if (at_t < ts.size() && ts[at_t] < read_t) return false;
     const auto& specs = program->accumulators();
     for (size_t i = 0; i < specs.size(); ++i) {
@@ -814,8 +813,9 @@ ReadStatus KeyState::Read(int64_t t, std::span<const std::optional<uint64_t>> is
     }
     return status;
   }
-  if (s.dirty || (t < s.read_t && !s.CanStepBack(t))) s.Rebuild();
-  s.Advance(t);
+  // One search serves the whole read (Rebuild moves no event).
+  if (s.dirty || (t < s.read_t && !s.CanStepBack(t, first_at_t))) s.Rebuild();
+  s.Advance(t, first_at_t);
   if (t - latest_before > s.program->def().max_age) {
     for (size_t i = 0; i < specs.size(); ++i) out[i] = FeatureValue();
     return ReadStatus::kOutsideMaxAge;
