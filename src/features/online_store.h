@@ -22,9 +22,8 @@
 //   batches, each one KvStore write of one sequential key (within ~2 ms, or once half of Options::write_queue
 //   writes wait), and folds the journal into the keys' values every Options::fold_interval_ms (or fold_writes
 //   writes): one atomic batch per fold with one write per key touched, however many events it saw
-//   (features/write_journal.h). Open
-//   replays and folds what a crash left in the journal. So a push costs no random write of the store on the
-//   scoring path. Push returns once queued. The writer runs at a low priority
+//   (features/write_journal.h). Open replays and folds what a crash left in the journal. So a push costs no
+//   random write of the store on the scoring path. Push returns once queued. The writer runs at a low priority
 //   (core/background_thread.h); when it falls behind (Options::write_queue writes queued), pushes journal the
 //   queue themselves, so the queue stays short and nothing is dropped. A process crash loses the writes
 //   still queued (Persist() waits until they are journaled; Flush() also folds them; the destructor does

@@ -980,6 +980,32 @@ TEST(OnlineStoreTest, BackgroundWriterCommitsAndReportsFailures) {
   EXPECT_EQ(count_of("u"), FeatureValue::Number(50));
 }
 
+// A lone push (far fewer writes than wake the writer by count) is journaled within the writer's short delay
+// by itself, with nobody calling Persist or Flush: the first write wakes a parked writer. Twice, so the
+// second push meets the writer parked again after its busy poll.
+TEST(OnlineStoreTest, ALonePushIsJournaledWithoutBeingAskedTo) {
+  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  Result<std::unique_ptr<store::KvStore>> memory = store::KvStore::Open("memory", "");
+  ASSERT_TRUE(memory.ok()) << memory.status().ToString();
+  Result<std::unique_ptr<OnlineStore>> online = OnlineStore::Open(&*registry, std::move(*memory));
+  ASSERT_TRUE(online.ok()) << online.status().ToString();
+  OnlineStore& store = **online;
+  const int64_t t = kT0 + Seconds(3600);
+  for (int round = 1; round <= 2; ++round) {
+    if (round == 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // past the busy poll
+    ASSERT_TRUE(store.Push(0, SmallTable({{t + round, "u", 1.0, "a"}})).ok());
+    const auto pushed = std::chrono::steady_clock::now();
+    while (store.write_batches() < round && std::chrono::steady_clock::now() < pushed + std::chrono::seconds(10)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(store.write_batches(), round) << "round " << round;
+    // Within the delay (2 ms), with a wide margin for a loaded machine, but well before the fold (500 ms),
+    // which would also journal what waits.
+    EXPECT_LT(std::chrono::steady_clock::now() - pushed, std::chrono::milliseconds(300)) << "round " << round;
+  }
+}
+
 // Between folds a key's writes wait in the journal; the fold then writes each key once, however many events
 // it had, together with the removal of the entries it folded.
 TEST(OnlineStoreTest, AFoldWritesEachKeyOnce) {
