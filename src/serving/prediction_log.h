@@ -3,8 +3,8 @@
 //
 // Contract: Append() never blocks scoring. Records go through a bounded queue to one writer thread; when the
 // queue is full the record is dropped and counted (dropped()), never silently lost. The writer writes what is
-// queued every kWriteIntervalMs or as soon as a quarter of the queue (at most kWakeAtRecords) waits, so a
-// record reaches the file within ~kWriteIntervalMs. Close() (or the destructor) drains the queue and flushes
+// queued kWriteIntervalMs after the first record it finds, or as soon as a quarter of the queue (at most
+// kWakeAtRecords) waits, so a record reaches the file within ~kWriteIntervalMs; with nothing queued it sleeps. Close() (or the destructor) drains the queue and flushes
 // the file. The file is appended to, so restarts keep history. Thread-safe.
 //
 // One line per record:
@@ -83,6 +83,7 @@ class PredictionLog {
   std::condition_variable cv_;
   std::deque<PredictionRecord> queue_;
   bool closing_ = false;
+  bool idle_ = false;  // the writer sleeps until a record comes (guarded by mu_)
   std::atomic<int64_t> written_{0}, dropped_{0};
   std::thread writer_;
 };
