@@ -175,28 +175,50 @@ int32_t StringDictionary::Probe(std::string_view value, uint64_t hash, uint64_t 
   }
 }
 
+int32_t StringDictionary::FindLinear(std::string_view value) const {
+  for (int32_t code = 0; code < size(); ++code) {
+    if (Get(code) == value) return code;
+  }
+  return -1;
+}
+
 int32_t StringDictionary::Find(std::string_view value) const {
-  if (capacity_ == 0) return -1;
+  if (capacity_ == 0) return FindLinear(value);
   uint64_t head, tail;
   Words(value, &head, &tail);
   size_t unused;
   return Probe(value, Hash(value), head, tail, &unused);
 }
 
+int32_t StringDictionary::Append(std::string_view value) {
+  if (offsets_.empty()) {
+    offsets_.reserve(kLinearMax + 1);
+    arena_.reserve(std::max<size_t>(64, value.size()));
+    offsets_.push_back(0);
+  }
+  const int32_t code = size();
+  const size_t offset = arena_.size();
+  arena_.resize(offset + value.size());
+  if (!value.empty()) std::memcpy(arena_.data() + offset, value.data(), value.size());
+  offsets_.push_back(static_cast<int64_t>(arena_.size()));
+  return code;
+}
+
 int32_t StringDictionary::Insert(std::string_view value, uint64_t hash) {
-  if (capacity_ == 0) Rehash(kGroup);
+  if (capacity_ == 0) {
+    const int32_t code = FindLinear(value);
+    if (code >= 0) return code;
+    if (size() < kLinearMax) return Append(value);
+    BuildTable(kGroup);
+  }
   uint64_t head, tail;
   Words(value, &head, &tail);
   size_t empty;
   int32_t code = Probe(value, hash, head, tail, &empty);
   if (code >= 0) return code;
 
-  if (offsets_.empty()) offsets_.push_back(0);
-  code = size();
   const uint64_t offset = arena_.size();
-  arena_.resize(offset + value.size());
-  if (!value.empty()) std::memcpy(arena_.data() + offset, value.data(), value.size());
-  offsets_.push_back(static_cast<int64_t>(arena_.size()));
+  code = Append(value);
   slots_[empty] = {hash, static_cast<uint32_t>(code) + 1, static_cast<uint32_t>(value.size()), head,
                    value.size() <= kInline ? tail : offset};
   SetControl(empty, ControlByte(hash));
@@ -207,9 +229,36 @@ int32_t StringDictionary::Insert(std::string_view value, uint64_t hash) {
 void StringDictionary::Reserve(int32_t strings, int64_t bytes) {
   arena_.reserve(static_cast<size_t>(bytes));
   offsets_.reserve(static_cast<size_t>(strings) + 1);
-  size_t capacity = capacity_ == 0 ? kGroup : capacity_;
+  if (capacity_ == 0) {
+    if (strings <= kLinearMax) return;
+    BuildTable(kGroup);
+  }
+  size_t capacity = capacity_;
   while (capacity * 3 < static_cast<size_t>(strings) * 4) capacity *= 2;
   if (capacity != capacity_) Rehash(capacity);
+}
+
+void StringDictionary::Place(const Slot& slot) {
+  const size_t mask = capacity_ - 1;
+  size_t group = slot.hash & mask;
+  unsigned empties;
+  while ((empties = MatchBytes(control_ + group, 0)) == 0) group = (group + kGroup) & mask;
+  const size_t i = (group + __builtin_ctz(empties)) & mask;
+  slots_[i] = slot;
+  SetControl(i, ControlByte(slot.hash));
+}
+
+void StringDictionary::BuildTable(size_t capacity) {
+  while (static_cast<size_t>(size()) * 4 > capacity * 3) capacity *= 2;
+  Allocate(capacity, &control_, &slots_);
+  capacity_ = capacity;
+  for (int32_t code = 0; code < size(); ++code) {
+    const std::string_view value = Get(code);
+    uint64_t head, tail;
+    Words(value, &head, &tail);
+    Place({Hash(value), static_cast<uint32_t>(code) + 1, static_cast<uint32_t>(value.size()), head,
+           value.size() <= kInline ? tail : static_cast<uint64_t>(offsets_[code])});
+  }
 }
 
 void StringDictionary::Rehash(size_t capacity) {
@@ -218,16 +267,8 @@ void StringDictionary::Rehash(size_t capacity) {
   const size_t old_capacity = capacity_;
   Allocate(capacity, &control_, &slots_);
   capacity_ = capacity;
-  const size_t mask = capacity - 1;
   for (size_t j = 0; j < old_capacity; ++j) {
-    if (old_control[j] == 0) continue;
-    const Slot& s = old_slots[j];
-    size_t group = s.hash & mask;
-    unsigned empties;
-    while ((empties = MatchBytes(control_ + group, 0)) == 0) group = (group + kGroup) & mask;
-    size_t i = (group + __builtin_ctz(empties)) & mask;
-    slots_[i] = s;
-    SetControl(i, ControlByte(s.hash));
+    if (old_control[j] != 0) Place(old_slots[j]);
   }
   Free(old_slots, old_capacity);
 }

@@ -4,7 +4,8 @@
 // plain arrays (counts per value, per-category statistics) without any lookup. The strings live in one
 // contiguous byte arena; nothing is allocated per string.
 //
-// Lookups hash a string_view with XXH3 and probe an open-addressing table (linear probing, at most 3/4
+// Up to kLinearMax strings are kept without a table and found by comparing each. From then on, lookups
+// hash a string_view with XXH3 and probe an open-addressing table (linear probing, at most 3/4
 // full), in the manner of Abseil's SwissTable: a control array holds one byte per slot (7 bits of the hash,
 // or 0 for empty) and is scanned 16 slots at a time with SIMD compares, so even a lookup of a new string
 // reads one cache line of control bytes. Each 32-byte slot holds the full hash, the length and either the
@@ -77,8 +78,18 @@ class StringDictionary {
 
   static constexpr size_t kGroup = 16;  // control bytes compared at once
 
+  // Up to this many strings are found by comparing each (no table): a one-row table's dictionaries (a scored
+  // event's fields) then cost two small allocations instead of four and a zeroed table.
+  static constexpr int32_t kLinearMax = 8;
+  int32_t FindLinear(std::string_view value) const;
+  // Adds `value` to the arena and offsets (not to the table); returns its code.
+  int32_t Append(std::string_view value);
   int32_t Probe(std::string_view value, uint64_t hash, uint64_t head, uint64_t tail, size_t* empty) const;
   void SetControl(size_t i, uint8_t control);
+  // Puts a slot in its probe run's first empty place.
+  void Place(const Slot& slot);
+  // Makes the table (at least `capacity` slots) for the strings held so far, which were found linearly.
+  void BuildTable(size_t capacity);
   void Rehash(size_t capacity);
   // One zeroed block for the control bytes (capacity + kGroup: the first kGroup are mirrored at the end,
   // so a group can be loaded at any index) and the slots. Large tables are mapped with huge pages where

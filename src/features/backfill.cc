@@ -323,8 +323,9 @@ Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<
   if (!derived.empty()) {
     for (int c = 0; c < spine.num_columns(); ++c) spine_columns.insert(c);
     int64_t rows = spine.num_rows();
+    const std::vector<int> row_columns(spine_columns.begin(), spine_columns.end());
     auto work = [&](int64_t begin, int64_t end) {
-      RowValues row(spine, std::vector<int>(spine_columns.begin(), spine_columns.end()));
+      RowValues row(spine, row_columns);
       std::vector<ExprValue> slots(spine.num_columns() + registry.features().size());
       std::vector<FeatureValue> held(registry.features().size());
       for (int64_t r = begin; r < end; ++r) {

@@ -102,6 +102,26 @@ struct OnlineStore::Writer {
   int64_t unfolded_since = INT64_MAX;   // when the oldest of them was decided (INT64_MIN: replayed, unknown)
 };
 
+struct OnlineStore::PushScratch {
+  std::vector<RowValues> values;  // per group of the source
+  std::vector<ExprValue> slots;
+  std::vector<GroupEvent> events;
+  std::vector<std::string> keys;
+  std::vector<char> has_key;
+  std::vector<CacheKey> cache_keys;
+  std::vector<Stripe*> stripes;
+  std::vector<store::KvWrite> writes;
+};
+
+struct OnlineStore::ReadScratch {
+  std::vector<FeatureValue> held;
+  std::vector<ReadStatus> held_status;
+  std::vector<ExprValue> slots;
+  std::vector<FeatureValue> values;
+  std::vector<std::optional<uint64_t>> is_new_bits;
+  std::string key;
+};
+
 struct OnlineStore::Stripe {
   struct Node {
     Cached value;
@@ -148,7 +168,11 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* re
                           GroupProgram::Make(*registry, static_cast<int>(g)));
     store->programs_.push_back(std::move(program));
     const GroupDef& group = registry->groups()[g];
-    store->groups_of_source_[group.source].push_back(static_cast<int>(g));
+    SourceGroup pushed{static_cast<int>(g), {}};
+    for (const std::string& k : registry->entities()[group.entity].keys) {
+      pushed.key_columns.push_back(registry->sources()[group.source].schema.IndexOf(k));
+    }
+    store->groups_of_source_[group.source].push_back(std::move(pushed));
     if (group.ttl != kLifetime) {
       store->expiry_margin_ = std::min(store->expiry_margin_, std::min(kExpiryMarginMicros, group.ttl / 10));
     }
@@ -166,17 +190,16 @@ Result<std::unique_ptr<OnlineStore>> OnlineStore::Open(const FeatureRegistry* re
   return store;
 }
 
-std::string OnlineStore::KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row) const {
+bool OnlineStore::KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row,
+                        std::string* key) const {
   // group name, separator, then each part as <length>:<bytes>, so no part's content can fake a boundary.
   const std::string& name = registry_->groups()[group].name;
-  std::string key;
-  key.reserve(name.size() + 24 * key_columns.size());
-  key += name;
-  key += kKeySeparator;
+  key->assign(name);
+  *key += kKeySeparator;
   std::string formatted;
   for (int c : key_columns) {
     const Column& column = rows.column(c);
-    if (column.IsNull(row)) return {};
+    if (column.IsNull(row)) return false;
     std::string_view part;
     if (column.type() == ColumnType::kString) {
       part = column.String(row);
@@ -185,11 +208,11 @@ std::string OnlineStore::KeyOf(int group, const Table& rows, std::span<const int
       part = formatted;
     }
     fmt::format_int size(part.size());
-    key.append(size.data(), size.size());
-    key += ':';
-    key += part;
+    key->append(size.data(), size.size());
+    *key += ':';
+    *key += part;
   }
-  return key;
+  return true;
 }
 
 OnlineStore::CacheKey OnlineStore::CacheKeyOf(std::string_view key) {
@@ -256,28 +279,28 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
       return Status::InvalidArgument(fmt::format("row {}: '{}' (the event time) is missing", r, def.timestamp_column));
     }
   }
-  struct GroupPush {
-    int group;
-    std::vector<int> key_columns;
-    RowValues values;
-  };
-  std::vector<GroupPush> groups;
-  for (int g : groups_of_source_[source]) {
-    std::vector<int> key_columns;
-    for (const std::string& k : registry_->entities()[registry_->groups()[g].entity].keys) {
-      key_columns.push_back(def.schema.IndexOf(k));
-    }
-    groups.push_back({g, std::move(key_columns), RowValues(rows, programs_[g]->used_columns())});
-  }
+  const std::vector<SourceGroup>& groups = groups_of_source_[source];
+  // Reused by this thread's next push (a scored login pushes once per request): cleared, never trusted.
+  thread_local PushScratch scratch;
+  std::vector<RowValues>& values = scratch.values;
+  values.clear();
+  for (const SourceGroup& g : groups) values.emplace_back(rows, programs_[g.group]->used_columns());
 
   PushResult result;
   result.rows = rows.num_rows();
-  std::vector<ExprValue> slots(rows.num_columns());
-  std::vector<GroupEvent> events(groups.size());
-  std::vector<std::string> keys(groups.size());
-  std::vector<CacheKey> cache_keys(groups.size());
-  std::vector<Stripe*> stripes;
-  std::vector<store::KvWrite> writes;
+  std::vector<ExprValue>& slots = scratch.slots;
+  slots.assign(static_cast<size_t>(rows.num_columns()), ExprValue());
+  std::vector<GroupEvent>& events = scratch.events;
+  if (events.size() < groups.size()) events.resize(groups.size());
+  std::vector<std::string>& keys = scratch.keys;
+  keys.resize(groups.size());
+  std::vector<char>& has_key = scratch.has_key;
+  has_key.assign(groups.size(), 0);
+  std::vector<CacheKey>& cache_keys = scratch.cache_keys;
+  cache_keys.resize(groups.size());
+  std::vector<Stripe*>& stripes = scratch.stripes;
+  std::vector<store::KvWrite>& writes = scratch.writes;
+  // Not in the scratch: an early return must unlock.
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(groups.size());
   std::vector<Cached> uncached;
@@ -299,9 +322,9 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
     }
     stripes.clear();
     for (size_t i = 0; i < groups.size(); ++i) {
-      keys[i] = KeyOf(groups[i].group, rows, groups[i].key_columns, r);
-      if (keys[i].empty()) continue;  // a null entity key updates no state
-      groups[i].values.Fill(r, slots);
+      has_key[i] = KeyOf(groups[i].group, rows, groups[i].key_columns, r, &keys[i]);
+      if (!has_key[i]) continue;  // a null entity key updates no state
+      values[i].Fill(r, slots);
       EncodeEvent(*programs_[groups[i].group], slots, ts.Timestamp(r), &events[i]);
       cache_keys[i] = CacheKeyOf(keys[i]);
       stripes.push_back(&StripeFor(cache_keys[i]));
@@ -317,7 +340,7 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
     uncached.clear();
     auto apply_row = [&]() -> Status {
       for (size_t i = 0; i < groups.size(); ++i) {
-        if (keys[i].empty()) continue;
+        if (!has_key[i]) continue;
         const GroupProgram& program = *programs_[groups[i].group];
         Stripe& stripe = StripeFor(cache_keys[i]);
         Cached* state = Lookup(stripe, cache_keys[i], now);
@@ -338,7 +361,7 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
         result.late += appended == KeyState::AppendResult::kLate;
         const int64_t expires_at = ExpiryFor(program.def(), now);
         store::KvWrite& w = writes.emplace_back();
-        w.key = std::move(keys[i]);  // recomputed for the next row
+        w.key = keys[i];
         w.expires_at = expires_at;
         w.value.emplace();
         if (state->needs_snapshot || now >= state->stale_at ||
@@ -714,24 +737,27 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
   }
   const int64_t n = rows.num_rows();
 
+  // Reused by this thread's next read (a scored login reads once per request): reset, never trusted.
+  thread_local ReadScratch scratch;
   // Values of the aggregated features: row r of needed feature k at k * n + r.
-  std::vector<FeatureValue> held(read.needed.size() * static_cast<size_t>(n));
-  std::vector<ReadStatus> held_status(held.size());
+  std::vector<FeatureValue>& held = scratch.held;
+  held.assign(read.needed.size() * static_cast<size_t>(n), FeatureValue());
+  std::vector<ReadStatus>& held_status = scratch.held_status;
+  held_status.assign(held.size(), ReadStatus::kPresent);
   auto at = [n](int slot, int64_t r) {
     return static_cast<size_t>(slot) * static_cast<size_t>(n) + static_cast<size_t>(r);
   };
-  std::vector<ExprValue> slots(schema.size() + registry_->features().size());
-  std::vector<FeatureValue> values;
-  std::vector<std::optional<uint64_t>> is_new_bits;
-  std::vector<RowValues> is_new_rows;
-  for (const OnlineRead::Group& group : read.groups) is_new_rows.emplace_back(rows, group.is_new.columns());
+  std::vector<ExprValue>& slots = scratch.slots;
+  slots.assign(static_cast<size_t>(schema.size()) + registry_->features().size(), ExprValue());
+  std::vector<FeatureValue>& values = scratch.values;
+  std::vector<std::optional<uint64_t>>& is_new_bits = scratch.is_new_bits;
   // Reads one row's state of one group into `held`.
   auto read_state = [&](size_t g, int64_t r, KeyState& state) {
     const OnlineRead::Group& group = read.groups[g];
     const auto& accumulators = programs_[group.group]->accumulators();
     values.resize(accumulators.size());
     is_new_bits.assign(accumulators.size(), std::nullopt);
-    is_new_rows[g].Fill(r, slots);
+    RowValues(rows, group.is_new.columns()).Fill(r, slots);
     group.is_new.Evaluate(slots, is_new_bits);
     ReadStatus status = state.Read(times[r], is_new_bits, values);
     for (size_t i = 0; i < accumulators.size(); ++i) {
@@ -751,11 +777,11 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
   };
   std::vector<Miss> misses;
   const int64_t now = NowMicros();
+  std::string& key = scratch.key;
   for (size_t g = 0; g < read.groups.size(); ++g) {
     const OnlineRead::Group& group = read.groups[g];
     for (int64_t r = 0; r < n; ++r) {
-      std::string key = KeyOf(group.group, rows, group.key_columns, r);
-      if (key.empty()) {
+      if (!KeyOf(group.group, rows, group.key_columns, r, &key)) {
         KeyState empty(programs_[group.group].get());
         read_state(g, r, empty);
         continue;
@@ -773,7 +799,7 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
         stripe_writes = stripe.writes;
       }
       ++cache_misses_;
-      misses.push_back({g, r, std::move(key), stripe_writes});
+      misses.push_back({g, r, key, stripe_writes});
     }
   }
   if (!misses.empty()) {
@@ -804,9 +830,8 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
       continue;
     }
     const FeatureDef& def = registry_->features()[f];
-    RowValues row_values(rows, read.all_columns);
     for (int64_t r = 0; r < n; ++r) {
-      row_values.Fill(r, slots);
+      RowValues(rows, read.all_columns).Fill(r, slots);
       ReadStatus status = ReadStatus::kPresent;
       for (int input : registry_->derived()[def.derived].inputs) {
         const size_t h = at(read.held_slot[input], r);

@@ -149,7 +149,9 @@ class OnlineStore {
   // Reads the values of `read` for each row and hands each (feature index in the read, row) to `sink`.
   using ValueSink = std::function<void(size_t feature, int64_t row, const FeatureValue& value, ReadStatus status)>;
   Status Read(const OnlineRead& read, const Table& rows, std::span<const int64_t> times, const ValueSink& sink);
-  std::string KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row) const;
+  // Sets *key to the store key of `group` for the row's entity key; false (and *key unspecified) when a part is
+  // null. Callers reuse one string, so a cached read allocates no key.
+  bool KeyOf(int group, const Table& rows, std::span<const int> key_columns, int64_t row, std::string* key) const;
   // A key's name in the cache: its 128-bit hash (XXH3), so a lookup compares 16 bytes held in the map's node
   // instead of a string held elsewhere in memory (a cache miss per lookup). Two keys with one hash are about
   // 2^-128 likely; the KvStore still holds values under the full key.
@@ -177,7 +179,14 @@ class OnlineStore {
   int64_t expiry_margin_ = INT64_MAX / 4;  // the shortest of the groups' expiry margins (µs)
   int64_t fold_interval_ = 0;              // µs
   std::vector<std::shared_ptr<const GroupProgram>> programs_;  // per group
-  std::vector<std::vector<int>> groups_of_source_;
+  struct SourceGroup {
+    int group;
+    std::vector<int> key_columns;  // in the source's schema
+  };
+  std::vector<std::vector<SourceGroup>> groups_of_source_;
+  // What a push rebuilds per call, kept per thread so a push allocates only what it hands to the writer.
+  struct PushScratch;
+  struct ReadScratch;
   static constexpr size_t kStripes = 256;
   std::unique_ptr<Stripe[]> stripes_;
   std::atomic<int64_t> pushed_{0};

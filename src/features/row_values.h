@@ -14,15 +14,16 @@
 namespace gyre::features {
 
 // Fills ExprValues (indexed by column) for the chosen columns of a table's rows. String values point into the
-// table's dictionaries, so the table must outlive the values.
+// table's dictionaries, so the table must outlive the values. `columns` is not copied: it must outlive this too
+// (it is built once per group or read, and a RowValues is made per request).
 class RowValues {
  public:
-  RowValues(const Table& table, std::vector<int> columns) : table_(&table), columns_(std::move(columns)) {}
+  RowValues(const Table& table, std::span<const int> columns) : table_(&table), columns_(columns) {}
   void Fill(int64_t row, std::span<ExprValue> out) const;
 
  private:
   const Table* table_;
-  std::vector<int> columns_;
+  std::span<const int> columns_;
 };
 
 // One column value as an ExprValue (null aware).

@@ -72,6 +72,27 @@ TEST(StringDictionaryTest, EmptyDictionaryHasNothingAndGrowsFromItsSmallestTable
   EXPECT_EQ(reserved.Find("s999"), 999);
 }
 
+TEST(StringDictionaryTest, SmallDictionariesAndTheirCopiesGrowIntoATable) {
+  // A few strings are found without a table (string_dictionary.h); copies made before and after the table
+  // exists keep growing on their own.
+  auto value = [](int i) { return i % 3 ? "k" + std::to_string(i) : "a long value of more than 16 bytes #" + std::to_string(i); };
+  StringDictionary small;
+  small.Reserve(4, 64);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(small.Insert(value(i)), i);
+  StringDictionary copy = small;
+  for (int i = 5; i < 30; ++i) ASSERT_EQ(copy.Insert(value(i)), i);
+  StringDictionary copy_of_table = copy;
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_EQ(copy.Find(value(i)), i);
+    ASSERT_EQ(copy_of_table.Insert(value(i)), i);
+  }
+  EXPECT_EQ(small.size(), 5);
+  EXPECT_EQ(small.Find(value(5)), -1);
+  EXPECT_EQ(small.Insert(value(5)), 5);
+  EXPECT_EQ(copy_of_table.Insert("new"), 30);
+  EXPECT_EQ(copy.Find("new"), -1);
+}
+
 TEST(StringDictionaryTest, CopiesAndMovedFromDictionariesWork) {
   StringDictionary dict;
   for (const char* s : {"alpha", "beta", "a string longer than sixteen bytes"}) dict.Insert(s);
