@@ -305,6 +305,11 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
   locks.reserve(groups.size());
   std::vector<Cached> uncached;
   if (!caching_) uncached.reserve(groups.size());  // states read in `apply_row` live here until the row is done
+  int64_t hits = 0, misses = 0;  // added to the shared counters once per push
+  auto count = [&] {
+    if (hits > 0) cache_hits_ += hits;
+    if (misses > 0) cache_misses_ += misses;
+  };
   for (int64_t r = 0; r < rows.num_rows(); ++r) {
     if (writer_ != nullptr) {
       // A long queue means the background writer (at a low priority) is behind: commit it here, with no key
@@ -315,7 +320,10 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
         // While a fold is being written, a journal entry would wait behind it in the store: let the queue grow.
         behind = writer_->queue.size() >= writer_->assist_at * (writer_->folding ? kAssistSlackWhileFolding : 1);
         fold_overdue = writer_->unfolded_writes >= 4 * fold_writes_;  // the writer is starved: keep memory bounded
-        if (!writer_->failure.ok()) return writer_->failure;
+        if (!writer_->failure.ok()) {
+          count();
+          return writer_->failure;
+        }
       }
       if (behind) JournalQueued();
       if (fold_overdue) Fold();
@@ -345,9 +353,9 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
         Stripe& stripe = StripeFor(cache_keys[i]);
         Cached* state = Lookup(stripe, cache_keys[i], now);
         if (state != nullptr) {
-          ++cache_hits_;
+          ++hits;
         } else {
-          ++cache_misses_;
+          ++misses;
           GYRE_ASSIGN_OR_RETURN(std::optional<std::string> bytes, kv_->Get(keys[i]));
           GYRE_ASSIGN_OR_RETURN(Cached loaded, Decode(groups[i].group, bytes));
           state = caching_ ? Insert(stripe, cache_keys[i], std::move(loaded))
@@ -388,12 +396,14 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
       // A group's state could not be loaded: the groups before it took the event (cached) and their writes are
       // built, so they go to the store too, keeping it equal to the cache.
       if (caching_) Enqueue(writes, now);
+      count();
       return applied;
     }
     locks.clear();
   }
+  count();
   pushed_ += result.rows;
-  too_late_ += result.too_late;
+  if (result.too_late > 0) too_late_ += result.too_late;
   return result;
 }
 
@@ -778,6 +788,7 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
   std::vector<Miss> misses;
   const int64_t now = NowMicros();
   std::string& key = scratch.key;
+  int64_t hits = 0;
   for (size_t g = 0; g < read.groups.size(); ++g) {
     const OnlineRead::Group& group = read.groups[g];
     for (int64_t r = 0; r < n; ++r) {
@@ -792,16 +803,19 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
         Stripe& stripe = StripeFor(cache_key);
         std::lock_guard<std::mutex> lock(stripe.mu);
         if (Cached* cached = Lookup(stripe, cache_key, now)) {
-          ++cache_hits_;
+          ++hits;
           read_state(g, r, cached->state);
           continue;
         }
         stripe_writes = stripe.writes;
       }
-      ++cache_misses_;
       misses.push_back({g, r, key, stripe_writes});
     }
   }
+  // Counted once per read: both request threads bumping shared counters per key moved their cache line
+  // between the cores several times a request.
+  if (hits > 0) cache_hits_ += hits;
+  if (!misses.empty()) cache_misses_ += static_cast<int64_t>(misses.size());
   if (!misses.empty()) {
     std::vector<std::string> keys;
     keys.reserve(misses.size());

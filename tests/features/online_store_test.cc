@@ -1006,6 +1006,30 @@ TEST(OnlineStoreTest, ALonePushIsJournaledWithoutBeingAskedTo) {
   }
 }
 
+// Hits and misses are counted per key looked up, by pushes and reads alike (they are summed per call).
+TEST(OnlineStoreTest, CacheHitsAndMissesAreCountedPerKey) {
+  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  Result<std::unique_ptr<store::KvStore>> memory = store::KvStore::Open("memory", "");
+  ASSERT_TRUE(memory.ok()) << memory.status().ToString();
+  Result<std::unique_ptr<OnlineStore>> online = OnlineStore::Open(&*registry, std::move(*memory));
+  ASSERT_TRUE(online.ok()) << online.status().ToString();
+  OnlineStore& store = **online;
+  const int64_t t = kT0 + Seconds(3600);
+  // Three rows, two users, one null key (no lookup): misses for u and v, then a hit for u.
+  ASSERT_TRUE(store.Push(0, SmallTable({{t, "u", 1.0, "a"}, {t, "v", 2.0, "b"}, {t, std::nullopt, 3.0, "c"},
+                                        {t + 1, "u", 4.0, "d"}})).ok());
+  EXPECT_EQ(store.cache_misses(), 2);
+  EXPECT_EQ(store.cache_hits(), 1);
+  // A read of u, v and an unknown w: two hits, one miss (w is looked up in the store).
+  std::vector<SmallRow> reads = {{t + 5, "u", {}, {}}, {t + 5, "v", {}, {}}, {t + 5, "w", {}, {}}};
+  std::vector<int64_t> times = {t + 5, t + 5, t + 5};
+  Result<OnlineValues> got = store.Get(AllFeatures(*registry), SmallTable(reads), times);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(store.cache_hits(), 3);
+  EXPECT_EQ(store.cache_misses(), 3);
+}
+
 // Between folds a key's writes wait in the journal; the fold then writes each key once, however many events
 // it had, together with the removal of the entries it folded.
 TEST(OnlineStoreTest, AFoldWritesEachKeyOnce) {
