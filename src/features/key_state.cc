@@ -455,6 +455,36 @@ struct KeyState::Impl {
     }
     const char* accs = reinterpret_cast<const char*>(live.data());
     for (size_t offset = 0; offset < live.size() * sizeof(Acc); offset += 64) __builtin_prefetch(accs + offset);
+    // Then what the accumulators point to (distinct values, last values...): one wait for the lines above
+    // instead of a miss per accumulator later.
+    const auto& specs = program->accumulators();
+    for (size_t i = 0; i < live.size(); ++i) {
+      const AccExtra* x = live[i].x.get();
+      if (x == nullptr) continue;
+      switch (specs[i].kind) {
+        case AggKind::kCountDistinct:
+        case AggKind::kIsNew:
+          __builtin_prefetch(&x->distinct);
+          break;
+        case AggKind::kLast:
+        case AggKind::kTimeSinceLast:
+          __builtin_prefetch(&x->last_ts);
+          break;
+        case AggKind::kFirstSeen:
+          __builtin_prefetch(&x->first_ts);
+          break;
+        case AggKind::kApproxCountDistinct:
+          __builtin_prefetch(&x->hll);
+          break;
+        case AggKind::kMin:
+        case AggKind::kMax:
+          __builtin_prefetch(&x->deque);
+          break;
+        default:
+          __builtin_prefetch(x);  // sums
+          break;
+      }
+    }
   }
   size_t pos(uint64_t index) const { return head + static_cast<size_t>(index - base); }
   int num_slots() const { return program->num_slots(); }
