@@ -986,9 +986,7 @@ TEST(OnlineStoreTest, BackgroundWriterCommitsAndReportsFailures) {
 TEST(OnlineStoreTest, ALonePushIsJournaledWithoutBeingAskedTo) {
   Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
-  Result<std::unique_ptr<store::KvStore>> memory = store::KvStore::Open("memory", "");
-  ASSERT_TRUE(memory.ok()) << memory.status().ToString();
-  Result<std::unique_ptr<OnlineStore>> online = OnlineStore::Open(&*registry, std::move(*memory));
+  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, "memory", "");
   ASSERT_TRUE(online.ok()) << online.status().ToString();
   OnlineStore& store = **online;
   const int64_t t = kT0 + Seconds(3600);
@@ -1010,9 +1008,7 @@ TEST(OnlineStoreTest, ALonePushIsJournaledWithoutBeingAskedTo) {
 TEST(OnlineStoreTest, CacheHitsAndMissesAreCountedPerKey) {
   Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
-  Result<std::unique_ptr<store::KvStore>> memory = store::KvStore::Open("memory", "");
-  ASSERT_TRUE(memory.ok()) << memory.status().ToString();
-  Result<std::unique_ptr<OnlineStore>> online = OnlineStore::Open(&*registry, std::move(*memory));
+  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, "memory", "");
   ASSERT_TRUE(online.ok()) << online.status().ToString();
   OnlineStore& store = **online;
   const int64_t t = kT0 + Seconds(3600);
