@@ -103,7 +103,7 @@ void StringDictionary::Free(Slot* slots, size_t capacity) {
 }
 
 StringDictionary::StringDictionary(const StringDictionary& other)
-    : arena_(other.arena_), offsets_(other.offsets_), capacity_(other.capacity_) {
+    : arena_(other.arena_), offsets_(other.offsets_), capacity_(other.capacity_), linear_inserts_(other.linear_inserts_) {
   if (capacity_ != 0) {
     Allocate(capacity_, &control_, &slots_);
     std::memcpy(static_cast<void*>(slots_), other.slots_, BlockBytes(capacity_));
@@ -120,7 +120,8 @@ StringDictionary::StringDictionary(StringDictionary&& other) noexcept
       offsets_(std::move(other.offsets_)),
       slots_(std::exchange(other.slots_, nullptr)),
       control_(std::exchange(other.control_, nullptr)),
-      capacity_(std::exchange(other.capacity_, 0)) {
+      capacity_(std::exchange(other.capacity_, 0)),
+      linear_inserts_(std::exchange(other.linear_inserts_, 0)) {
   other.arena_.clear();
   other.offsets_.clear();
 }
@@ -135,6 +136,7 @@ StringDictionary& StringDictionary::operator=(StringDictionary&& other) noexcept
     slots_ = std::exchange(other.slots_, nullptr);
     control_ = std::exchange(other.control_, nullptr);
     capacity_ = std::exchange(other.capacity_, 0);
+    linear_inserts_ = std::exchange(other.linear_inserts_, 0);
   }
   return *this;
 }
@@ -206,9 +208,12 @@ int32_t StringDictionary::Append(std::string_view value) {
 
 int32_t StringDictionary::Insert(std::string_view value, uint64_t hash) {
   if (capacity_ == 0) {
-    const int32_t code = FindLinear(value);
-    if (code >= 0) return code;
-    if (size() < kLinearMax) return Append(value);
+    // A dictionary fed many values (a CSV column with few distinct ones) is better served by hashing.
+    if (++linear_inserts_ <= kLinearInserts) {
+      const int32_t code = FindLinear(value);
+      if (code >= 0) return code;
+      if (size() < kLinearMax) return Append(value);
+    }
     BuildTable(kGroup);
   }
   uint64_t head, tail;

@@ -4,15 +4,15 @@
 // plain arrays (counts per value, per-category statistics) without any lookup. The strings live in one
 // contiguous byte arena; nothing is allocated per string.
 //
-// Up to kLinearMax strings are kept without a table and found by comparing each. From then on, lookups
-// hash a string_view with XXH3 and probe an open-addressing table (linear probing, at most 3/4
-// full), in the manner of Abseil's SwissTable: a control array holds one byte per slot (7 bits of the hash,
-// or 0 for empty) and is scanned 16 slots at a time with SIMD compares, so even a lookup of a new string
-// reads one cache line of control bytes. Each 32-byte slot holds the full hash, the length and either the
-// whole string (up to 16 bytes: ids, IPs, country codes) or its first 8 bytes and arena offset, so a hit
-// on a short string reads one slot and never the arena. This matters because dictionaries of ids outgrow
-// the CPU caches. Callers that look up many strings (a CSV column) can Hash() and Prefetch() ahead so the
-// remaining cache misses overlap, then call Insert(value, hash).
+// Up to kLinearMax strings (over at most kLinearInserts inserts) are kept without a table and found by comparing
+// each. From then on, lookups hash a string_view with XXH3 and probe an open-addressing table (linear probing,
+// at most 3/4 full), in the manner of Abseil's SwissTable: a control array holds one byte per slot (7 bits of
+// the hash, or 0 for empty) and is scanned 16 slots at a time with SIMD compares, so even a lookup of a new
+// string reads one cache line of control bytes. Each 32-byte slot holds the full hash, the length and either the
+// whole string (up to 16 bytes: ids, IPs, country codes) or its first 8 bytes and arena offset, so a hit on a
+// short string reads one slot and never the arena. This matters because dictionaries of ids outgrow the CPU
+// caches. Callers that look up many strings (a CSV column) can Hash() and Prefetch() ahead so the remaining
+// cache misses overlap, then call Insert(value, hash).
 //
 // Contract: Get() returns a view into the arena that stays valid until the next Insert() (which may grow
 // the arena); a dictionary that is no longer modified (e.g. inside a built Table) hands out stable views.
@@ -81,6 +81,8 @@ class StringDictionary {
   // Up to this many strings are found by comparing each (no table): a one-row table's dictionaries (a scored
   // event's fields) then cost two small allocations instead of four and a zeroed table.
   static constexpr int32_t kLinearMax = 8;
+  // ... and for this many Insert calls at most: comparing each costs more than one probe once they repeat.
+  static constexpr int32_t kLinearInserts = 32;
   int32_t FindLinear(std::string_view value) const;
   // Adds `value` to the arena and offsets (not to the table); returns its code.
   int32_t Append(std::string_view value);
@@ -105,6 +107,7 @@ class StringDictionary {
   Slot* slots_ = nullptr;            // capacity_ slots, a power of two >= kGroup (or none)
   uint8_t* control_ = nullptr;       // right after the slots, in the same block
   size_t capacity_ = 0;
+  int32_t linear_inserts_ = 0;  // Insert calls made without a table
 };
 
 }  // namespace gyre

@@ -35,6 +35,8 @@ constexpr size_t kAssistSlackWhileFolding = 64;
 // write_queue is waiting first). A journal entry per push cost a store write and a wake-up each; this bounds
 // what a crash can lose to about this long a stretch of pushes.
 constexpr int64_t kJournalDelayMicros = 2'000;
+// Feature values a thread keeps allocated between reads (a scored event needs ~30).
+constexpr size_t kMaxKeptScratchValues = 4096;
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -747,8 +749,18 @@ Status OnlineStore::Read(const OnlineRead& read, const Table& rows, std::span<co
   }
   const int64_t n = rows.num_rows();
 
-  // Reused by this thread's next read (a scored login reads once per request): reset, never trusted.
+  // Reused by this thread's next read (a scored login reads once per request): reset, never trusted. What a
+  // big batch grew is released on the way out, so a thread does not hold it for good.
   thread_local ReadScratch scratch;
+  struct TrimOnExit {
+    ReadScratch& s;
+    ~TrimOnExit() {
+      if (s.held.capacity() > kMaxKeptScratchValues) {
+        std::vector<FeatureValue>().swap(s.held);
+        std::vector<ReadStatus>().swap(s.held_status);
+      }
+    }
+  } trim{scratch};
   // Values of the aggregated features: row r of needed feature k at k * n + r.
   std::vector<FeatureValue>& held = scratch.held;
   held.assign(read.needed.size() * static_cast<size_t>(n), FeatureValue());

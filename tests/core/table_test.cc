@@ -91,6 +91,12 @@ TEST(StringDictionaryTest, SmallDictionariesAndTheirCopiesGrowIntoATable) {
   EXPECT_EQ(small.Insert(value(5)), 5);
   EXPECT_EQ(copy_of_table.Insert("new"), 30);
   EXPECT_EQ(copy.Find("new"), -1);
+  // Few distinct values inserted many times (a CSV column of countries) move to the table too; codes hold.
+  StringDictionary repeated;
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(repeated.Insert(value(i % 3)), i % 3) << "insert " << i;
+  EXPECT_EQ(repeated.size(), 3);
+  EXPECT_EQ(repeated.Find(value(2)), 2);
+  EXPECT_EQ(repeated.Insert(value(3)), 3);
 }
 
 TEST(StringDictionaryTest, CopiesAndMovedFromDictionariesWork) {
