@@ -41,6 +41,10 @@ std::string RenderMetrics(const MetricsSources& sources) {
               static_cast<double>(online->write_batches()));
     m.Counter("gyre_online_folds_total", "Folds of the online state journal into the keys' stored values.", {},
               static_cast<double>(online->folds()));
+    m.Counter("gyre_online_definition_resets_total",
+              "Stored keys found written under another definition of their feature group, whose history restarted "
+              "empty.",
+              {}, static_cast<double>(online->definition_resets()));
   }
   if (const serving::ScoringService* scoring = sources.scoring) {
     for (const serving::DeploymentConfig& d : scoring->config().deployments) {

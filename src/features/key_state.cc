@@ -297,6 +297,22 @@ Result<std::shared_ptr<const GroupProgram>> GroupProgram::Make(const FeatureRegi
   for (int c = 0; c < static_cast<int>(used.size()); ++c) {
     if (used[c]) program->used_columns_.push_back(c);
   }
+  // Everything the stored bytes depend on, in order (names do not matter: renaming a feature keeps its state).
+  std::string layout;
+  for (size_t s = 0; s < program->slot_expr_.size(); ++s) {
+    layout += fmt::format("slot {} {} {}\n", program->slot_expr_[s].text(), static_cast<int>(program->slot_type_[s]),
+                          program->slot_string_index_[s]);
+  }
+  for (size_t a = 0; a < def.aggregations.size(); ++a) {
+    const AggregationDef& agg = def.aggregations[a];
+    layout += fmt::format("aggregation {} {} {}\n", static_cast<int>(agg.kind),
+                          agg.filter ? agg.filter->text() : std::string(), slot_of_aggregation[a]);
+  }
+  for (const Accumulator& acc : program->accumulators_) {
+    layout += fmt::format("accumulator {} {} {} {} {} {} {}\n", static_cast<int>(acc.kind), acc.aggregation, acc.slot,
+                          acc.string_slot, acc.window, acc.forgets, acc.precision);
+  }
+  program->fingerprint_ = XXH3_64bits(layout.data(), layout.size());
   return std::shared_ptr<const GroupProgram>(std::move(program));
 }
 
@@ -935,8 +951,9 @@ struct Reader {
   }
 };
 
-constexpr uint8_t kFormatVersion = 1;        // Serialize: a bare snapshot
-constexpr uint8_t kStoredFormatVersion = 2;  // AppendSnapshot: expiry, snapshot, then event records
+constexpr uint8_t kFormatVersion = 1;                // Serialize: a bare snapshot
+constexpr uint8_t kStoredWithoutFingerprint = 2;     // expiry, snapshot, then event records (before fingerprints)
+constexpr uint8_t kStoredFormatVersion = 3;          // AppendSnapshot: fingerprint, expiry, snapshot, records
 
 void PutInt128(std::string* out, __int128 v) {
   PutFixed64(out, static_cast<uint64_t>(v));
@@ -1039,6 +1056,7 @@ Result<KeyState> KeyState::Deserialize(const GroupProgram* program, std::string_
 
 void KeyState::AppendSnapshot(int64_t expires_at, std::string* out) const {
   out->push_back(static_cast<char>(kStoredFormatVersion));
+  PutFixed64(out, impl_->program->fingerprint());
   PutVarint(out, ZigZag(expires_at));
   SerializeBody(out);
 }
@@ -1051,21 +1069,45 @@ void KeyState::AppendEventRecord(const GroupProgram& program, const GroupEvent& 
 }
 
 Result<KeyState::Stored> KeyState::LoadStored(const GroupProgram* program, std::string_view bytes) {
-  if (!bytes.empty() && static_cast<uint8_t>(bytes[0]) == kFormatVersion) {
+  auto written_under_another_definition = [program] {
+    Stored reset{KeyState(program)};
+    reset.legacy = true;
+    reset.definition_changed = true;
+    return reset;
+  };
+  const uint8_t version = bytes.empty() ? 0 : static_cast<uint8_t>(bytes[0]);
+  if (version == kFormatVersion) {
     // Written before appends existed: a bare snapshot, expiry unknown.
-    GYRE_ASSIGN_OR_RETURN(KeyState state, Deserialize(program, bytes));
-    int64_t events = static_cast<int64_t>(state.buffered_events());
-    return Stored{std::move(state), 0, events, 0, true};
+    Result<KeyState> state = Deserialize(program, bytes);
+    if (!state.ok()) return written_under_another_definition();
+    int64_t events = static_cast<int64_t>(state->buffered_events());
+    return Stored{std::move(*state), 0, events, 0, true};
   }
-  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kStoredFormatVersion) {
+  if (version != kStoredFormatVersion && version != kStoredWithoutFingerprint) {
     return CorruptState(*program, "unknown format version");
   }
   Reader r{bytes.substr(1)};
+  if (version == kStoredFormatVersion) {
+    const uint64_t fingerprint = r.Fixed64();
+    if (!r.ok) return CorruptState(*program, "truncated");
+    if (fingerprint != program->fingerprint()) return written_under_another_definition();
+  }
   int64_t expires_at = UnZigZag(r.Varint());
   if (!r.ok) return CorruptState(*program, "truncated");
-  GYRE_ASSIGN_OR_RETURN(KeyState state, ParseBody(program, &r.in));
+  Result<Stored> stored = ReplayStored(program, &r.in, expires_at);
+  if (version == kStoredWithoutFingerprint) {
+    // Its definition is unknown: bytes that do not parse are most likely another definition's.
+    if (!stored.ok()) return written_under_another_definition();
+    stored->legacy = true;
+  }
+  return stored;
+}
+
+Result<KeyState::Stored> KeyState::ReplayStored(const GroupProgram* program, std::string_view* in, int64_t expires_at) {
+  GYRE_ASSIGN_OR_RETURN(KeyState state, ParseBody(program, in));
   Stored stored{std::move(state), expires_at, 0, 0, false};
   stored.snapshot_events = static_cast<int64_t>(stored.state.buffered_events());
+  Reader r{*in};
   GroupEvent e;
   e.bits.resize(program->num_slots());
   e.texts.resize(program->num_string_slots());
@@ -1076,6 +1118,7 @@ Result<KeyState::Stored> KeyState::LoadStored(const GroupProgram* program, std::
     stored.state.Append(e);
     ++stored.records;
   }
+  *in = r.in;
   return stored;
 }
 

@@ -100,6 +100,10 @@ class GroupProgram {
   const Expr& slot_expr(int slot) const { return slot_expr_[slot]; }
   ExprType slot_type(int slot) const { return slot_type_[slot]; }
   const std::optional<Expr>& filter(int aggregation) const { return def_->aggregations[aggregation].filter; }
+  // What a stored state's bytes mean: the value slots, the filters and the accumulators, in their order. Two
+  // programs with one fingerprint read each other's stored states; a changed definition (a feature added,
+  // removed or moved, a window or filter changed) changes it, and its old states are not read as its own.
+  uint64_t fingerprint() const { return fingerprint_; }
 
  private:
   const GroupDef* def_ = nullptr;
@@ -110,6 +114,7 @@ class GroupProgram {
   int num_string_slots_ = 0;
   std::vector<int> used_columns_;
   std::vector<Accumulator> accumulators_;
+  uint64_t fingerprint_ = 0;
   friend void EncodeEvent(const GroupProgram& program, std::span<const ExprValue> row, int64_t ts, GroupEvent* out);
 };
 
@@ -169,13 +174,19 @@ class KeyState {
   static void AppendEventRecord(const GroupProgram& program, const GroupEvent& event, int64_t expires_at,
                                 std::string* out);
   struct Stored;
-  // Parses a stored value and replays its records. A bare snapshot (Serialize, the format before appends)
-  // loads with `legacy` set and expiry unknown (0).
+  // Parses a stored value and replays its records. A value written under another definition of the group (its
+  // program's fingerprint differs) loads as an empty state with `definition_changed` set: its bytes would read
+  // as other features' values. Values from before fingerprints were stored load with `legacy` set (the next
+  // write rewrites them whole): a bare snapshot (Serialize, the format before appends) with expiry unknown (0),
+  // or a snapshot with records; one that does not parse is taken for a changed definition too (Corruption is
+  // kept for values that carry a fingerprint).
   static Result<Stored> LoadStored(const GroupProgram* program, std::string_view bytes);
 
  private:
   void SerializeBody(std::string* out) const;
   static Result<KeyState> ParseBody(const GroupProgram* program, std::string_view* in);
+  // The snapshot and event records of a stored value, after its header.
+  static Result<Stored> ReplayStored(const GroupProgram* program, std::string_view* in, int64_t expires_at);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -188,6 +199,7 @@ struct KeyState::Stored {
   int64_t snapshot_events = 0;  // events held by the snapshot
   int64_t records = 0;          // event records after it
   bool legacy = false;
+  bool definition_changed = false;  // written under another definition of the group: dropped, state empty
 };
 
 }  // namespace gyre::features

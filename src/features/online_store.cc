@@ -264,6 +264,12 @@ Result<OnlineStore::Cached> OnlineStore::Decode(int group, const std::optional<s
   const GroupProgram* program = programs_[group].get();
   if (!bytes) return Cached{KeyState(program)};
   GYRE_ASSIGN_OR_RETURN(KeyState::Stored stored, KeyState::LoadStored(program, *bytes));
+  if (stored.definition_changed) {
+    // The group's definition changed since this key was written: its history restarts (the next push writes
+    // it whole under the new definition), and the metrics count it.
+    ++definition_resets_;
+    return Cached{KeyState(program)};
+  }
   const int64_t stale_at = StaleAt(program->def(), stored.expires_at);
   if (NowMicros() >= stale_at) return Cached{KeyState(program)};
   return Cached{std::move(stored.state), stale_at, stored.snapshot_events, stored.records, stored.legacy};

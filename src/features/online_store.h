@@ -15,6 +15,8 @@
 //   training set has for such a row; a key idle longer than its group's max_age reads as OUTSIDE_MAX_AGE
 //   with nulls. Prepare() compiles a read once for rows of one schema (what a server does per deployment).
 // - State of a key idle for its group's ttl expires (KvStore expiry, wall clock) and restarts (event time).
+//   So does a key stored under another definition of its group (KeyState::LoadStored: the layout fingerprint
+//   differs); definition_resets() counts those.
 // - Thread-safe. Pushes to one key are serialised by a striped lock; a read sees a key's state before or
 //   after a concurrent push, never a torn one.
 // - Durability. With the cache (below), a push is applied to the cached states at once, visible to every
@@ -124,6 +126,8 @@ class OnlineStore {
   int64_t cache_misses() const { return cache_misses_.load(); }
   int64_t write_batches() const { return write_batches_.load(); }  // journal entries
   int64_t folds() const { return folds_.load(); }
+  // Stored keys found written under another definition of their group, and restarted empty.
+  int64_t definition_resets() const { return definition_resets_.load(); }
 
  private:
   struct Cached;
@@ -195,6 +199,7 @@ class OnlineStore {
   std::atomic<int64_t> cache_misses_{0};
   std::atomic<int64_t> write_batches_{0};
   std::atomic<int64_t> folds_{0};
+  mutable std::atomic<int64_t> definition_resets_{0};
   std::unique_ptr<Writer> writer_;  // with the cache only
   static constexpr size_t kMaxPreparedShapes = 1024;
   std::mutex prepared_mu_;

@@ -1004,6 +1004,72 @@ TEST(OnlineStoreTest, ALonePushIsJournaledWithoutBeingAskedTo) {
   }
 }
 
+// Editing a group's definition (here: a feature with a new value inserted before the others) must not read the
+// keys stored under the old one as its own: they would parse into other features' values, or fail as corrupt
+// (HTTP 500 on every scored event of such a key). They restart empty, counted; the other groups keep theirs.
+TEST(OnlineStoreTest, KeysStoredUnderAnotherDefinitionRestartEmpty) {
+  const std::string tag = UniqueTag();
+  const std::string before = WithTag(kSmallYaml, tag) + R"yaml(
+  other{TAG}:
+    entity: user
+    source: ev
+    features:
+      other_cnt: {agg: count}
+)yaml";
+  std::string after = before;
+  const std::string anchor = "      cnt: {agg: count}\n";
+  ASSERT_NE(after.find(anchor), std::string::npos);
+  after.insert(after.find(anchor), "      min_2x: {agg: min, of: \"x * 2\", windows: [1m]}\n");
+  Result<FeatureRegistry> old_registry = testing::ParseDefinitions(WithTag(before, tag));
+  Result<FeatureRegistry> new_registry = testing::ParseDefinitions(WithTag(after, tag));
+  ASSERT_TRUE(old_registry.ok()) << old_registry.status().ToString();
+  ASSERT_TRUE(new_registry.ok()) << new_registry.status().ToString();
+  TempDir dir;
+  const std::string state = dir.path() + "/online";
+  const int64_t t = kT0 + Seconds(3600);
+  auto open = [&](const FeatureRegistry& registry) {
+    Result<std::unique_ptr<store::KvStore>> kv = store::KvStore::Open("rocksdb", state);
+    EXPECT_TRUE(kv.ok()) << kv.status().ToString();
+    Result<std::unique_ptr<OnlineStore>> online = OnlineStore::Open(&registry, std::move(*kv));
+    EXPECT_TRUE(online.ok()) << online.status().ToString();
+    return std::move(*online);
+  };
+  auto read_counts = [&](OnlineStore& store, const FeatureRegistry& registry, int64_t at) {
+    std::vector<int> features = {*registry.FindFeature("cnt"), *registry.FindFeature("other_cnt")};
+    Result<OnlineValues> got = store.Get(features, SmallTable({{at, "u", {}, {}}}), std::vector<int64_t>{at});
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    return got.ok() ? std::vector<double>{got->values[0][0].number, got->values[1][0].number} : std::vector<double>{};
+  };
+  {
+    std::unique_ptr<OnlineStore> store = open(*old_registry);
+    ASSERT_TRUE(store->Push(0, SmallTable({{t, "u", 1.0, "a"}, {t + 1, "u", 2.0, "b"}})).ok());
+    EXPECT_EQ(read_counts(*store, *old_registry, t + 5), (std::vector<double>{2, 2}));
+  }
+  {
+    std::unique_ptr<OnlineStore> store = open(*new_registry);
+    EXPECT_EQ(read_counts(*store, *new_registry, t + 5), (std::vector<double>{0, 2}));
+    EXPECT_EQ(store->definition_resets(), 1);
+    ASSERT_TRUE(store->Push(0, SmallTable({{t + 10, "u", 3.0, "c"}})).ok());
+    Result<OnlineValues> min = store->Get({*new_registry->FindFeature("min_2x_1m")}, SmallTable({{t + 20, "u", {}, {}}}),
+                                          std::vector<int64_t>{t + 20});
+    ASSERT_TRUE(min.ok()) << min.status().ToString();
+    EXPECT_EQ(min->values[0][0].number, 6.0);
+    EXPECT_EQ(read_counts(*store, *new_registry, t + 20), (std::vector<double>{1, 3}));
+  }
+  {
+    // Written whole under the new definition: it reads back as it was (nothing reset this time).
+    std::unique_ptr<OnlineStore> store = open(*new_registry);
+    EXPECT_EQ(read_counts(*store, *new_registry, t + 20), (std::vector<double>{1, 3}));
+    EXPECT_EQ(store->definition_resets(), 0);
+  }
+  {
+    // And back: the old definition does not take the new one's bytes either.
+    std::unique_ptr<OnlineStore> store = open(*old_registry);
+    EXPECT_EQ(read_counts(*store, *old_registry, t + 20), (std::vector<double>{0, 3}));
+    EXPECT_EQ(store->definition_resets(), 1);
+  }
+}
+
 // Hits and misses are counted per key looked up, by pushes and reads alike (they are summed per call).
 TEST(OnlineStoreTest, CacheHitsAndMissesAreCountedPerKey) {
   Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
@@ -1989,6 +2055,29 @@ TEST(KeyStateTest, StoredValueReplaysRecordsAndSurvivesDamage) {
   Result<KeyState::Stored> legacy = KeyState::LoadStored(&program, want);
   ASSERT_TRUE(legacy.ok()) << legacy.status().ToString();
   EXPECT_TRUE(legacy->legacy);
+  EXPECT_FALSE(legacy->definition_changed);
+  // So does the format before fingerprints (version 2: no fingerprint after the version byte), flagged legacy;
+  // one that does not parse is taken for another definition's, not reported corrupt.
+  std::string unfingerprinted = std::string(1, '\x02') + stored.substr(9);
+  Result<KeyState::Stored> v2 = KeyState::LoadStored(&program, unfingerprinted);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_TRUE(v2->legacy);
+  EXPECT_FALSE(v2->definition_changed);
+  EXPECT_EQ(v2->records, records);
+  std::string v2_state;
+  v2->state.Serialize(&v2_state);
+  EXPECT_EQ(v2_state, want);
+  Result<KeyState::Stored> v2_garbage = KeyState::LoadStored(&program, unfingerprinted.substr(0, 12));
+  ASSERT_TRUE(v2_garbage.ok()) << v2_garbage.status().ToString();
+  EXPECT_TRUE(v2_garbage->definition_changed);
+  EXPECT_EQ(v2_garbage->state.buffered_events(), 0u);
+  // A value carrying another program's fingerprint loads empty, flagged.
+  std::string other = stored;
+  other[1] = static_cast<char>(other[1] ^ 1);
+  Result<KeyState::Stored> foreign = KeyState::LoadStored(&program, other);
+  ASSERT_TRUE(foreign.ok()) << foreign.status().ToString();
+  EXPECT_TRUE(foreign->definition_changed);
+  EXPECT_TRUE(foreign->state.empty());
 
   for (size_t n = 0; n < stored.size(); ++n) {
     Result<KeyState::Stored> cut = KeyState::LoadStored(&program, std::string_view(stored).substr(0, n));
