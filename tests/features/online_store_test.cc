@@ -980,15 +980,30 @@ TEST(OnlineStoreTest, BackgroundWriterCommitsAndReportsFailures) {
   EXPECT_EQ(count_of("u"), FeatureValue::Number(50));
 }
 
+// The small definitions over a fresh memory store; the registry is held here too, so it outlives the store.
+struct SmallStore {
+  std::unique_ptr<FeatureRegistry> registry;
+  std::unique_ptr<OnlineStore> store;
+};
+SmallStore OpenSmallStore() {
+  SmallStore small;
+  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
+  EXPECT_TRUE(registry.ok()) << registry.status().ToString();
+  if (!registry.ok()) return small;
+  small.registry = std::make_unique<FeatureRegistry>(std::move(*registry));
+  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*small.registry, "memory", "");
+  EXPECT_TRUE(online.ok()) << online.status().ToString();
+  if (online.ok()) small.store = std::move(*online);
+  return small;
+}
+
 // A lone push (far fewer writes than wake the writer by count) is journaled within the writer's short delay
 // by itself, with nobody calling Persist or Flush: the first write wakes a parked writer. Twice, so the
 // second push meets the writer parked again after its busy poll.
 TEST(OnlineStoreTest, ALonePushIsJournaledWithoutBeingAskedTo) {
-  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
-  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
-  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, "memory", "");
-  ASSERT_TRUE(online.ok()) << online.status().ToString();
-  OnlineStore& store = **online;
+  SmallStore small = OpenSmallStore();
+  ASSERT_NE(small.store, nullptr);
+  OnlineStore& store = *small.store;
   const int64_t t = kT0 + Seconds(3600);
   for (int round = 1; round <= 2; ++round) {
     if (round == 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // past the busy poll
@@ -1072,11 +1087,9 @@ TEST(OnlineStoreTest, KeysStoredUnderAnotherDefinitionRestartEmpty) {
 
 // Hits and misses are counted per key looked up, by pushes and reads alike (they are summed per call).
 TEST(OnlineStoreTest, CacheHitsAndMissesAreCountedPerKey) {
-  Result<FeatureRegistry> registry = testing::ParseDefinitions(WithTag(kSmallYaml, UniqueTag()));
-  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
-  Result<std::unique_ptr<OnlineStore>> online = OpenOnline(*registry, "memory", "");
-  ASSERT_TRUE(online.ok()) << online.status().ToString();
-  OnlineStore& store = **online;
+  SmallStore small = OpenSmallStore();
+  ASSERT_NE(small.store, nullptr);
+  OnlineStore& store = *small.store;
   const int64_t t = kT0 + Seconds(3600);
   // Three rows, two users, one null key (no lookup): misses for u and v, then a hit for u.
   ASSERT_TRUE(store.Push(0, SmallTable({{t, "u", 1.0, "a"}, {t, "v", 2.0, "b"}, {t, std::nullopt, 3.0, "c"},
@@ -1086,7 +1099,7 @@ TEST(OnlineStoreTest, CacheHitsAndMissesAreCountedPerKey) {
   // A read of u, v and an unknown w: two hits, one miss (w is looked up in the store).
   std::vector<SmallRow> reads = {{t + 5, "u", {}, {}}, {t + 5, "v", {}, {}}, {t + 5, "w", {}, {}}};
   std::vector<int64_t> times = {t + 5, t + 5, t + 5};
-  Result<OnlineValues> got = store.Get(AllFeatures(*registry), SmallTable(reads), times);
+  Result<OnlineValues> got = store.Get(AllFeatures(*small.registry), SmallTable(reads), times);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(store.cache_hits(), 3);
   EXPECT_EQ(store.cache_misses(), 3);
