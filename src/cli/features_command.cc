@@ -1,5 +1,6 @@
-// gyre features list|backfill|check: the workspace's feature definitions, the offline point-in-time table,
-// and the check that the online path computes the same values (features/ does the work).
+// gyre features list|backfill|check|rebuild: the workspace's feature definitions, the offline point-in-time
+// table, the check that the online path computes the same values, and the replay that gives an edited group its
+// online history back (features/ does the work).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,6 +15,9 @@
 #include "features/backfill.h"
 #include "features/consistency.h"
 #include "features/definitions.h"
+#include "features/online_store.h"
+#include "features/rebuild.h"
+#include "store/kv_store.h"
 
 namespace gyre::cli {
 namespace {
@@ -125,10 +129,43 @@ Status Check(CheckFlags& flags) {
   return Status::OK();
 }
 
+struct RebuildFlags {
+  CommonFlags common;
+  std::string group;
+  std::string since;
+};
+
+Status Rebuild(const RebuildFlags& flags) {
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.common.workspace));
+  GYRE_ASSIGN_OR_RETURN(features::FeatureRegistry registry,
+                        features::FeatureRegistry::LoadForWorkspace(ws.root(), flags.common.definitions));
+  int64_t since = 0;
+  if (!flags.since.empty()) {
+    Result<int64_t> parsed = ParseDuration(flags.since);
+    if (!parsed.ok()) return Status::InvalidArgument(fmt::format("--since: {}", parsed.status().message()));
+    since = *parsed;
+  }
+  // The store the server uses; RocksDB refuses a second process, so the server must be stopped first.
+  Result<std::unique_ptr<store::KvStore>> kv = store::KvStore::Open(ws.config().store.online, ws.state_dir());
+  if (!kv.ok()) {
+    return Status(kv.status().code(), fmt::format("{} (a rebuild needs the online store to itself: stop `gyre server` "
+                                                  "on this workspace first)",
+                                                  kv.status().message()));
+  }
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<features::OnlineStore> online,
+                        features::OnlineStore::Open(&registry, std::move(*kv)));
+  GYRE_ASSIGN_OR_RETURN(features::RebuildReport report, features::RebuildGroup(*online, flags.group, since));
+  fmt::print("group {}: {} events replayed ({} to {}), {} refused as too late, in {:.2f} s; online store {}\n",
+             flags.group, report.events, FormatTimestamp(report.from), FormatTimestamp(report.to), report.too_late,
+             report.seconds, online->backend());
+  return Status::OK();
+}
+
 }  // namespace
 
 void AddFeaturesCommand(CLI::App& root) {
-  CLI::App* features = root.add_subcommand("features", "feature definitions, offline backfill, online/offline check");
+  CLI::App* features =
+      root.add_subcommand("features", "feature definitions, offline backfill, online/offline check, online rebuild");
   features->require_subcommand(1);
 
   auto list_flags = std::make_shared<CommonFlags>();
@@ -162,6 +199,16 @@ void AddFeaturesCommand(CLI::App& root) {
                     "online store for the replay: memory (default), rocksdb, or redis://host:port");
   check->add_option("--limit", check_flags->options.limit, "replay only the first N events of the set's source");
   SetAction(check, [check_flags] { return Check(*check_flags); });
+
+  auto rebuild_flags = std::make_shared<RebuildFlags>();
+  CLI::App* rebuild = features->add_subcommand(
+      "rebuild", "give one group its online history again from its source's file (after editing the group)");
+  AddCommon(rebuild, &rebuild_flags->common);
+  rebuild->add_option("--group", rebuild_flags->group, "feature group to rebuild")->required();
+  rebuild->add_option("--since", rebuild_flags->since,
+                      "replay only this last stretch of the file, e.g. 30d (default: all of it, which lifetime "
+                      "features need)");
+  SetAction(rebuild, [rebuild_flags] { return Rebuild(*rebuild_flags); });
 }
 
 }  // namespace gyre::cli

@@ -29,17 +29,6 @@ std::vector<int64_t> FirstInTime(const Table& table, int ts_column, int64_t limi
   return order;
 }
 
-Table TakeRows(const Table& table, const std::vector<int64_t>& rows) {
-  std::vector<Column> columns;
-  for (int c = 0; c < table.num_columns(); ++c) {
-    Column column(table.column(c).type());
-    column.Reserve(static_cast<int64_t>(rows.size()));
-    for (int64_t r : rows) column.AppendFrom(table.column(c), r);
-    columns.push_back(std::move(column));
-  }
-  return *Table::Make(table.schema(), std::move(columns));
-}
-
 bool SameValue(const FeatureValue& a, const FeatureValue& b) {
   if (a.null != b.null) return false;
   if (a.null) return true;

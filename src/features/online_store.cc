@@ -275,7 +275,17 @@ Result<OnlineStore::Cached> OnlineStore::Decode(int group, const std::optional<s
   return Cached{std::move(stored.state), stale_at, stored.snapshot_events, stored.records, stored.legacy};
 }
 
-Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
+Status OnlineStore::ClearGroup(int group) {
+  GYRE_RETURN_IF_ERROR(Flush());
+  for (size_t i = 0; i < kStripes; ++i) {  // nothing is pending after the flush: cached keys reload when read
+    std::lock_guard<std::mutex> lock(stripes_[i].mu);
+    stripes_[i].map.clear();
+    stripes_[i].lru.clear();
+  }
+  return kv_->DeletePrefix(registry_->groups()[group].name + kKeySeparator);
+}
+
+Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<const int> only_groups) {
   const SourceDef& def = registry_->sources()[source];
   if (!(rows.schema() == def.schema)) {
     return Status::InvalidArgument(fmt::format("rows pushed to source '{}' must have its columns ({}), got ({})",
@@ -287,7 +297,11 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows) {
       return Status::InvalidArgument(fmt::format("row {}: '{}' (the event time) is missing", r, def.timestamp_column));
     }
   }
-  const std::vector<SourceGroup>& groups = groups_of_source_[source];
+  std::vector<SourceGroup> chosen;  // a rebuild's push to some groups of the source
+  for (const SourceGroup& g : groups_of_source_[source]) {
+    if (std::find(only_groups.begin(), only_groups.end(), g.group) != only_groups.end()) chosen.push_back(g);
+  }
+  const std::vector<SourceGroup>& groups = only_groups.empty() ? groups_of_source_[source] : chosen;
   // Reused by this thread's next push (a scored login pushes once per request): cleared, never trusted.
   thread_local PushScratch scratch;
   std::vector<RowValues>& values = scratch.values;

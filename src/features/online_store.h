@@ -100,7 +100,11 @@ class OnlineStore {
   std::string_view backend() const { return kv_->backend(); }
 
   // `rows` must have the source's schema (features::SourceDef::schema), e.g. built with MakeSourceTable.
-  Result<PushResult> Push(int source, const Table& rows);
+  // `only_groups` (indices into the registry's groups) limits the push to those groups of the source.
+  Result<PushResult> Push(int source, const Table& rows, std::span<const int> only_groups = {});
+  // Deletes every stored key of `group` (after writing what is queued), so it starts from an empty history.
+  // For a store nothing else reads or pushes meanwhile (a rebuild; features/rebuild.h).
+  Status ClearGroup(int group);
   // `rows` holds the entity key columns (and what is_new / derived features read); `times` one per row.
   // The read is compiled once per shape of request (features and columns) and kept.
   Result<OnlineValues> Get(const std::vector<int>& features, const Table& rows, std::span<const int64_t> times);

@@ -25,6 +25,17 @@ ExprValue ColumnValue(const Column& column, int64_t row) {
   return ExprValue::Null();
 }
 
+Table TakeRows(const Table& table, std::span<const int64_t> rows) {
+  std::vector<Column> columns;
+  for (int c = 0; c < table.num_columns(); ++c) {
+    Column column(table.column(c).type());
+    column.Reserve(static_cast<int64_t>(rows.size()));
+    for (int64_t r : rows) column.AppendFrom(table.column(c), r);
+    columns.push_back(std::move(column));
+  }
+  return *Table::Make(table.schema(), std::move(columns));
+}
+
 void RowValues::Fill(int64_t row, std::span<ExprValue> out) const {
   for (int c : columns_) out[c] = ColumnValue(table_->column(c), row);
 }

@@ -29,6 +29,9 @@ class RowValues {
 // One column value as an ExprValue (null aware).
 ExprValue ColumnValue(const Column& column, int64_t row);
 
+// The chosen rows of a table, in the order given.
+Table TakeRows(const Table& table, std::span<const int64_t> rows);
+
 // Entity keys hash by their text, so "42" in a string column and 42 in an int64 column are the same key, in
 // any table. Null when any key column is null.
 class KeyHasher {

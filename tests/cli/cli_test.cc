@@ -147,6 +147,15 @@ TEST_F(CliTest, FeaturesBackfillCheckAndErrors) {
   EXPECT_NE(check.out.find("online and offline agree"), std::string::npos) << check.out;
   RunResult rocks = RunGyre("features check -w " + ws.string() + " --set s --online rocksdb");
   EXPECT_EQ(rocks.exit_code, 0) << rocks.out;
+  RunResult rebuilt = RunGyre("features rebuild -w " + ws.string() + " --group g");
+  EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.out;
+  EXPECT_NE(rebuilt.out.find("group g: 6 events replayed"), std::string::npos) << rebuilt.out;
+  RunResult no_group = RunGyre("features rebuild -w " + ws.string() + " --group nope");
+  EXPECT_NE(no_group.exit_code, 0) << no_group.out;
+  EXPECT_NE(no_group.out.find("no feature group 'nope' (groups: g)"), std::string::npos) << no_group.out;
+  RunResult bad_since = RunGyre("features rebuild -w " + ws.string() + " --group g --since 3x");
+  EXPECT_EQ(bad_since.exit_code, 2) << bad_since.out;
+  EXPECT_NE(bad_since.out.find("--since:"), std::string::npos) << bad_since.out;
 
   RunResult unknown = RunGyre("features backfill -w " + ws.string() + " --set nope -o " + (dir_ / "x.csv").string());
   EXPECT_EQ(unknown.exit_code, 2) << unknown.out;
