@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/app.h"
 #include "cli/command.h"
 #include "cli/text_table.h"
 #include "core/csv_writer.h"
@@ -15,9 +16,7 @@
 #include "features/backfill.h"
 #include "features/consistency.h"
 #include "features/definitions.h"
-#include "features/online_store.h"
 #include "features/rebuild.h"
-#include "store/kv_store.h"
 
 namespace gyre::cli {
 namespace {
@@ -130,34 +129,32 @@ Status Check(CheckFlags& flags) {
 }
 
 struct RebuildFlags {
-  CommonFlags common;
+  std::string workspace = ".";  // the server's definitions: no --definitions here
   std::string group;
   std::string since;
 };
 
 Status Rebuild(const RebuildFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.common.workspace));
-  GYRE_ASSIGN_OR_RETURN(features::FeatureRegistry registry,
-                        features::FeatureRegistry::LoadForWorkspace(ws.root(), flags.common.definitions));
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
   int64_t since = 0;
   if (!flags.since.empty()) {
     Result<int64_t> parsed = ParseDuration(flags.since);
     if (!parsed.ok()) return Status::InvalidArgument(fmt::format("--since: {}", parsed.status().message()));
     since = *parsed;
   }
-  // The store the server uses; RocksDB refuses a second process, so the server must be stopped first.
-  Result<std::unique_ptr<store::KvStore>> kv = store::KvStore::Open(ws.config().store.online, ws.state_dir());
-  if (!kv.ok()) {
-    return Status(kv.status().code(), fmt::format("{} (a rebuild needs the online store to itself: stop `gyre server` "
-                                                  "on this workspace first)",
-                                                  kv.status().message()));
+  // The definitions and online store the server uses; RocksDB refuses a second process.
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws, /*serve_features=*/false));
+  Status enabled = app->EnableFeatures(ws);
+  if (!enabled.ok()) {
+    return Status(enabled.code(), fmt::format("{} (a rebuild needs the online store to itself: stop `gyre server` on "
+                                              "this workspace first)",
+                                              enabled.message()));
   }
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<features::OnlineStore> online,
-                        features::OnlineStore::Open(&registry, std::move(*kv)));
-  GYRE_ASSIGN_OR_RETURN(features::RebuildReport report, features::RebuildGroup(*online, flags.group, since));
+  features::OnlineStore& online = *app->online_features();
+  GYRE_ASSIGN_OR_RETURN(features::RebuildReport report, features::RebuildGroup(online, flags.group, since));
   fmt::print("group {}: {} events replayed ({} to {}), {} refused as too late, in {:.2f} s; online store {}\n",
              flags.group, report.events, FormatTimestamp(report.from), FormatTimestamp(report.to), report.too_late,
-             report.seconds, online->backend());
+             report.seconds, online.backend());
   return Status::OK();
 }
 
@@ -203,7 +200,7 @@ void AddFeaturesCommand(CLI::App& root) {
   auto rebuild_flags = std::make_shared<RebuildFlags>();
   CLI::App* rebuild = features->add_subcommand(
       "rebuild", "give one group its online history again from its source's file (after editing the group)");
-  AddCommon(rebuild, &rebuild_flags->common);
+  rebuild->add_option("--workspace,-w", rebuild_flags->workspace, "workspace folder")->capture_default_str();
   rebuild->add_option("--group", rebuild_flags->group, "feature group to rebuild")->required();
   rebuild->add_option("--since", rebuild_flags->since,
                       "replay only this last stretch of the file, e.g. 30d (default: all of it, which lifetime "
