@@ -565,6 +565,8 @@ Status RunDemo(const DemoOptions& options) {
   fmt::print(out, "  gyre runs list -w {}\n", ws.root());
   fmt::print(out, "  gyre features list -w {}\n", ws.root());
   fmt::print(out, "  gyre features check -w {} --set ato_login\n", ws.root());
+  fmt::print(out, "  gyre features rebuild -w {} --group user_logins   # after editing the group (server stopped)\n",
+             ws.root());
   fmt::print(out, "  gyre train {}/experiments/ato_xgboost.yaml -w {} --register ato\n", ws.root(), ws.root());
   fmt::print(out, "  gyre models show models:/ato@champion -w {}\n", ws.root());
   fmt::print(out, "  gyre score -w {} --input {}/training_ato_login.csv --keep event_id -o scores.csv\n", ws.root(),
