@@ -540,6 +540,7 @@ TEST_F(ServingTest, MetricsCountWhatWasServed) {
                   {{"deployment", "shadowed"}, {"role", "challenger"}, {"model", "risk"}, {"version", "2"}}),
             1);
   EXPECT_EQ(value("gyre_online_pushed_events_total", {}), kEvents);
+  EXPECT_EQ(value("gyre_online_definition_resets_total", {}), 0);
   // HTTP: every answer so far (scores, 400s, the 404), but not this scrape's own.
   EXPECT_EQ(value("gyre_http_responses_total", {{"code", "2xx"}}), kEvents);
   EXPECT_EQ(value("gyre_http_responses_total", {{"code", "4xx"}}), 3);
