@@ -507,6 +507,15 @@ Result<int> FeatureRegistry::FindSource(std::string_view name) const {
   return Status::NotFound(fmt::format("unknown source '{}' (sources: {})", name, names));
 }
 
+Result<int> FeatureRegistry::FindGroup(std::string_view name) const {
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    if (groups_[i].name == name) return static_cast<int>(i);
+  }
+  std::string names;
+  for (const GroupDef& g : groups_) names += (names.empty() ? "" : ", ") + g.name;
+  return Status::NotFound(fmt::format("no feature group '{}' (groups: {})", name, names));
+}
+
 Result<int> FeatureRegistry::FindFeatureSet(std::string_view name) const {
   for (size_t i = 0; i < feature_sets_.size(); ++i) {
     if (feature_sets_[i].name == name) return static_cast<int>(i);

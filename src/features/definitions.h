@@ -153,6 +153,7 @@ class FeatureRegistry {
 
   // Lookups; NotFound names what was asked for and lists what exists.
   Result<int> FindSource(std::string_view name) const;
+  Result<int> FindGroup(std::string_view name) const;
   Result<int> FindFeatureSet(std::string_view name) const;
   // Accepts "name" and Feast's "group:name".
   Result<int> FindFeature(std::string_view name) const;

@@ -298,8 +298,10 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
     }
   }
   std::vector<SourceGroup> chosen;  // a rebuild's push to some groups of the source
-  for (const SourceGroup& g : groups_of_source_[source]) {
-    if (std::find(only_groups.begin(), only_groups.end(), g.group) != only_groups.end()) chosen.push_back(g);
+  if (!only_groups.empty()) {
+    for (const SourceGroup& g : groups_of_source_[source]) {
+      if (std::find(only_groups.begin(), only_groups.end(), g.group) != only_groups.end()) chosen.push_back(g);
+    }
   }
   const std::vector<SourceGroup>& groups = only_groups.empty() ? groups_of_source_[source] : chosen;
   // Reused by this thread's next push (a scored login pushes once per request): cleared, never trusted.
@@ -596,10 +598,8 @@ Status OnlineStore::WriteFold(std::vector<store::KvWrite>& writes, uint64_t from
 int OnlineStore::GroupOfKey(std::string_view key) const {
   const size_t end = key.find(kKeySeparator);
   if (end == std::string_view::npos) return -1;
-  for (size_t g = 0; g < registry_->groups().size(); ++g) {
-    if (registry_->groups()[g].name == key.substr(0, end)) return static_cast<int>(g);
-  }
-  return -1;
+  Result<int> group = registry_->FindGroup(key.substr(0, end));
+  return group.ok() ? *group : -1;
 }
 
 Status OnlineStore::ReplayJournal() {

@@ -15,15 +15,7 @@ namespace gyre::features {
 Result<RebuildReport> RebuildGroup(OnlineStore& online, std::string_view group_name, int64_t since) {
   const auto start = std::chrono::steady_clock::now();
   const FeatureRegistry& registry = online.registry();
-  int group = -1;
-  std::vector<std::string> names;
-  for (size_t g = 0; g < registry.groups().size(); ++g) {
-    if (registry.groups()[g].name == group_name) group = static_cast<int>(g);
-    names.push_back(registry.groups()[g].name);
-  }
-  if (group < 0) {
-    return Status::NotFound(fmt::format("no feature group '{}' (groups: {})", group_name, fmt::join(names, ", ")));
-  }
+  GYRE_ASSIGN_OR_RETURN(const int group, registry.FindGroup(group_name));
   if (since < 0) return Status::InvalidArgument("the time to replay must not be negative");
   const GroupDef& def = registry.groups()[group];
   const SourceDef& source = registry.sources()[def.source];
