@@ -10,7 +10,7 @@
 //
 // What happens, in one process:
 //  1. `gyre datagen ato` (the API) writes DIR/ws/data; DIR/ws gets a gyre.yaml (embedded SQLite, RocksDB
-//     online store) and examples/ato/features.yaml; api::App opens it as `gyre server` does.
+//     online store) and examples/ato/features.yaml; services::WorkspaceServices opens it as `gyre server` does.
 //  2. Warm state: the logins of the first --warm-days days are pushed in one Push call (not timed per event).
 //  3. The remaining logins form the measured stream. Event k is login (k mod n) of the rest, shifted forward
 //     by (k div n) periods of the rest's span, so any number of requests pushes events in time order (every
@@ -52,7 +52,8 @@
 #include <thread>
 #include <vector>
 
-#include "api/app.h"
+#include "api/routes.h"
+#include "services/workspace_services.h"
 #include "api/feature_routes.h"
 #include "core/status.h"
 #include "core/table.h"
@@ -398,9 +399,9 @@ int main(int argc, char** argv) {
   fs::copy_file(features_yaml, ws_dir / "features.yaml", fs::copy_options::overwrite_existing, ec);
   if (ec) Check(Status::IOError(fmt::format("copy {}: {}", features_yaml, ec.message())), "workspace");
   Workspace workspace = Check(Workspace::Open(ws_dir.string()), "workspace");
-  std::unique_ptr<api::App> app = Check(api::App::Open(workspace), "App::Open");
+  std::unique_ptr<services::WorkspaceServices> app = Check(services::WorkspaceServices::Open(workspace), "WorkspaceServices::Open");
   features::OnlineStore* online = app->online_features();
-  if (online == nullptr) Check(Status::Internal("the workspace has no online store"), "App::Open");
+  if (online == nullptr) Check(Status::Internal("the workspace has no online store"), "WorkspaceServices::Open");
   const features::FeatureRegistry& registry = *app->features();
 
   std::vector<int> feature_ids;
@@ -469,7 +470,7 @@ int main(int argc, char** argv) {
   options.host = "127.0.0.1";
   options.port = 0;
   std::unique_ptr<http::Server> server = Check(http::Server::Create(options), "http::Server::Create");
-  app->AddRoutes(*server);
+  api::AddRoutes(*server, *app);
   Check(server->Start(), "http::Server::Start");
   {
     std::unique_ptr<http::Client> client = Check(http::Client::Connect("127.0.0.1", server->port()), "connect");

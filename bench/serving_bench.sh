@@ -33,6 +33,9 @@
 #   SERVING_BENCH_PUSH=1 (0: the served copy's deployments.yaml gets push: false, so scoring only reads state)
 #   SERVING_BENCH_FRESH=1 (0: replay the events with their recorded times)
 #   SERVING_BENCH_DEMO_USERS=2000  SERVING_BENCH_DEMO_DAYS=30  SERVING_BENCH_NGINX_CONF=bench/nginx/serving_bench.conf.in
+#   SERVING_BENCH_PIN=0 (1: the latency mode: both servers pinned to CPU 0 and every load generator to CPU 1 with
+#   taskset, so the tail measures the server rather than two programs fighting over two shared cores; the max
+#   rate, and so "half the max", are then those of one core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +55,12 @@ PUSH=${SERVING_BENCH_PUSH:-1}
 FRESH=${SERVING_BENCH_FRESH:-1}
 NGINX_CONF=${SERVING_BENCH_NGINX_CONF:-bench/nginx/serving_bench.conf.in}
 DEPLOYMENT=ato
+PIN=${SERVING_BENCH_PIN:-0}
+SERVER_CPU=() LOAD_CPU=()
+if [[ "$PIN" == 1 ]]; then
+  (( $(nproc) >= 2 )) || { echo "serving_bench: SERVING_BENCH_PIN=1 needs 2 CPUs" >&2; exit 1; }
+  SERVER_CPU=(taskset -c 0) LOAD_CPU=(taskset -c 1)
+fi
 
 say() { echo "serving_bench: $*" >&2; }
 for tool in wrk nginx curl python3 c++; do
@@ -136,7 +145,7 @@ for row in last_day[::step][:n]:
     print(json.dumps({"event": event}, separators=(",", ":")))
 EOF
 
-"$GYRE_BIN" server --workspace "$WS" --host 127.0.0.1 --port 0 --threads "$SERVER_THREADS" \
+"${SERVER_CPU[@]}" "$GYRE_BIN" server --workspace "$WS" --host 127.0.0.1 --port 0 --threads "$SERVER_THREADS" \
   >"$TMP/gyre.out" 2>"$TMP/gyre.err" &
 GYRE_PID=$!
 for _ in $(seq 300); do
@@ -205,7 +214,7 @@ done | sort -n | awk '{a[NR] = $1} END {print a[1] "-" a[NR]}')
 
 NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 sed -e "s|@PREFIX@|$TMP|g" -e "s|@PORT@|$NGINX_PORT|g" "$NGINX_CONF" >"$TMP/nginx.conf"
-nginx -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/error.log" &
+"${SERVER_CPU[@]}" nginx -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/error.log" &
 NGINX_PID=$!
 NGINX_URL="http://127.0.0.1:$NGINX_PORT"
 for _ in $(seq 100); do
@@ -237,7 +246,7 @@ fresh_args() { [[ "$FRESH" == 1 && "$1" == *score* ]] && echo "$DATA_END_MS $EVE
 run_wrk() {
   local out
   # shellcheck disable=SC2046
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/serving/post_bodies.lua \
+  out=$("${LOAD_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/serving/post_bodies.lua \
     "$1$2" -- "$3" $(fresh_args "$3"))
   if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
     { echo "--- $1$2:"; grep "Non-2xx\|Socket errors\|requests in" <<<"$out"; } >>"$WRK_PROBLEMS"
@@ -263,7 +272,7 @@ score_bytes=$(wc -c <"$TMP/www$SCORE_PATH")
 infer_bytes=$(wc -c <"$TMP/www$INFER_PATH")
 score_req_bytes=$(awk '{s += length($0)} END {printf "%.0f", s / NR}' "$TMP/score_bodies.jsonl")
 infer_req_bytes=$(awk '{s += length($0)} END {printf "%.0f", s / NR}' "$TMP/infer_bodies.jsonl")
-echo "serving: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds each, alternating; gyre --threads $SERVER_THREADS"
+echo "serving: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds each, alternating; gyre --threads $SERVER_THREADS$([[ $PIN == 1 ]] && echo "; pinned: servers on CPU 0, load generators on CPU 1")"
 echo "         vs nginx $(nginx -v 2>&1 | sed 's|.*/||') worker_processes 2; $(nproc) CPUs shared with the load generator"
 echo "  score: POST $SCORE_PATH ($([[ $PUSH == 0 ]] && echo "push: false" || echo "each event pushed")), $(wc -l <"$TMP/score_bodies.jsonl") distinct login events (~$score_req_bytes B)$([[ $FRESH == 1 ]] && echo ", each sent with a fresh time" || echo ", replayed with their times"), response $score_bytes B (gyre: $score_sizes B)"
 echo "  infer: POST $INFER_PATH, $infer_rows distinct [1, $infer_width] FP32 rows (~$infer_req_bytes B), response $infer_bytes B"
@@ -349,7 +358,7 @@ for kind in score infer; do
     [[ "$FRESH" == 1 && $kind == score ]] && clock=(--event-clock "$DATA_END_MS,$EVENT_ZERO_MS")
     [[ $server == gyre ]] && route_histogram "$kind" >"$TMP/hist0"
     read -r busy0 total0 < <(cpu_ticks)
-    line=$("$LOAD" --url "$url$path" --bodies "$TMP/${kind}_bodies.jsonl" --rate "$rate" \
+    line=$("${LOAD_CPU[@]}" "$LOAD" --url "$url$path" --bodies "$TMP/${kind}_bodies.jsonl" --rate "$rate" \
       --connections "$CONNECTIONS" --threads 2 --duration "$FIXED_DURATION" --warmup "$FIXED_WARMUP" "${clock[@]}" 2>"$TMP/load.err") ||
       { say "fixed_rate_load failed: $(cat "$TMP/load.err")"; exit 1; }
     eval "$(tr ' ' '\n' <<<"$line" | grep '=' | sed 's/^/L_/')"

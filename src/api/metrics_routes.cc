@@ -54,8 +54,14 @@ std::string RenderMetrics(const MetricsSources& sources) {
       auto counter = [&](std::string_view name, std::string_view help, int64_t value) {
         m.Counter(name, help, labels, static_cast<double>(value));
       };
-      counter("gyre_score_requests_total", "Scoring requests (POST /v1/score).", stats->requests);
-      counter("gyre_score_events_total", "Events scored.", stats->events);
+      for (size_t p = 0; p < serving::kScorePathNames.size(); ++p) {
+        const MetricsText::Labels by_path = {{"deployment", d.name}, {"path", std::string(serving::kScorePathNames[p])}};
+        m.Counter("gyre_score_requests_total",
+                  "Scoring requests, by path: v1/score (events), oip (OIP infer), invocations (MLflow), batch.",
+                  by_path, static_cast<double>(stats->requests_by_path[p]));
+        m.Counter("gyre_score_events_total", "Events (or feature rows) scored, by path.", by_path,
+                  static_cast<double>(stats->events_by_path[p]));
+      }
       counter("gyre_score_errors_total", "Scoring requests refused or failed after reaching the deployment.",
               stats->errors);
       for (const auto& [action, count] : stats->actions) {

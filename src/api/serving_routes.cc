@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_table.h"
+#include "api/mlflow_protocol.h"
 #include "api/score_body.h"
 #include "core/csv_reader.h"
 #include "core/json_text.h"
@@ -35,13 +36,11 @@ void AppendFloat(fmt::memory_buffer& out, float v) {
   }
 }
 
-models::DecisionPolicy DecisionOf(const ScoringService& scoring, std::string_view deployment, const Servable& model) {
-  models::DecisionPolicy d = model.descriptor().decision;
-  if (const serving::DeploymentConfig* c = scoring.config().Find(deployment)) {
-    if (c->challenge_threshold) d.challenge_threshold = *c->challenge_threshold;
-    if (c->block_threshold) d.block_threshold = *c->block_threshold;
-  }
-  return d;
+json ModelStateJson(const serving::ModelState& state) {
+  json out = {{"ready", state.loaded != nullptr}, {"uri", state.uri}};
+  if (state.loaded != nullptr) out["version"] = state.loaded->version();
+  if (!state.error.ok()) out["error"] = state.error.message();
+  return out;
 }
 
 // ---- /v1/score -----------------------------------------------------------------------------------------
@@ -95,6 +94,8 @@ Result<http::Response> Score(ScoringService& scoring, const http::Request& reque
     GYRE_ASSIGN_OR_RETURN(parsed, ParseScoreBody(request, *schema));
   }
   const bool single = parsed.single;
+  parsed.options.path = serving::ScorePath::kScore;
+  parsed.options.caller = ActorOf(request);
   const serving::ScoreOptions& options = parsed.options;
   const Table& events = parsed.events;
   GYRE_ASSIGN_OR_RETURN(serving::ScoreResponse scored, scoring.Score(deployment, events, options));
@@ -165,15 +166,33 @@ Result<std::shared_ptr<const Servable>> OipModel(ScoringService& scoring, const 
   return model;
 }
 
-json ModelMetadata(const Servable& model, std::string_view name) {
+// The outputs a model answers through OIP: its raw outputs as "score" (one column, or one per class), the
+// predicted class of a multiclass model, and the action when the deployment takes a decision on it.
+struct OipOutputs {
+  bool score = false, class_index = false, action = false;
+};
+
+OipOutputs AvailableOutputs(const Servable& model, const serving::Decision& decision) {
+  return {true, model.output_kind() == serving::OutputKind::kClassProbabilities, decision.output >= 0};
+}
+
+json ModelMetadata(const Servable& model, std::string_view name, const serving::Decision& decision) {
+  OipOutputs available = AvailableOutputs(model, decision);
+  json outputs = json::array();
+  outputs.push_back({{"name", "score"}, {"datatype", "FP32"}, {"shape", {-1, model.num_outputs()}}});
+  if (available.class_index) outputs.push_back({{"name", "class"}, {"datatype", "INT64"}, {"shape", {-1, 1}}});
+  if (available.action) outputs.push_back({{"name", "action"}, {"datatype", "BYTES"}, {"shape", {-1, 1}}});
+  json parameters = {{"feature_names", model.descriptor().feature_names},
+                     {"registered_model", model.name()},
+                     {"objective", model.descriptor().objective},
+                     {"output_kind", serving::OutputKindName(model.output_kind())}};
+  if (!available.action) parameters["decision"] = decision.why_not;
   return {{"name", name},
           {"versions", {model.version()}},
           {"platform", model.descriptor().flavor == "xgboost" ? "xgboost_json" : "gyre_logistic_regression"},
           {"inputs", {{{"name", "features"}, {"datatype", "FP32"}, {"shape", {-1, model.num_features()}}}}},
-          {"outputs",
-           {{{"name", "score"}, {"datatype", "FP32"}, {"shape", {-1, 1}}},
-            {{"name", "action"}, {"datatype", "BYTES"}, {"shape", {-1, 1}}}}},
-          {"parameters", {{"feature_names", model.descriptor().feature_names}, {"registered_model", model.name()}}}};
+          {"outputs", outputs},
+          {"parameters", parameters}};
 }
 
 // Appends a tensor's data (flat or nested, row-major) as floats; `datatype` decides what a value may be.
@@ -285,54 +304,74 @@ Result<http::Response> Infer(ScoringService& scoring, const http::Request& reque
       for (int f = 0; f < d; ++f) rows[r * d + f] = by_feature[f][r];
     }
   }
-  bool want_score = true, want_action = false;
+  GYRE_ASSIGN_OR_RETURN(serving::Decision decision, scoring.DecisionOf(request.Param("model"), *model));
+  const OipOutputs available = AvailableOutputs(*model, decision);
+  OipOutputs wanted{true, false, false};
   if (auto outputs = root.Find("outputs")) {
     GYRE_ASSIGN_OR_RETURN(std::vector<http::JsonView> requested, outputs->Elements());
-    want_score = false;
+    wanted.score = false;
     for (const http::JsonView& o : requested) {
       GYRE_ASSIGN_OR_RETURN(http::JsonView o_name, o.Get("name"));
       GYRE_ASSIGN_OR_RETURN(std::string name, o_name.String());
       if (name == "score") {
-        want_score = true;
+        wanted.score = true;
+      } else if (name == "class" && available.class_index) {
+        wanted.class_index = true;
+      } else if (name == "action" && available.action) {
+        wanted.action = true;
       } else if (name == "action") {
-        want_action = true;
+        return o_name.Error(fmt::format("output 'action' is not available: {}", decision.why_not));
       } else {
-        return o_name.Error(fmt::format("unknown output '{}' (outputs: score, action)", name));
+        return o_name.Error(fmt::format("unknown output '{}' (outputs: score{}{})", name,
+                                        available.class_index ? ", class" : "", available.action ? ", action" : ""));
       }
     }
   }
-  std::vector<float> scores(n);
-  model->Score(rows.data(), n, scores.data());
-  models::DecisionPolicy decision = DecisionOf(scoring, request.Param("model"), *model);
+  std::string id_text;
+  const bool has_id = root.Find("id").has_value();
+  if (auto id = root.Find("id")) {
+    GYRE_ASSIGN_OR_RETURN(id_text, id->String());
+  }
+  serving::ScoreOptions options;
+  options.request_id = has_id ? id_text : std::string(request.request_id);
+  options.path = serving::ScorePath::kInfer;
+  options.caller = ActorOf(request);
+  GYRE_ASSIGN_OR_RETURN(serving::RowsResult scored,
+                        scoring.ScoreRows(request.Param("model"), model, std::move(rows), options));
+  const int width = model->num_outputs();
 
   fmt::memory_buffer out;
   auto append = [&](std::string_view s) { out.append(s.data(), s.data() + s.size()); };
+  auto tensor = [&](std::string_view name, std::string_view datatype, int columns, auto&& value) {
+    if (out.size() > 0 && out[out.size() - 1] != '[') append(",");
+    fmt::format_to(std::back_inserter(out), "{{\"name\":\"{}\",\"datatype\":\"{}\",\"shape\":[{},{}],\"data\":[", name,
+                   datatype, n, columns);
+    for (int64_t i = 0; i < n * columns; ++i) {
+      if (i > 0) append(",");
+      value(i);
+    }
+    append("]}");
+  };
   append("{\"model_name\":");
   AppendString(out, request.Param("model"));
   append(",\"model_version\":");
   AppendString(out, model->version());
-  if (auto id = root.Find("id")) {
-    GYRE_ASSIGN_OR_RETURN(std::string id_text, id->String());
+  if (has_id) {
     append(",\"id\":");
     AppendString(out, id_text);
   }
   append(",\"outputs\":[");
-  if (want_score) {
-    fmt::format_to(std::back_inserter(out), "{{\"name\":\"score\",\"datatype\":\"FP32\",\"shape\":[{},1],\"data\":[", n);
-    for (int64_t r = 0; r < n; ++r) {
-      if (r > 0) append(",");
-      AppendFloat(out, scores[r]);
-    }
-    append("]}");
+  if (wanted.score) tensor("score", "FP32", width, [&](int64_t i) { AppendFloat(out, scored.outputs[i]); });
+  if (wanted.class_index) {
+    tensor("class", "INT64", 1, [&](int64_t r) {
+      const float* p = &scored.outputs[r * width];
+      fmt::format_to(std::back_inserter(out), "{}", std::max_element(p, p + width) - p);
+    });
   }
-  if (want_action) {
-    if (want_score) append(",");
-    fmt::format_to(std::back_inserter(out), "{{\"name\":\"action\",\"datatype\":\"BYTES\",\"shape\":[{},1],\"data\":[", n);
-    for (int64_t r = 0; r < n; ++r) {
-      if (r > 0) append(",");
-      AppendString(out, decision.Action(scores[r]));
-    }
-    append("]}");
+  if (wanted.action) {
+    tensor("action", "BYTES", 1, [&](int64_t r) {
+      AppendString(out, models::DecisionPolicy::kActions[scored.actions[r]]);
+    });
   }
   append("]}");
   return http::Response(200, fmt::to_string(out));
@@ -445,6 +484,10 @@ Result<std::vector<float>> InvocationRows(const http::Request& request, const Se
     std::vector<float> rows(static_cast<size_t>(csv.table.num_rows()) * names.size());
     for (size_t f = 0; f < names.size(); ++f) {
       const Column& col = csv.table.column(column_of[f]);
+      if (col.null_count() == csv.table.num_rows()) {  // every cell empty: missing values, whatever type was guessed
+        for (int64_t r = 0; r < csv.table.num_rows(); ++r) rows[r * names.size() + f] = kMissing;
+        continue;
+      }
       if (col.type() == ColumnType::kString || col.type() == ColumnType::kTimestamp) {
         return Status::InvalidArgument(fmt::format("request body (CSV): column '{}' holds {} values; expected numbers",
                                                    names[f], ColumnTypeName(col.type())));
@@ -512,14 +555,25 @@ Result<http::Response> Invocations(ScoringService& scoring, const http::Request&
   }
   GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Servable> model, scoring.Model(deployment));
   GYRE_ASSIGN_OR_RETURN(std::vector<float> rows, InvocationRows(request, *model));
-  const int64_t n = static_cast<int64_t>(rows.size()) / std::max(1, model->num_features());
-  std::vector<float> scores(n);
-  model->Score(rows.data(), n, scores.data());
+  serving::ScoreOptions options;
+  options.request_id = std::string(request.request_id);
+  options.path = serving::ScorePath::kInvocations;
+  options.caller = ActorOf(request);
+  GYRE_ASSIGN_OR_RETURN(serving::RowsResult scored, scoring.ScoreRows(deployment, model, std::move(rows), options));
+  // MLflow's shape: one value per row, or one list per row for a model with several outputs (class
+  // probabilities), as the model's own predict() returns them.
+  const int width = model->num_outputs();
+  const int64_t n = static_cast<int64_t>(scored.outputs.size()) / width;
   fmt::memory_buffer out;
   fmt::format_to(std::back_inserter(out), "{{\"predictions\":[");
   for (int64_t r = 0; r < n; ++r) {
     if (r > 0) out.push_back(',');
-    AppendFloat(out, scores[r]);
+    if (width > 1) out.push_back('[');
+    for (int k = 0; k < width; ++k) {
+      if (k > 0) out.push_back(',');
+      AppendFloat(out, scored.outputs[r * width + k]);
+    }
+    if (width > 1) out.push_back(']');
   }
   fmt::format_to(std::back_inserter(out), "]}}");
   return http::Response(200, fmt::to_string(out));
@@ -543,20 +597,40 @@ void AddServingRoutes(http::Router& router, std::function<serving::ScoringServic
   router.Add("GET", "/v2/health/live", [](const http::Request&) -> Result<http::Response> {
     return http::JsonResponse({{"live", true}});
   });
+  // Ready when every deployment has a model loaded; the body says, per deployment, what serves or why not.
   router.Add("GET", "/v2/health/ready", [get_scoring](const http::Request&) -> Result<http::Response> {
     ScoringService* scoring = get_scoring();
-    bool ready = scoring != nullptr && scoring->Ready();
-    return http::JsonResponse({{"ready", ready}}, ready ? 200 : 503);
+    json models = json::object();
+    bool ready = scoring != nullptr;
+    if (scoring != nullptr) {
+      for (const serving::DeploymentConfig& d : scoring->config().deployments) {
+        GYRE_ASSIGN_OR_RETURN(serving::ModelState state, scoring->State(d.name));
+        models[d.name] = ModelStateJson(state);
+        ready = ready && state.loaded != nullptr;
+      }
+    }
+    return http::JsonResponse({{"ready", ready}, {"models", models}}, ready ? 200 : 503);
   });
   auto metadata = with([](ScoringService& scoring, const http::Request& request) -> Result<http::Response> {
     GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Servable> model, OipModel(scoring, request));
-    return http::JsonResponse(ModelMetadata(*model, request.Param("model")));
+    GYRE_ASSIGN_OR_RETURN(serving::Decision decision, scoring.DecisionOf(request.Param("model"), *model));
+    return http::JsonResponse(ModelMetadata(*model, request.Param("model"), decision));
   });
   router.Add("GET", "/v2/models/{model}", metadata);
   router.Add("GET", "/v2/models/{model}/versions/{version}", metadata);
+  // 200 when loaded, 503 (with this model's own load error) while not, 404 for a model that is not served.
   auto ready = with([](ScoringService& scoring, const http::Request& request) -> Result<http::Response> {
-    GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Servable> model, OipModel(scoring, request));
-    return http::JsonResponse({{"name", request.Param("model")}, {"ready", true}});
+    std::string_view name = request.Param("model");
+    auto state = scoring.State(name);
+    if (!state.ok()) return Status::NotFound(fmt::format("model '{}' is not served ({})", name, state.status().message()));
+    json body = ModelStateJson(*state);
+    body["name"] = name;
+    std::string_view version = request.Param("version");
+    if (!version.empty() && state->loaded != nullptr && state->loaded->version() != version) {
+      return Status::NotFound(fmt::format("model '{}' version {} is not loaded (serving version {})", name, version,
+                                          state->loaded->version()));
+    }
+    return http::JsonResponse(body, state->loaded != nullptr ? 200 : 503);
   });
   router.Add("GET", "/v2/models/{model}/ready", ready);
   router.Add("GET", "/v2/models/{model}/versions/{version}/ready", ready);

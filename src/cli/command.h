@@ -31,6 +31,8 @@ void AddDatagenCommand(CLI::App& root);
 void AddServerCommand(CLI::App& root);
 void AddRunsCommand(CLI::App& root);
 void AddModelsCommand(CLI::App& root);
+// `gyre models serve`, added under the `models` subcommand (server_command.cc: it shares the serve loop).
+void AddModelsServeCommand(CLI::App& models);
 void AddDemoCommand(CLI::App& root);
 void AddFeaturesCommand(CLI::App& root);
 void AddTrainCommand(CLI::App& root);

@@ -1,4 +1,5 @@
 // gyre demo: the main job, every lifecycle stage on embedded defaults (see demo/demo.h).
+#include "api/routes.h"
 #include "cli/command.h"
 #include "demo/demo.h"
 
@@ -15,6 +16,7 @@ void AddDemoCommand(CLI::App& root) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--check-events", options->check_events,
                   "Logins replayed through the online feature path to check it (default: all)");
+  options->add_routes = api::AddRoutes;
   SetAction(cmd, [options] { return demo::RunDemo(*options); });
 }
 

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/app.h"
+#include "services/workspace_services.h"
 #include "cli/command.h"
 #include "cli/text_table.h"
 #include "core/csv_writer.h"
@@ -143,8 +143,8 @@ Status Rebuild(const RebuildFlags& flags) {
     since = *parsed;
   }
   // The definitions and online store the server uses; RocksDB refuses a second process.
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws, /*serve_features=*/false));
-  Status enabled = app->EnableFeatures(ws);
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, services::WorkspaceServices::Open(ws, {.serve = false}));
+  Status enabled = app->EnableFeatures();
   if (!enabled.ok()) {
     return Status(enabled.code(), fmt::format("{} (a rebuild needs the online store to itself: stop `gyre server` on "
                                               "this workspace first)",

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   AddServerCommand(app);
   AddRunsCommand(app);
   AddModelsCommand(app);
+  AddModelsServeCommand(*app.get_subcommand("models"));
   AddDemoCommand(app);
 
   try {

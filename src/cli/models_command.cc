@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "api/app.h"
+#include "services/workspace_services.h"
 #include "cli/command.h"
 #include "cli/text_table.h"
 #include "core/workspace.h"
@@ -23,9 +23,9 @@ struct ModelsFlags {
   std::string actor;
 };
 
-Result<std::unique_ptr<api::App>> OpenApp(const std::string& dir) {
+Result<std::unique_ptr<services::WorkspaceServices>> OpenApp(const std::string& dir) {
   GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(dir));
-  return api::App::Open(ws, /*serve_features=*/false);
+  return services::WorkspaceServices::Open(ws, {.serve = false});
 }
 
 // Who is acting, for the audit log: --as, else $GYRE_USER, else $USER.
@@ -44,7 +44,7 @@ std::string Aliases(const std::vector<std::string>& aliases) {
 }
 
 Status List(const ModelsFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
   registry::SearchRegisteredModelsRequest req;
   req.filter = flags.filter;
   req.max_results = flags.max_results;
@@ -68,7 +68,7 @@ Status List(const ModelsFlags& flags) {
 }
 
 Status Show(const ModelsFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
   GYRE_ASSIGN_OR_RETURN(registry::ModelVersion v,
                         app->registry().ResolveModelUri(
                             flags.name.starts_with("models:/") ? flags.name : "models:/" + flags.name + "/latest"));
@@ -88,7 +88,7 @@ Status Show(const ModelsFlags& flags) {
 }
 
 Status Versions(const ModelsFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
   GYRE_RETURN_IF_ERROR(app->registry().GetRegisteredModel(flags.name).status());
   registry::SearchModelVersionsRequest req;
   req.filter = fmt::format("name = '{}'", flags.name);
@@ -105,7 +105,7 @@ Status Versions(const ModelsFlags& flags) {
 }
 
 Status Alias(const ModelsFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
   registry::RegistryStore& reg = app->registry();
   if (flags.remove) {
     GYRE_RETURN_IF_ERROR(reg.DeleteRegisteredModelAlias(flags.name, flags.alias, Actor(flags)));
@@ -129,7 +129,7 @@ Status Alias(const ModelsFlags& flags) {
 }
 
 Status Audit(const ModelsFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
   registry::AuditQuery query;
   if (!flags.name.empty()) query.model_name = flags.name;
   if (!flags.action.empty()) query.action = flags.action;

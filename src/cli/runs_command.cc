@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "api/app.h"
+#include "services/workspace_services.h"
 #include "cli/command.h"
 #include "cli/text_table.h"
 #include "core/workspace.h"
@@ -25,9 +25,9 @@ struct RunsFlags {
   std::vector<std::string> run_ids;
 };
 
-Result<std::unique_ptr<api::App>> OpenApp(const std::string& dir) {
+Result<std::unique_ptr<services::WorkspaceServices>> OpenApp(const std::string& dir) {
   GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(dir));
-  return api::App::Open(ws, /*serve_features=*/false);
+  return services::WorkspaceServices::Open(ws, {.serve = false});
 }
 
 Result<std::vector<std::string>> ExperimentIds(tracking::TrackingStore& store, const std::string& wanted) {
@@ -68,7 +68,7 @@ std::string Duration(const tracking::RunInfo& info) {
 }
 
 Status List(const RunsFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
   tracking::SearchRunsRequest req;
   GYRE_ASSIGN_OR_RETURN(req.experiment_ids, ExperimentIds(app->tracking(), flags.experiment));
   req.filter = flags.filter;
@@ -119,7 +119,7 @@ Status List(const RunsFlags& flags) {
 }
 
 Status Show(const RunsFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
   GYRE_ASSIGN_OR_RETURN(tracking::Run run, app->tracking().GetRunByIdOrPrefix(flags.run_ids.at(0)));
   const tracking::RunInfo& i = run.info;
   fmt::print(
@@ -150,7 +150,7 @@ Status Show(const RunsFlags& flags) {
 
 Status Compare(const RunsFlags& flags) {
   if (flags.run_ids.size() < 2) return Status::InvalidArgument("compare needs at least two run ids");
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
   std::vector<tracking::Run> runs;
   for (const auto& id : flags.run_ids) {
     GYRE_ASSIGN_OR_RETURN(tracking::Run run, app->tracking().GetRunByIdOrPrefix(id));

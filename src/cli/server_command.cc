@@ -6,11 +6,13 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
-#include "api/app.h"
+#include "api/routes.h"
+#include "services/workspace_services.h"
 #include "cli/command.h"
 #include "core/workspace.h"
 #include "http/json.h"
@@ -26,51 +28,100 @@ struct ServerFlags {
   int threads = 0;
 };
 
-Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
-  http::ServerOptions options = http::ServerOptions::FromConfig(ws.config().server);
-  if (cmd.count("--host") > 0) options.host = flags.host;
-  if (cmd.count("--port") > 0) options.port = flags.port;
-  if (cmd.count("--threads") > 0) options.threads = flags.threads;
-
-  // Logs go to stderr: stdout carries the one "listening" line scripts wait for.
+// Logs go to stderr: stdout carries the one "listening" line scripts wait for. SIGTERM and SIGINT are blocked
+// before any server thread exists (threads inherit the mask), so only the sigwait in ServeUntilSignalled
+// receives them and shutdown runs as ordinary code, not in a signal handler.
+sigset_t PrepareToServe() {
   std::shared_ptr<spdlog::logger> logger = spdlog::get("gyre-server");
   if (!logger) logger = spdlog::stderr_color_mt("gyre-server");
   spdlog::set_default_logger(logger);
-  // SIGTERM and SIGINT are blocked before any server thread exists (threads inherit the mask), so only
-  // the sigwait below receives them and shutdown runs as ordinary code, not in a signal handler.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
 
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws));
+// Starts `server`, prints the "listening" line (with `what`), and on SIGTERM or SIGINT drains and returns.
+Status ServeUntilSignalled(http::Server& server, const sigset_t& signals, int64_t drain_timeout_ms,
+                           const std::string& what) {
+  GYRE_RETURN_IF_ERROR(server.Start());
+  fmt::print("gyre server listening on {} ({})\n", server.url(), what);
+  std::fflush(stdout);
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received {}; draining (up to {} ms)", received == SIGTERM ? "SIGTERM" : "SIGINT", drain_timeout_ms);
+  Status drained = server.Shutdown();
+  if (!drained.ok()) spdlog::warn("{}", drained.message());
+  fmt::print("gyre server stopped after {} requests\n", server.requests_served());
+  std::fflush(stdout);
+  return Status::OK();
+}
+
+http::ServerOptions ServerOptionsOf(const ServerConfig& config, const ServerFlags& flags, const CLI::App& cmd) {
+  http::ServerOptions options = http::ServerOptions::FromConfig(config);
+  if (cmd.count("--host") > 0) options.host = flags.host;
+  if (cmd.count("--port") > 0) options.port = flags.port;
+  if (cmd.count("--threads") > 0) options.threads = flags.threads;
+  return options;
+}
+
+Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
+  http::ServerOptions options = ServerOptionsOf(ws.config().server, flags, cmd);
+  sigset_t signals = PrepareToServe();
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, services::WorkspaceServices::Open(ws));
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Server> server, http::Server::Create(options));
   http::Router& router = server->router();
-  app->AddRoutes(*server);
+  api::AddRoutes(*server, *app);
   std::string workspace_name = ws.config().name;
   router.Add("GET", "/", [&router, workspace_name](const http::Request&) -> Result<http::Response> {
     nlohmann::json index = {{"name", "gyre"}, {"version", "0.1.0"}, {"workspace", workspace_name},
                             {"routes", router.Describe()}};
     return http::JsonResponse(index);
   });
-  GYRE_RETURN_IF_ERROR(server->Start());
+  return ServeUntilSignalled(*server, signals, options.drain_timeout_ms,
+                             fmt::format("workspace {}, metadata {}", ws.root(), app->database().description()));
+}
 
-  fmt::print("gyre server listening on {} (workspace {}, metadata {})\n", server->url(), ws.root(),
-             app->database().description());
-  std::fflush(stdout);
+struct ModelServeFlags : ServerFlags {
+  std::string target;
+  std::string name;
+  std::string log;
+};
 
-  int received = 0;
-  sigwait(&signals, &received);
-  spdlog::info("received {}; draining (up to {} ms)", received == SIGTERM ? "SIGTERM" : "SIGINT",
-               options.drain_timeout_ms);
-  Status drained = server->Shutdown();
-  if (!drained.ok()) spdlog::warn("{}", drained.message());
-  fmt::print("gyre server stopped after {} requests\n", server->requests_served());
-  std::fflush(stdout);
-  return Status::OK();
+// gyre models serve: one model, no feature definitions, the standard protocols only.
+Status RunModelServer(const ModelServeFlags& flags, const CLI::App& cmd) {
+  std::unique_ptr<services::WorkspaceServices> app;
+  ServerConfig config;
+  config.port = 5000;  // mlflow models serve's default, for the scripts that expect it
+  if (flags.target.starts_with("models:/")) {
+    GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace.empty() ? "." : flags.workspace));
+    GYRE_ASSIGN_OR_RETURN(app, services::WorkspaceServices::Open(ws, {.serve = false}));
+  }
+  std::string name = flags.name;
+  if (name.empty()) {
+    if (flags.target.starts_with("models:/")) {
+      std::string rest = flags.target.substr(8);
+      name = rest.substr(0, rest.find_first_of("/@"));
+    } else {
+      name = std::filesystem::path(flags.target).lexically_normal().filename().string();
+      if (name.empty()) name = std::filesystem::path(flags.target).lexically_normal().parent_path().filename().string();
+    }
+  }
+  http::ServerOptions options = ServerOptionsOf(config, flags, cmd);
+  sigset_t signals = PrepareToServe();
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<serving::ScoringService> scoring,
+                        services::OpenModelServing(flags.target, name, flags.log, app.get()));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Server> server, http::Server::Create(options));
+  api::AddModelServingRoutes(*server, *scoring);
+  GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const serving::Servable> model, scoring->Model(name));
+  return ServeUntilSignalled(
+      *server, signals, options.drain_timeout_ms,
+      fmt::format("model '{}' from {}: {} features, {}; POST /invocations, POST /v2/models/{}/infer", name, flags.target,
+                  model->num_features(), serving::OutputKindName(model->output_kind()), name));
 }
 
 }  // namespace
@@ -87,6 +138,24 @@ void AddServerCommand(CLI::App& root) {
   cmd->add_option("--threads", flags->threads, "I/O threads (default: gyre.yaml server.threads; 0: one per core)")
       ->check(CLI::NonNegativeNumber);
   SetAction(cmd, [flags, cmd]() { return RunServer(*flags, *cmd); });
+}
+
+void AddModelsServeCommand(CLI::App& models) {
+  auto* cmd = models.add_subcommand(
+      "serve", "Serve one model over OIP v2 and MLflow /invocations, no feature definitions needed "
+               "(like mlflow models serve -m)");
+  auto flags = std::make_shared<ModelServeFlags>();
+  cmd->add_option("target", flags->target, "A model folder (gyre package or MLflow model) or a models:/ URI")
+      ->required();
+  cmd->add_option("--name", flags->name, "The name clients address (default: the model's or the folder's)");
+  cmd->add_option("--workspace,-w", flags->workspace, "Workspace whose registry resolves a models:/ URI (default: .)");
+  cmd->add_option("--log", flags->log,
+                  "Prediction log file (default: the workspace's .gyre/predictions/NAME.jsonl for a models:/ URI; "
+                  "none for a folder)");
+  cmd->add_option("--host", flags->host, "Address to listen on (default 127.0.0.1)");
+  cmd->add_option("--port,-p", flags->port, "Port (default 5000; 0 picks a free one)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--threads", flags->threads, "I/O threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  SetAction(cmd, [flags, cmd]() { return RunModelServer(*flags, *cmd); });
 }
 
 }  // namespace gyre::cli

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "api/app.h"
+#include "services/workspace_services.h"
 #include "cli/command.h"
 #include "cli/text_table.h"
 #include "core/workspace.h"
@@ -81,7 +81,7 @@ Status Train(const TrainFlags& flags) {
   GYRE_ASSIGN_OR_RETURN(train::ExperimentConfig config, train::LoadExperiment(flags.experiment));
   GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
   GYRE_ASSIGN_OR_RETURN(features::FeatureRegistry registry, features::FeatureRegistry::LoadForWorkspace(ws.root(), ""));
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws, /*serve_features=*/false));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, services::WorkspaceServices::Open(ws, {.serve = false}));
   train::TrainOptions options;
   options.workspace_root = ws.root();
   options.register_name = flags.register_name;

@@ -10,7 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "api/app.h"
+#include "services/workspace_services.h"
 #include "core/csv_reader.h"
 #include "core/csv_writer.h"
 #include "core/profile.h"
@@ -205,7 +205,7 @@ void PrintFoldTable(std::FILE* out, const train::TrainResult& r) {
 
 // Trains the example's two experiments on the training set of stage 5, registers the better one as `ato` and
 // points the alias `champion` at it. `quick` (tiny test runs): no backtest, the final models only.
-Result<TrainingSummary> TrainAndRegister(const Workspace& ws, api::App& app, const std::string& training_set,
+Result<TrainingSummary> TrainAndRegister(const Workspace& ws, services::WorkspaceServices& app, const std::string& training_set,
                                          bool quick, std::FILE* out) {
   const features::FeatureRegistry& registry = *app.features();
   std::vector<std::pair<train::ExperimentConfig, train::TrainResult>> done;
@@ -266,28 +266,25 @@ double Percentile(std::vector<double> v, double q) {
 // Batch-scores the training set's last day with the champion, brings the online state up to the last hour of
 // the data (every event before it pushed, as a live system would have), then sends each login of that hour to
 // POST /v1/score/ato one at a time and reports latencies and actions.
-Result<ServingSummary> ServeAndReplay(const Workspace& ws, api::App& app, const std::string& host, int port,
+Result<ServingSummary> ServeAndReplay(const Workspace& ws, services::WorkspaceServices& app, const std::string& host, int port,
                                       const std::string& training_set, std::FILE* out) {
   ServingSummary summary;
-  GYRE_RETURN_IF_ERROR(app.EnableServing(ws));
+  GYRE_RETURN_IF_ERROR(app.EnableServing());
   serving::ScoringService* scoring = app.scoring();
   if (scoring == nullptr) return Status::FailedPrecondition("deployments.yaml defines no deployment");
   GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const serving::Servable> model, scoring->Model("ato"));
   fmt::print(out, "      serving models:/ato/{} ({}, {} features) at POST {}:{}/v1/score/ato\n", model->version(),
              model->descriptor().flavor, model->num_features(), host, port);
 
-  // Batch: the last day of the training set.
+  // Batch: the last day of the training set, scored as the deployment scores (its bands), logged as batch.
   GYRE_ASSIGN_OR_RETURN(CsvReadResult read, ReadCsv(training_set));
   const Column& time = **read.table.ColumnByName("time");
   TimestampMicros last = time.Timestamp(read.table.num_rows() - 1);
-  TimestampMicros day_start = last - kMicrosPerDay;
-  int64_t first = 0;
-  while (first < read.table.num_rows() && time.Timestamp(first) < day_start) ++first;
-  Table day = read.table.Slice(first, read.table.num_rows() - first);
+  GYRE_ASSIGN_OR_RETURN(Table day, serving::RowsInTimeRange(read.table, "time", last - kMicrosPerDay, std::nullopt));
   serving::BatchOptions batch;
   batch.keep_columns = {"event_id"};
   batch.threads = 2;
-  batch.decision = model->descriptor().decision;
+  GYRE_ASSIGN_OR_RETURN(batch.decision, scoring->DecisionOf("ato", *model));
   serving::BatchStats stats;
   GYRE_ASSIGN_OR_RETURN(Table scored, serving::ScoreTable(*model, day, batch, &stats));
   summary.batch_rows = stats.rows;
@@ -309,15 +306,15 @@ Result<ServingSummary> ServeAndReplay(const Workspace& ws, api::App& app, const 
     const features::SourceDef& def = registry.sources()[s];
     if (def.path.empty()) continue;
     GYRE_ASSIGN_OR_RETURN(Table events, features::ReadSource(def));
-    const Column& t = events.column(def.timestamp_index);
-    int64_t cut = 0;
-    while (cut < events.num_rows() && (t.IsNull(cut) || t.Timestamp(cut) < replay_start)) ++cut;
-    for (int64_t offset = 0; offset < cut; offset += 20000) {
-      GYRE_ASSIGN_OR_RETURN(features::PushResult r,
-                            online.Push(static_cast<int>(s), events.Slice(offset, std::min<int64_t>(20000, cut - offset))));
+    GYRE_ASSIGN_OR_RETURN(Table before, serving::RowsInTimeRange(events, def.timestamp_column, std::nullopt, replay_start));
+    for (int64_t offset = 0; offset < before.num_rows(); offset += 20000) {
+      GYRE_ASSIGN_OR_RETURN(features::PushResult r, online.Push(static_cast<int>(s),
+                                                                before.Slice(offset, std::min<int64_t>(20000, before.num_rows() - offset))));
       pushed += r.rows;
     }
-    if (static_cast<int>(s) == logins) replay = events.Slice(cut, events.num_rows() - cut);
+    if (static_cast<int>(s) == logins) {
+      GYRE_ASSIGN_OR_RETURN(replay, serving::RowsInTimeRange(events, def.timestamp_column, replay_start, std::nullopt));
+    }
   }
   fmt::print(out, "      online state: {} earlier events pushed in {:.1f} s\n", Thousands(pushed),
              std::chrono::duration<double>(std::chrono::steady_clock::now() - pushed_started).count());
@@ -421,12 +418,12 @@ Status RunDemo(const DemoOptions& options) {
 
   stages.Begin("Tracking: start the gyre server in-process (MLflow REST API, registry, artifacts)");
   // Features are enabled once the data they read exists (stage 5).
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws, /*serve_features=*/false));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, services::WorkspaceServices::Open(ws, {.serve = false}));
   http::ServerOptions server_options = http::ServerOptions::FromConfig(ws.config().server);
   server_options.port = 0;  // a free port: the demo must not collide with a running server
   server_options.threads = 2;
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Server> server, http::Server::Create(server_options));
-  app->AddRoutes(*server);
+  if (options.add_routes) options.add_routes(*server, *app);
   GYRE_RETURN_IF_ERROR(server->Start());
   GYRE_ASSIGN_OR_RETURN(Tracker tracker, Tracker::Start(server->host(), server->port(), "ato-demo"));
   fmt::print(out, "      serving {} (metadata: {}); each stage below is logged as a run of experiment 'ato-demo'\n",
@@ -484,7 +481,7 @@ Status RunDemo(const DemoOptions& options) {
 
   stages.Begin("Features: point-in-time training set, and the online path checked against it");
   GYRE_RETURN_IF_ERROR(TrackedStage(tracker, "features", [&]() -> Status {
-    GYRE_RETURN_IF_ERROR(app->EnableFeatures(ws));
+    GYRE_RETURN_IF_ERROR(app->EnableFeatures());
     const features::FeatureRegistry& registry = *app->features();
     features::BackfillOptions backfill;
     backfill.feature_set = "ato_login";

@@ -7,9 +7,17 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "core/status.h"
+
+namespace gyre::http {
+class Server;
+}
+namespace gyre::services {
+class WorkspaceServices;
+}
 
 namespace gyre::demo {
 
@@ -21,6 +29,9 @@ struct DemoOptions {
   // Logins replayed through the online path to check it against the backfill; 0 = all of them.
   int64_t check_events = 0;
   std::FILE* out = stdout;  // where progress and summaries go
+  // Adds the HTTP routes over the workspace's services to the demo's in-process server (`gyre demo` passes
+  // api::AddRoutes: the demo sits beside the HTTP layer, not on it, and talks to its server as a client).
+  std::function<void(http::Server&, services::WorkspaceServices&)> add_routes;
 };
 
 Status RunDemo(const DemoOptions& options);

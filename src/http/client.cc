@@ -59,13 +59,15 @@ Result<std::unique_ptr<Client>> Client::Connect(const std::string& host, int por
 }
 
 Result<ClientResponse> Client::Request(std::string_view method, std::string_view target, std::string_view body,
-                                       std::string_view content_type) {
+                                       std::string_view content_type,
+                                       std::span<const std::pair<std::string, std::string>> headers) {
   beast::http::request<beast::http::string_body> req;
   req.method_string(beast::string_view(method.data(), method.size()));
   req.target(beast::string_view(target.data(), target.size()));
   req.version(11);
   req.set(beast::http::field::host, impl_->host);
   req.set(beast::http::field::user_agent, "gyre");
+  for (const auto& [name, value] : headers) req.set(name, value);
   if (!body.empty() || method != "GET") {
     req.set(beast::http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
     req.body() = std::string(body);

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <string_view>
 
 #include "core/status.h"
@@ -25,7 +27,8 @@ class Client {
   ~Client();
 
   Result<ClientResponse> Request(std::string_view method, std::string_view target, std::string_view body = {},
-                                 std::string_view content_type = "application/json");
+                                 std::string_view content_type = "application/json",
+                                 std::span<const std::pair<std::string, std::string>> headers = {});
 
  private:
   struct Impl;

@@ -270,6 +270,14 @@ Result<ModelVersion> RegistryStore::CreateModelVersion(const CreateModelVersionR
   if (request.source.empty()) {
     return Status::InvalidArgument("Missing value for required parameter 'source'.");
   }
+  // A relative path means a folder on the client's machine, which no server can load later: refused now
+  // rather than accepted and failing at load.
+  if (request.source.find(':') == std::string::npos && !request.source.starts_with("/")) {
+    return Status::InvalidArgument(fmt::format(
+        "Invalid model version source: '{}' is a relative path. Register an absolute path, a file:///abs/path URI "
+        "or an artifact URI (mlflow-artifacts:/...); `gyre models import PATH` uploads and registers a local "
+        "model in one step.", request.source));
+  }
   GYRE_RETURN_IF_ERROR(ValidateTags(request.tags));
   GYRE_RETURN_IF_ERROR(ValidateLength("description", request.description, kMaxDescriptionLength));
   const Lineage& lineage = request.lineage;

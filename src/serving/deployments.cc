@@ -54,6 +54,11 @@ Result<DeploymentsConfig> ParseDeployments(const std::string& yaml, const std::s
         decision.Optional("block_threshold", &v);
         dep.block_threshold = v;
       }
+      if (decision.Has("positive_class")) {
+        int64_t c = 0;
+        decision.OptionalInRange("positive_class", &c, 0, 255);
+        dep.positive_class = static_cast<int>(c);
+      }
     });
     d.Object("challenger", [&](ConfigObject& c) {
       ChallengerConfig ch;

@@ -30,8 +30,10 @@ struct DeploymentConfig {
   std::string feature_set;  // default: the model package's
   bool push = true;         // after scoring, the event updates the online feature state
   std::optional<double> challenge_threshold, block_threshold;  // override the package's bands
+  std::optional<int> positive_class;  // a multiclass model's class whose probability the bands read
   std::optional<ChallengerConfig> challenger;
-  std::string log_path;     // prediction log (JSON lines); default <workspace>/.gyre/predictions/<name>.jsonl
+  std::string log_path;     // prediction log (JSON lines); default <workspace>/.gyre/predictions/<name>.jsonl;
+                            // empty (only outside a workspace: `gyre models serve PATH`) logs nothing
   int64_t log_queue = 65536;  // bounded queue between scoring and the log writer
 };
 

@@ -28,11 +28,12 @@ Status ModelManager::Add(const std::string& uri) {
   auto& slot = slots_[uri];
   if (!slot) slot = std::make_unique<Slot>();
   if (!loaded.ok()) {
-    last_error_ = loaded.status().message();
+    slot->error = loaded.status();
     ++failed_loads_;
     return loaded.status();
   }
   slot->current.store(std::move(*loaded));
+  slot->error = Status::OK();
   return Status::OK();
 }
 
@@ -60,10 +61,14 @@ Status ModelManager::Refresh() {
     Status status = resolved.status();
     if (resolved.ok()) {
       std::shared_ptr<const Servable> current = slot->current.load();
-      if (current != nullptr && current->version() == resolved->version && current->name() == resolved->name) continue;
+      if (current != nullptr && current->version() == resolved->version && current->name() == resolved->name) {
+        SetError(*slot, Status::OK());
+        continue;
+      }
       auto loaded = Servable::Load(resolved->package_dir, resolved->name, resolved->version);
       if (loaded.ok()) {
         slot->current.store(std::move(*loaded));
+        SetError(*slot, Status::OK());
         ++swaps_;
         continue;
       }
@@ -71,10 +76,7 @@ Status ModelManager::Refresh() {
                                                           loaded.status().message()));
     }
     ++failed_loads_;
-    {
-      std::lock_guard lock(mu_);
-      last_error_ = status.message();
-    }
+    SetError(*slot, status);
     if (first.ok()) first = status;
   }
   return first;
@@ -90,7 +92,7 @@ void ModelManager::StartPolling(int64_t interval_us) {
     std::unique_lock lock(poll_mu_);
     while (!poll_cv_.wait_for(lock, std::chrono::microseconds(interval_us), [this] { return stopping_; })) {
       lock.unlock();
-      (void)Refresh();  // failures are counted and kept in last_error(); the old versions keep serving
+      (void)Refresh();  // failures are counted and kept per URI (Error); the old versions keep serving
       lock.lock();
     }
   });
@@ -107,9 +109,16 @@ void ModelManager::Stop() {
   if (poller.joinable()) poller.join();
 }
 
-std::string ModelManager::last_error() const {
+void ModelManager::SetError(Slot& slot, Status error) {
   std::lock_guard lock(mu_);
-  return last_error_;
+  slot.error = std::move(error);
+}
+
+Status ModelManager::Error(const std::string& uri) const {
+  std::lock_guard lock(mu_);
+  auto it = slots_.find(uri);
+  if (it == slots_.end()) return Status::NotFound(fmt::format("model {} is not followed", uri));
+  return it->second->error;
 }
 
 }  // namespace gyre::serving

@@ -7,7 +7,8 @@
 // - Get(uri) never blocks on loading and never returns a half-loaded model; requests holding the previous
 //   servable finish on it (shared ownership), so a swap fails no request.
 // - Refresh() re-resolves every URI; a changed version is loaded off to the side and then swapped in. A
-//   version that fails to load leaves the old one serving; the failure is counted and kept as last_error.
+//   version that fails to load leaves the old one serving; the failure is counted and kept as that URI's
+//   error (Error(uri)), so each deployment reports its own model's failure, never another's.
 // - Thread-safe. Polling runs on one background thread (StartPolling); Stop() joins it.
 #pragma once
 
@@ -57,18 +58,20 @@ class ModelManager {
 
   int64_t swaps() const { return swaps_.load(); }
   int64_t failed_loads() const { return failed_loads_.load(); }
-  std::string last_error() const;
+  // Why `uri`'s newest resolution or load failed; OK once it loads (or was never tried).
+  Status Error(const std::string& uri) const;
 
  private:
   struct Slot {
     std::atomic<std::shared_ptr<const Servable>> current;
+    Status error;  // guarded by mu_
   };
+  void SetError(Slot& slot, Status error);
   Result<std::shared_ptr<const Servable>> Load(const std::string& uri);
 
   ModelResolver resolver_;
-  mutable std::mutex mu_;  // guards slots_' shape (not the pointers inside) and last_error_
+  mutable std::mutex mu_;  // guards slots_' shape (not the pointers inside) and each slot's error
   std::map<std::string, std::unique_ptr<Slot>> slots_;
-  std::string last_error_;
   std::atomic<int64_t> swaps_{0}, failed_loads_{0};
   std::mutex refresh_mu_;  // one refresh at a time
 

@@ -53,10 +53,22 @@ void PredictionLineFormatter::Append(const PredictionRecord& r, std::string& out
     out += "\":";
     AppendString(out, *value);
   }
+  out += ",\"path\":";
+  AppendString(out, r.path);
+  out += ",\"caller\":";
+  AppendString(out, r.caller);
   out += ",\"score\":";
   AppendNumber(out, r.score);
   out += ",\"action\":";
   AppendString(out, r.action);
+  if (!r.outputs.empty()) {
+    out += ",\"outputs\":[";
+    for (size_t i = 0; i < r.outputs.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendNumber(out, r.outputs[i]);
+    }
+    out += ']';
+  }
   if (r.feature_names != nullptr) {
     out += ",\"features\":{";
     if (r.feature_names != names_) {

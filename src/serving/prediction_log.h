@@ -8,8 +8,9 @@
 // the file. The file is appended to, so restarts keep history. Thread-safe.
 //
 // One line per record:
-//   {"time": "...", "request_id": "...", "deployment": "ato", "model": "ato", "version": "3", "score": 0.91,
-//    "action": "block", "event_id": "123", "features": {"user_failed_logins_1h": 4, ...},
+//   {"time": "...", "scored_at": "...", "request_id": "...", "deployment": "ato", "model": "ato", "version": "3",
+//    "event_id": "123", "path": "v1/score", "caller": "ann", "score": 0.91, "action": "block",
+//    "outputs": [0.1, 0.9] (multiclass only), "features": {"user_failed_logins_1h": 4, ...},
 //    "challenger": {"version": "4", "score": 0.88, "action": "block", "mode": "shadow"}}
 #pragma once
 
@@ -33,7 +34,10 @@ struct PredictionRecord {
   int64_t time_us = 0;  // the event's time
   int64_t scored_at_us = 0;
   std::string request_id, deployment, model, version, action, event_id;
-  float score = 0;
+  std::string_view path;  // the door it came by (scoring.h kScorePathNames: static strings)
+  std::string caller;     // who asked; empty when unknown
+  float score = 0;        // what the decision read; NaN (written null) when the deployment takes no decision
+  std::vector<float> outputs;  // a multiclass model's every class probability (empty for one-output models)
   std::shared_ptr<const std::vector<std::string>> feature_names;  // shared by every record of a model
   std::vector<float> features;
   struct Challenger {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <algorithm>
 
 #include "core/time.h"
 
@@ -19,8 +20,8 @@ namespace {
 struct Plan {
   std::shared_ptr<const Servable> servable;
   std::vector<int> feature_ids;
-  std::shared_ptr<const std::vector<std::string>> names;
-  models::DecisionPolicy decision;
+  std::vector<int> key_columns;  // source columns an event must have: the entity keys of the features read
+  Decision decision;
   std::shared_ptr<const features::OnlineRead> read;  // the features' read, compiled for the source's rows
 };
 
@@ -29,7 +30,63 @@ int64_t NowMicros() {
       .count();
 }
 
+int64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Adds the entity-key columns of the groups `feature` reads (through derived features too) to `columns`.
+void AddKeyColumns(const features::FeatureRegistry& registry, const Schema& events, int feature,
+                   std::vector<int>& columns) {
+  const features::FeatureDef& f = registry.features()[feature];
+  if (f.derived >= 0) {
+    for (int input : registry.derived()[f.derived].inputs) AddKeyColumns(registry, events, input, columns);
+    return;
+  }
+  if (f.group < 0) return;
+  const features::GroupDef& group = registry.groups()[f.group];
+  for (const std::string& key : registry.entities()[group.entity].keys) {
+    int c = events.IndexOf(key);
+    if (c >= 0 && std::find(columns.begin(), columns.end(), c) == columns.end()) columns.push_back(c);
+  }
+}
+
 }  // namespace
+
+Decision DecisionFor(const DeploymentConfig& config, const Servable& model) {
+  Decision d;
+  d.policy = model.descriptor().decision;
+  if (config.challenge_threshold) d.policy.challenge_threshold = *config.challenge_threshold;
+  if (config.block_threshold) d.policy.block_threshold = *config.block_threshold;
+  const std::string who = fmt::format("deployment '{}': model '{}' version {}", config.name, model.name(),
+                                      model.version());
+  switch (model.output_kind()) {
+    case OutputKind::kProbability:
+    case OutputKind::kValue:
+      if (config.positive_class && *config.positive_class != 1) {
+        d.why_not = fmt::format("{} gives one score (of class 1); decision.positive_class {} does not apply", who,
+                                *config.positive_class);
+      } else {
+        d.output = 0;
+      }
+      break;
+    case OutputKind::kClassProbabilities:
+      if (!config.positive_class) {
+        d.why_not = fmt::format("{} gives {} class probabilities: name the class whose probability the decision "
+                                "bands read (decision.positive_class in deployments.yaml)", who, model.num_outputs());
+      } else if (*config.positive_class >= model.num_outputs()) {
+        d.why_not = fmt::format("{} has {} classes; decision.positive_class {} is not one of them (0-{})", who,
+                                model.num_outputs(), *config.positive_class, model.num_outputs() - 1);
+      } else {
+        d.output = *config.positive_class;
+      }
+      break;
+    case OutputKind::kClass:
+      d.why_not = fmt::format("{} gives a class index (multi:softmax), not a probability the decision bands can "
+                              "read: train it with multi:softprob and set decision.positive_class", who);
+      break;
+  }
+  return d;
+}
 
 struct ScoringService::Runtime {
   const DeploymentConfig* config = nullptr;
@@ -40,7 +97,8 @@ struct ScoringService::Runtime {
   ModelManager::Handle champion = nullptr, challenger = nullptr;
   std::atomic<std::shared_ptr<const Plan>> champion_plan, challenger_plan;
   std::unique_ptr<PredictionLog> log;
-  std::atomic<int64_t> requests{0}, events{0}, errors{0}, challenger_answers{0}, shadow_scores{0};
+  std::atomic<int64_t> errors{0}, challenger_answers{0}, shadow_scores{0};
+  std::array<std::atomic<int64_t>, kScorePathNames.size()> requests{}, events{};  // by ScorePath
   std::array<std::atomic<int64_t>, models::DecisionPolicy::kActions.size()> actions{};  // by ActionIndex
   LatencyHistogram latency;
 };
@@ -52,6 +110,7 @@ Result<std::shared_ptr<const Plan>> MakePlan(const features::FeatureRegistry& re
                                              const DeploymentConfig& config, std::shared_ptr<const Servable> servable) {
   auto plan = std::make_shared<Plan>();
   const models::PackageDescriptor& d = servable->descriptor();
+  plan->decision = DecisionFor(config, *servable);  // a model without one still serves rows
   for (const std::string& name : d.feature_names) {
     auto id = registry.FindFeature(name);
     if (!id.ok()) {
@@ -64,7 +123,9 @@ Result<std::shared_ptr<const Plan>> MakePlan(const features::FeatureRegistry& re
                                                     config.name, name));
     }
     plan->feature_ids.push_back(*id);
+    AddKeyColumns(registry, events, *id, plan->key_columns);
   }
+  std::sort(plan->key_columns.begin(), plan->key_columns.end());
   if (online != nullptr) {
     auto read = online->Prepare(plan->feature_ids, events, "the events");
     if (!read.ok()) {
@@ -73,10 +134,6 @@ Result<std::shared_ptr<const Plan>> MakePlan(const features::FeatureRegistry& re
     }
     plan->read = std::move(*read);
   }
-  plan->names = std::make_shared<const std::vector<std::string>>(d.feature_names);
-  plan->decision = d.decision;
-  if (config.challenge_threshold) plan->decision.challenge_threshold = *config.challenge_threshold;
-  if (config.block_threshold) plan->decision.block_threshold = *config.block_threshold;
   plan->servable = std::move(servable);
   return std::shared_ptr<const Plan>(std::move(plan));
 }
@@ -119,50 +176,61 @@ Result<std::unique_ptr<ScoringService>> ScoringService::Open(DeploymentsConfig c
     // A model that cannot be loaded yet (not trained, alias not set) leaves the deployment unready — it answers
     // 503 and is loaded by the next poll — as long as the deployment names its feature set.
     Status added = service->models_->Add(d.model);
-    if (!added.ok() && d.feature_set.empty()) {
-      return Status(added.code(), fmt::format("deployment '{}': {} (name the deployment's feature_set to start "
-                                              "without a model)", d.name, added.message()));
+    if (!added.ok() && (d.feature_set.empty() || registry == nullptr)) {
+      return Status(added.code(), fmt::format("deployment '{}': {}{}", d.name, added.message(),
+                                              registry == nullptr ? "" : " (name the deployment's feature_set to "
+                                                                         "start without a model)"));
     }
     runtime->champion = service->models_->HandleOf(d.model);
-    std::shared_ptr<const Servable> champion = added.ok() ? runtime->champion->load() : nullptr;
-    std::string feature_set = !d.feature_set.empty() ? d.feature_set : champion->descriptor().feature_set;
-    auto set = registry->FindFeatureSet(feature_set);
-    if (!set.ok()) {
-      return Status::FailedPrecondition(fmt::format("deployment '{}': feature set '{}' of model {} is not in "
-                                                    "features.yaml ({})", d.name, feature_set, d.model,
-                                                    set.status().message()));
-    }
-    const features::FeatureSetDef& set_def = registry->feature_sets()[*set];
-    runtime->source = set_def.source;
-    const Schema& schema = registry->sources()[runtime->source].schema;
-    runtime->time_column = registry->sources()[runtime->source].timestamp_index;
-    if (set_def.label) runtime->event_id_column = schema.IndexOf(set_def.label->key);
-    if (champion != nullptr) {
-      GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, MakePlan(*registry, online, schema, d, champion));
-      runtime->champion_plan.store(plan);
-    }
     if (d.challenger) {
       // A challenger that is not loadable yet is skipped until it is.
-      Status c = service->models_->Add(d.challenger->model);
+      (void)service->models_->Add(d.challenger->model);
       runtime->challenger = service->models_->HandleOf(d.challenger->model);
-      if (c.ok()) {
-        GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> cplan, MakePlan(*registry, online, schema, d,
-                                                                                runtime->challenger->load()));
-        runtime->challenger_plan.store(cplan);
-      }
-      if (!d.challenger->sticky_key.empty()) {
-        runtime->sticky_column = schema.IndexOf(d.challenger->sticky_key);
-        if (runtime->sticky_column < 0) {
-          return Status::InvalidArgument(fmt::format("deployment '{}': challenger.sticky_key '{}' is not a column of "
-                                                     "source '{}' (columns: {})", d.name, d.challenger->sticky_key,
-                                                     registry->sources()[runtime->source].name, schema.NameList()));
-        }
-      }
     }
-    GYRE_ASSIGN_OR_RETURN(runtime->log, PredictionLog::Open(d.log_path, d.log_queue));
+    if (registry != nullptr) GYRE_RETURN_IF_ERROR(service->PlanEvents(*runtime));
+    if (!d.log_path.empty()) {
+      GYRE_ASSIGN_OR_RETURN(runtime->log, PredictionLog::Open(d.log_path, d.log_queue));
+    }
     service->runtimes_.push_back(std::move(runtime));
   }
   return service;
+}
+
+Status ScoringService::PlanEvents(Runtime& runtime) {
+  const DeploymentConfig& d = *runtime.config;
+  const features::FeatureRegistry& registry = *registry_;
+  std::shared_ptr<const Servable> champion = runtime.champion->load();
+  std::string feature_set = !d.feature_set.empty() ? d.feature_set : champion->descriptor().feature_set;
+  auto set = registry.FindFeatureSet(feature_set);
+  if (!set.ok()) {
+    return Status::FailedPrecondition(fmt::format("deployment '{}': feature set '{}' of model {} is not in "
+                                                  "features.yaml ({})", d.name, feature_set, d.model,
+                                                  set.status().message()));
+  }
+  const features::FeatureSetDef& set_def = registry.feature_sets()[*set];
+  runtime.source = set_def.source;
+  const Schema& schema = registry.sources()[runtime.source].schema;
+  runtime.time_column = registry.sources()[runtime.source].timestamp_index;
+  if (set_def.label) runtime.event_id_column = schema.IndexOf(set_def.label->key);
+  if (champion != nullptr) {
+    GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, MakePlan(registry, online_, schema, d, champion));
+    runtime.champion_plan.store(plan);
+  }
+  if (runtime.challenger != nullptr) {
+    if (std::shared_ptr<const Servable> challenger = runtime.challenger->load()) {
+      GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, MakePlan(registry, online_, schema, d, challenger));
+      runtime.challenger_plan.store(plan);
+    }
+    if (!d.challenger->sticky_key.empty()) {
+      runtime.sticky_column = schema.IndexOf(d.challenger->sticky_key);
+      if (runtime.sticky_column < 0) {
+        return Status::InvalidArgument(fmt::format("deployment '{}': challenger.sticky_key '{}' is not a column of "
+                                                   "source '{}' (columns: {})", d.name, d.challenger->sticky_key,
+                                                   registry.sources()[runtime.source].name, schema.NameList()));
+      }
+    }
+  }
+  return Status::OK();
 }
 
 ScoringService::~ScoringService() { Stop(); }
@@ -171,7 +239,9 @@ void ScoringService::Start() { models_->StartPolling(config_.poll_interval_us); 
 
 void ScoringService::Stop() {
   if (models_) models_->Stop();
-  for (auto& r : runtimes_) r->log->Close();
+  for (auto& r : runtimes_) {
+    if (r->log) r->log->Close();
+  }
 }
 
 Result<ScoringService::Runtime*> ScoringService::Find(std::string_view deployment) const {
@@ -192,34 +262,73 @@ Result<const Schema*> ScoringService::EventSchema(std::string_view deployment) c
 Result<std::shared_ptr<const Servable>> ScoringService::Model(std::string_view deployment) const {
   GYRE_ASSIGN_OR_RETURN(Runtime * r, Find(deployment));
   std::shared_ptr<const Servable> model = r->champion->load();
-  if (model == nullptr) {
-    return Status::Unavailable(fmt::format("deployment '{}' has no model loaded yet ({}): {}", deployment,
-                                           r->config->model, models_->last_error()));
-  }
+  if (model == nullptr) return NotLoaded(*r);
   return model;
 }
+
+Status ScoringService::NotLoaded(const Runtime& r) const {
+  Status why = models_->Error(r.config->model);
+  return Status::Unavailable(fmt::format("deployment '{}' has no model loaded yet ({}){}{}", r.config->name,
+                                         r.config->model, why.ok() ? "" : ": ", why.message()));
+}
+
+Result<ModelState> ScoringService::State(std::string_view deployment) const {
+  GYRE_ASSIGN_OR_RETURN(Runtime * r, Find(deployment));
+  return ModelState{r->config->model, r->champion->load(), models_->Error(r->config->model)};
+}
+
+Result<Decision> ScoringService::DecisionOf(std::string_view deployment, const Servable& model) const {
+  GYRE_ASSIGN_OR_RETURN(Runtime * r, Find(deployment));
+  return DecisionFor(*r->config, model);
+}
+
+namespace {
+
+// Counts a request, its latency (errors included) and, unless Done() is called, an error.
+class RequestScope {
+ public:
+  RequestScope(std::atomic<int64_t>& requests, std::atomic<int64_t>& errors, LatencyHistogram& latency)
+      : errors_(errors), latency_(latency) {
+    ++requests;
+  }
+  ~RequestScope() {
+    if (!done_) ++errors_;
+    latency_.Observe(MicrosSince(start_));
+  }
+  void Done() { done_ = true; }
+
+ private:
+  std::atomic<int64_t>& errors_;
+  LatencyHistogram& latency_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  bool done_ = false;
+};
+
+// The value a decision reads from each row's outputs.
+void DecisionScores(const std::vector<float>& outputs, int width, int column, int64_t n, std::vector<float>& out) {
+  out.resize(n);
+  for (int64_t r = 0; r < n; ++r) out[r] = outputs[r * width + column];
+}
+
+}  // namespace
 
 Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const Table& events,
                                             const ScoreOptions& options) {
   GYRE_ASSIGN_OR_RETURN(Runtime * rt, Find(deployment));
   const DeploymentConfig& config = *rt->config;
-  ++rt->requests;
-  struct Timer {
-    LatencyHistogram& histogram;
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-    ~Timer() {
-      histogram.Observe(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
-                            .count());
-    }
-  } timer{rt->latency};
-  if (online_ == nullptr) return Status::FailedPrecondition("online features are not enabled on this server");
+  const size_t path = static_cast<size_t>(options.path);
+  RequestScope scope(rt->requests[path], rt->errors, rt->latency);
+  if (registry_ == nullptr || online_ == nullptr) {
+    return Status::FailedPrecondition(fmt::format(
+        "deployment '{}' serves a bare model: score feature rows (OIP infer, /invocations); events need the "
+        "workspace's features.yaml", config.name));
+  }
   const int64_t n = events.num_rows();
   if (n == 0) return Status::InvalidArgument("no events to score");
   const Column& time = events.column(rt->time_column);
   std::vector<int64_t> times(n);
   for (int64_t r = 0; r < n; ++r) {
     if (time.IsNull(r)) {
-      ++rt->errors;
       return Status::InvalidArgument(fmt::format("event {}: missing '{}' (the event time)", r,
                                                  events.column_name(rt->time_column)));
     }
@@ -228,21 +337,36 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
 
   const Schema& schema = registry_->sources()[rt->source].schema;
   std::shared_ptr<const Plan> plan = CurrentPlan(*registry_, online_, schema, config, rt->champion, rt->champion_plan);
-  if (plan == nullptr) {
-    ++rt->errors;
-    return Status::Unavailable(fmt::format("deployment '{}' has no model loaded yet ({}): {}", config.name, config.model,
-                                           models_->last_error()));
+  if (plan == nullptr) return NotLoaded(*rt);
+  if (plan->decision.output < 0) return Status::FailedPrecondition(plan->decision.why_not);
+  // An event without the keys of the entities its features describe would read (and push) nothing, and be
+  // scored as a stranger: refuse it, naming what it lacks.
+  for (int64_t r = 0; r < n; ++r) {
+    for (int c : plan->key_columns) {
+      if (events.column(c).IsValid(r)) continue;
+      std::vector<std::string> missing;
+      for (int k : plan->key_columns) {
+        if (events.column(k).IsNull(r)) missing.push_back(events.column_name(k));
+      }
+      return Status::InvalidArgument(fmt::format(
+          "event {}: missing {} (the entity key{} its features are read by)", r, fmt::join(missing, ", "),
+          missing.size() > 1 ? "s" : ""));
+    }
   }
   GYRE_ASSIGN_OR_RETURN(std::vector<float> rows, FeatureRows(*online_, *plan, events, times));
-  std::vector<float> scores(n);
-  plan->servable->Score(rows.data(), n, scores.data());
+  const int width = plan->servable->num_outputs();
+  std::vector<float> outputs(static_cast<size_t>(n) * width), scores;
+  plan->servable->Score(rows.data(), n, outputs.data());
+  DecisionScores(outputs, width, plan->decision.output, n, scores);
 
-  // The challenger: every event in shadow; the canary's share (sticky by entity) answers instead.
+  // The challenger: every event in shadow; the canary's share (sticky by entity) answers instead. A challenger
+  // that takes no decision on its outputs is not consulted.
   std::shared_ptr<const Plan> cplan;
   std::vector<float> cscores, crows;
   std::vector<uint8_t> canary(n, 0);
   if (rt->challenger != nullptr) {
     cplan = CurrentPlan(*registry_, online_, schema, config, rt->challenger, rt->challenger_plan);
+    if (cplan != nullptr && cplan->decision.output < 0) cplan = nullptr;
   }
   if (cplan != nullptr) {
     if (cplan->feature_ids == plan->feature_ids) {
@@ -250,8 +374,10 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     } else {
       GYRE_ASSIGN_OR_RETURN(crows, FeatureRows(*online_, *cplan, events, times));
     }
-    cscores.resize(n);
-    cplan->servable->Score(crows.data(), n, cscores.data());
+    const int cwidth = cplan->servable->num_outputs();
+    std::vector<float> coutputs(static_cast<size_t>(n) * cwidth);
+    cplan->servable->Score(crows.data(), n, coutputs.data());
+    DecisionScores(coutputs, cwidth, cplan->decision.output, n, cscores);
     if (config.challenger->mode == ChallengerMode::kCanary) {
       for (int64_t r = 0; r < n; ++r) {
         uint64_t h;
@@ -279,7 +405,7 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     const bool from_challenger = canary[r] != 0;
     const Plan& answering = from_challenger ? *cplan : *plan;
     e.score = from_challenger ? cscores[r] : scores[r];
-    const int action = answering.decision.ActionIndex(e.score);
+    const int action = answering.decision.policy.ActionIndex(e.score);
     e.action = models::DecisionPolicy::kActions[action];
     e.model = answering.servable.get();
     e.challenger = from_challenger;
@@ -295,19 +421,22 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     record.time_us = times[r];
     record.scored_at_us = scored_at;
     record.request_id = options.request_id;
+    record.path = kScorePathNames[path];
+    record.caller = options.caller;
     record.deployment = config.name;
     record.model = answering.servable->name();
     record.version = answering.servable->version();
     record.action = e.action;
     record.event_id = e.event_id;
     record.score = e.score;
-    record.feature_names = answering.names;
+    if (!from_challenger && width > 1) record.outputs.assign(&outputs[r * width], &outputs[(r + 1) * width]);
+    record.feature_names = answering.servable->feature_names();
     record.features.assign(used.begin() + r * used_d, used.begin() + (r + 1) * used_d);
     if (cplan) {
       const Plan& other = from_challenger ? *plan : *cplan;
       float other_score = from_challenger ? scores[r] : cscores[r];
       record.challenger = PredictionRecord::Challenger{
-          other.servable->version(), other.decision.Action(other_score),
+          other.servable->version(), other.decision.policy.Action(other_score),
           from_challenger ? "champion" : (config.challenger->mode == ChallengerMode::kCanary ? "canary" : "shadow"),
           other_score};
       if (from_challenger) {
@@ -316,15 +445,104 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
         ++rt->shadow_scores;
       }
     }
-    rt->log->Append(std::move(record));
+    if (rt->log) rt->log->Append(std::move(record));
   }
   if (config.push) {
     GYRE_ASSIGN_OR_RETURN(features::PushResult pushed, online_->Push(rt->source, events));
     response.pushed = pushed.rows;
   }
-  rt->events += n;
+  rt->events[path] += n;
   for (size_t a = 0; a < action_counts.size(); ++a) rt->actions[a] += action_counts[a];
+  scope.Done();
   return response;
+}
+
+Result<RowsResult> ScoringService::ScoreRows(std::string_view deployment, std::shared_ptr<const Servable> model,
+                                             std::vector<float> rows, const ScoreOptions& options) {
+  GYRE_ASSIGN_OR_RETURN(Runtime * rt, Find(deployment));
+  const DeploymentConfig& config = *rt->config;
+  const size_t path = static_cast<size_t>(options.path);
+  RequestScope scope(rt->requests[path], rt->errors, rt->latency);
+  const int d = model->num_features();
+  if (d == 0 || rows.size() % d != 0) {
+    return Status::InvalidArgument(fmt::format("{} values do not make rows of the model's {} features", rows.size(), d));
+  }
+  const int64_t n = static_cast<int64_t>(rows.size()) / d;
+  const int width = model->num_outputs();
+  RowsResult result;
+  result.outputs.resize(static_cast<size_t>(n) * width);
+  model->Score(rows.data(), n, result.outputs.data());
+  const Decision decision = DecisionFor(config, *model);
+  std::array<int64_t, models::DecisionPolicy::kActions.size()> action_counts{};
+  if (decision.output >= 0) {
+    result.actions.resize(n);
+    for (int64_t r = 0; r < n; ++r) {
+      int a = decision.policy.ActionIndex(result.outputs[r * width + decision.output]);
+      result.actions[r] = static_cast<uint8_t>(a);
+      ++action_counts[a];
+    }
+  }
+
+  // The challenger in shadow, on the same rows when it reads the same features (by name, in any order).
+  std::shared_ptr<const Servable> challenger = rt->challenger != nullptr ? rt->challenger->load() : nullptr;
+  std::vector<float> crows, coutputs;
+  Decision cdecision;
+  if (challenger != nullptr) {
+    cdecision = DecisionFor(config, *challenger);
+    const auto& names = *model->feature_names();
+    const auto& cnames = *challenger->feature_names();
+    bool readable = cdecision.output >= 0;
+    std::vector<int> from(cnames.size(), -1);
+    for (size_t f = 0; readable && f < cnames.size(); ++f) {
+      auto it = std::find(names.begin(), names.end(), cnames[f]);
+      if (it == names.end()) readable = false;
+      else from[f] = static_cast<int>(it - names.begin());
+    }
+    if (!readable) {
+      challenger = nullptr;
+    } else {
+      crows.resize(static_cast<size_t>(n) * cnames.size());
+      for (int64_t r = 0; r < n; ++r) {
+        for (size_t f = 0; f < cnames.size(); ++f) crows[r * cnames.size() + f] = rows[r * d + from[f]];
+      }
+      coutputs.resize(static_cast<size_t>(n) * challenger->num_outputs());
+      challenger->Score(crows.data(), n, coutputs.data());
+    }
+  }
+
+  const int64_t scored_at = NowMicros();
+  for (int64_t r = 0; r < n; ++r) {
+    PredictionRecord record;
+    record.time_us = scored_at;  // rows carry no event time: the time they were scored stands for it
+    record.scored_at_us = scored_at;
+    record.request_id = options.request_id;
+    record.path = kScorePathNames[path];
+    record.caller = options.caller;
+    record.deployment = config.name;
+    record.model = model->name();
+    record.version = model->version();
+    if (decision.output >= 0) {
+      record.score = result.outputs[r * width + decision.output];
+      record.action = models::DecisionPolicy::kActions[result.actions[r]];
+    } else {
+      record.score = width == 1 ? result.outputs[r] : std::numeric_limits<float>::quiet_NaN();
+    }
+    if (width > 1) record.outputs.assign(&result.outputs[r * width], &result.outputs[(r + 1) * width]);
+    record.feature_names = model->feature_names();
+    record.features.assign(rows.begin() + r * d, rows.begin() + (r + 1) * d);
+    if (challenger != nullptr) {
+      float cscore = coutputs[r * challenger->num_outputs() + cdecision.output];
+      record.challenger = PredictionRecord::Challenger{challenger->version(), cdecision.policy.Action(cscore),
+                                                       "shadow", cscore};
+      ++rt->shadow_scores;
+    }
+    if (rt->log) rt->log->Append(std::move(record));
+  }
+  rt->events[path] += n;
+  for (size_t a = 0; a < action_counts.size(); ++a) rt->actions[a] += action_counts[a];
+  result.model = std::move(model);
+  scope.Done();
+  return result;
 }
 
 bool ScoringService::Ready() const {
@@ -337,13 +555,17 @@ bool ScoringService::Ready() const {
 Result<DeploymentStats> ScoringService::Stats(std::string_view deployment) const {
   GYRE_ASSIGN_OR_RETURN(Runtime * rt, Find(deployment));
   DeploymentStats s;
-  s.requests = rt->requests.load();
-  s.events = rt->events.load();
+  for (size_t p = 0; p < kScorePathNames.size(); ++p) {
+    s.requests_by_path[p] = rt->requests[p].load();
+    s.events_by_path[p] = rt->events[p].load();
+    s.requests += s.requests_by_path[p];
+    s.events += s.events_by_path[p];
+  }
   s.errors = rt->errors.load();
   s.challenger_answers = rt->challenger_answers.load();
   s.shadow_scores = rt->shadow_scores.load();
-  s.log_written = rt->log->written();
-  s.log_dropped = rt->log->dropped();
+  s.log_written = rt->log ? rt->log->written() : 0;
+  s.log_dropped = rt->log ? rt->log->dropped() : 0;
   s.latency = rt->latency.Snapshot();
   for (auto [handle, loaded] : {std::pair{rt->champion, &s.champion}, std::pair{rt->challenger, &s.challenger}}) {
     std::shared_ptr<const Servable> servable = handle != nullptr ? handle->load() : nullptr;

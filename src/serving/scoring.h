@@ -9,11 +9,17 @@
 // chosen by a hash of the sticky key's value, so an entity always meets the same model).
 //
 // Also scores ready-made feature rows (ScoreRows) for the standard protocols (Open Inference Protocol,
-// MLflow /invocations) and batch scoring.
+// MLflow /invocations, `gyre score --deployment`) through the same decision bands, prediction log, challenger
+// (in shadow: a rows request names its model, so the canary answers only /v1/score, where the sticky entity is
+// known) and metrics. Every score gyre produces comes through here, so monitoring sees all of them; each
+// prediction records the path it came by and the caller who asked.
+//
+// A deployment opened without feature definitions (`gyre models serve`) scores rows only.
 //
 // Thread-safe; a swap of models during a request is invisible to it (the request keeps the servable it took).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -33,9 +39,40 @@
 
 namespace gyre::serving {
 
+// The doors a score comes through (recorded with each prediction and counted per door on /metrics).
+enum class ScorePath : uint8_t { kScore, kInfer, kInvocations, kBatch };
+inline constexpr std::array<std::string_view, 4> kScorePathNames = {"v1/score", "oip", "invocations", "batch"};
+
 struct ScoreOptions {
   std::string request_id;
+  ScorePath path = ScorePath::kScore;
+  std::string caller;  // who asked: the request's user (as claimed until users authenticate), or the OS user
   bool return_features = false;
+};
+
+// How a deployment turns a model's outputs into an action, or why it cannot.
+struct Decision {
+  int output = -1;  // the output column the bands read; -1: no decision (`why_not` says why)
+  models::DecisionPolicy policy;
+  std::string why_not;
+};
+struct DeploymentConfig;
+// The package's bands with the deployment's overrides, on the output its model kind allows: the probability
+// or value of a one-output model, or decision.positive_class of a multiclass model's probabilities.
+Decision DecisionFor(const DeploymentConfig& config, const Servable& model);
+
+// Ready-made feature rows, scored.
+struct RowsResult {
+  std::shared_ptr<const Servable> model;  // the model that answered
+  std::vector<float> outputs;             // n × model->num_outputs()
+  std::vector<uint8_t> actions;           // per row, index into DecisionPolicy::kActions; empty without a decision
+};
+
+// A deployment's model, as a readiness probe sees it.
+struct ModelState {
+  std::string uri;
+  std::shared_ptr<const Servable> loaded;  // null while none has loaded
+  Status error;                            // the newest load or resolution failure of `uri`; OK when none
 };
 
 struct ScoredEvent {
@@ -57,7 +94,8 @@ struct ScoreResponse {
 
 // Per-deployment counters (exported on /metrics, printed by the demo).
 struct DeploymentStats {
-  int64_t requests = 0, events = 0, errors = 0;
+  int64_t requests = 0, events = 0, errors = 0;  // over every path
+  std::array<int64_t, kScorePathNames.size()> requests_by_path{}, events_by_path{};
   std::map<std::string, int64_t> actions;
   int64_t challenger_answers = 0, shadow_scores = 0;
   int64_t log_written = 0, log_dropped = 0;
@@ -70,8 +108,9 @@ struct DeploymentStats {
 
 class ScoringService {
  public:
-  // `registry` and `online` must outlive the service; `online` may be null when no deployment reads events.
-  // Loads every deployment's models now (an error names the deployment and the model URI).
+  // `registry` and `online` must outlive the service. Without a registry (a bare model: `gyre models serve`)
+  // deployments score rows only. Loads every deployment's models now (an error names the deployment and the
+  // model URI).
   static Result<std::unique_ptr<ScoringService>> Open(DeploymentsConfig config, const features::FeatureRegistry* registry,
                                                       features::OnlineStore* online, ModelResolver resolver);
   ~ScoringService();
@@ -81,8 +120,17 @@ class ScoringService {
   // The source schema events of `deployment` must have (for request parsing). NotFound for an unknown name.
   Result<const Schema*> EventSchema(std::string_view deployment) const;
 
-  // Rows of ready-made features (n × the model's feature count) → scores, from the deployment's current model.
+  // The deployment's current model (what a rows request is parsed against); Unavailable, with this model's
+  // own load error, while none has loaded.
   Result<std::shared_ptr<const Servable>> Model(std::string_view deployment) const;
+  // `rows`: n × model->num_features() values in `model`'s feature order (NaN = missing), where `model` is what
+  // Model() returned when the request was parsed (a swap since then does not mix the two).
+  Result<RowsResult> ScoreRows(std::string_view deployment, std::shared_ptr<const Servable> model,
+                               std::vector<float> rows, const ScoreOptions& options);
+  // The decision `deployment` takes on `model`'s outputs.
+  Result<Decision> DecisionOf(std::string_view deployment, const Servable& model) const;
+  // NotFound for an unknown deployment.
+  Result<ModelState> State(std::string_view deployment) const;
 
   const DeploymentsConfig& config() const { return config_; }
   // Every deployment has a model loaded.
@@ -98,6 +146,9 @@ class ScoringService {
   struct Runtime;
   ScoringService() = default;
   Result<Runtime*> Find(std::string_view deployment) const;
+  // The deployment's source, its columns and the plans of its models for scoring events (needs registry_).
+  Status PlanEvents(Runtime& runtime);
+  Status NotLoaded(const Runtime& runtime) const;
 
   DeploymentsConfig config_;
   const features::FeatureRegistry* registry_ = nullptr;

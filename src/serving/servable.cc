@@ -4,6 +4,16 @@
 
 namespace gyre::serving {
 
+std::string_view OutputKindName(OutputKind kind) {
+  switch (kind) {
+    case OutputKind::kProbability: return "probability";
+    case OutputKind::kValue: return "value";
+    case OutputKind::kClassProbabilities: return "class probabilities";
+    case OutputKind::kClass: return "class";
+  }
+  return "?";
+}
+
 Result<std::shared_ptr<const Servable>> Servable::Load(const std::string& package_dir, std::string name,
                                                        std::string version) {
   auto servable = std::shared_ptr<Servable>(new Servable());
@@ -11,13 +21,16 @@ Result<std::shared_ptr<const Servable>> Servable::Load(const std::string& packag
   servable->version_ = std::move(version);
   GYRE_ASSIGN_OR_RETURN(servable->descriptor_, models::LoadDescriptor(package_dir));
   const models::PackageDescriptor& d = servable->descriptor_;
+  servable->feature_names_ = std::make_shared<const std::vector<std::string>>(d.feature_names);
   std::string model_path = package_dir + "/" + d.model_file;
   if (d.flavor == "xgboost") {
     GYRE_ASSIGN_OR_RETURN(models::TreeEnsemble trees, models::TreeEnsemble::LoadXGBoostJsonFile(model_path));
-    if (trees.num_outputs() != 1) {
-      return Status::InvalidArgument(fmt::format("{}: {} outputs per row; serving scores binary models (one score)",
-                                                 model_path, trees.num_outputs()));
-    }
+    const std::string& objective = trees.objective();
+    servable->num_outputs_ = trees.num_outputs();
+    servable->output_kind_ = objective == "multi:softprob"   ? OutputKind::kClassProbabilities
+                             : objective == "multi:softmax"  ? OutputKind::kClass
+                             : objective == "binary:logistic" || objective == "reg:logistic" ? OutputKind::kProbability
+                                                                                              : OutputKind::kValue;
     if (trees.num_features() != servable->num_features()) {
       return Status::InvalidArgument(fmt::format("{}: the model reads {} features, its signature lists {}", model_path,
                                                  trees.num_features(), servable->num_features()));
@@ -39,7 +52,7 @@ void Servable::Score(const float* rows, int64_t n, float* out) const {
     trees->PredictBatch(rows, n, out);
     return;
   }
-  const auto& lr = std::get<models::LogisticRegression>(model_);
+  const auto& lr = std::get<models::LogisticRegression>(model_);  // one probability per row
   const int d = num_features();
   for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(lr.Predict(rows + i * d));
 }

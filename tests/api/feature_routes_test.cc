@@ -1,5 +1,5 @@
 // The Feast-style feature routes (api/feature_routes.h) end to end: a temp workspace with a small
-// features.yaml (a push-only source with declared columns), opened by api::App as `gyre server` opens it
+// features.yaml (a push-only source with declared columns), opened by services::WorkspaceServices as `gyre server` opens it
 // (RocksDB online store under .gyre/; gyre.yaml's store.online accepts no "memory"), a real http::Server on
 // port 0 and a keep-alive http::Client.
 //
@@ -17,7 +17,8 @@
 #include <string>
 #include <system_error>
 
-#include "api/app.h"
+#include "api/routes.h"
+#include "services/workspace_services.h"
 #include "core/time.h"
 #include "core/workspace.h"
 #include "http/client.h"
@@ -86,7 +87,7 @@ class FeatureRoutesTest : public ::testing::Test {
     }
     Result<Workspace> ws = Workspace::Open(dir_.string());
     ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-    Result<std::unique_ptr<App>> app = App::Open(*ws);
+    Result<std::unique_ptr<services::WorkspaceServices>> app = services::WorkspaceServices::Open(*ws);
     ASSERT_TRUE(app.ok()) << app.status().ToString();
     app_ = std::move(app).value();
     ASSERT_EQ(app_->online_features() != nullptr, WithFeatures());
@@ -97,7 +98,7 @@ class FeatureRoutesTest : public ::testing::Test {
     Result<std::unique_ptr<http::Server>> server = http::Server::Create(options);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
-    app_->AddRoutes(*server_);
+    api::AddRoutes(*server_, *app_);
     ASSERT_TRUE(server_->Start().ok());
     Result<std::unique_ptr<http::Client>> client = http::Client::Connect("127.0.0.1", server_->port());
     ASSERT_TRUE(client.ok()) << client.status().ToString();
@@ -154,7 +155,7 @@ class FeatureRoutesTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<App> app_;
+  std::unique_ptr<services::WorkspaceServices> app_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<http::Client> client_;
 };

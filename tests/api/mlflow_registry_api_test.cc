@@ -97,7 +97,7 @@ TEST_P(MlflowRegistryApiTest, RegisterPromoteAndResolveLikeTheClient) {
 
 TEST_P(MlflowRegistryApiTest, UpdateRenameTagsAndDelete) {
   ASSERT_EQ(Post("registered-models/create", {{"name", "m"}}).status, 200);
-  ASSERT_EQ(Post("model-versions/create", {{"name", "m"}, {"source", "s"}}).status, 200);
+  ASSERT_EQ(Post("model-versions/create", {{"name", "m"}, {"source", "s3://b/s"}}).status, 200);
   EXPECT_EQ(Patch("registered-models/update", {{"name", "m"}, {"description", "d"}}).json["registered_model"]["description"], "d");
   EXPECT_EQ(Patch("model-versions/update", {{"name", "m"}, {"version", "1"}, {"description", "vd"}}).json["model_version"]["description"], "vd");
   EXPECT_EQ(Post("registered-models/set-tag", {{"name", "m"}, {"key", "team"}, {"value", "risk"}}).status, 200);
@@ -129,8 +129,8 @@ TEST_P(MlflowRegistryApiTest, AuditTrailNamesWhoDidWhat) {
     EXPECT_TRUE(r && r->status == 200) << endpoint << " " << (r ? r->body : "");
   };
   as("ann", "POST", "registered-models/create", {{"name", "ato"}});
-  as("ann", "POST", "model-versions/create", {{"name", "ato"}, {"source", "s1"}});
-  as("ann", "POST", "model-versions/create", {{"name", "ato"}, {"source", "s2"}});
+  as("ann", "POST", "model-versions/create", {{"name", "ato"}, {"source", "s3://b/s1"}});
+  as("ann", "POST", "model-versions/create", {{"name", "ato"}, {"source", "s3://b/s2"}});
   as("bob", "POST", "registered-models/alias", {{"name", "ato"}, {"alias", "champion"}, {"version", "1"}});
   as("bob", "POST", "registered-models/alias", {{"name", "ato"}, {"alias", "champion"}, {"version", "2"}});
   Reply audit = Send("GET", "/api/v1/audit?model=ato", "");
@@ -150,14 +150,14 @@ TEST_P(MlflowRegistryApiTest, AuditTrailNamesWhoDidWhat) {
 }
 
 TEST_P(MlflowRegistryApiTest, BadInputIs4xxWithMlflowShape) {
-  EXPECT_EQ(Post("model-versions/create", {{"name", "nope"}, {"source", "s"}}).status, 404);
+  EXPECT_EQ(Post("model-versions/create", {{"name", "nope"}, {"source", "s3://b/s"}}).status, 404);
   Reply no_source = Post("model-versions/create", {{"name", "x"}});
   EXPECT_EQ(no_source.status, 400);
   EXPECT_EQ(no_source.json["message"], "Missing value for required parameter 'source'.");
   ASSERT_EQ(Post("registered-models/create", {{"name", "x"}}).status, 200);
   EXPECT_EQ(Get("model-versions/get?name=x&version=abc").status, 400);
   EXPECT_EQ(Post("model-versions/transition-stage", {{"name", "x"}, {"version", "1"}, {"stage", "Staging"}}).status, 404);
-  ASSERT_EQ(Post("model-versions/create", {{"name", "x"}, {"source", "s"}}).status, 200);
+  ASSERT_EQ(Post("model-versions/create", {{"name", "x"}, {"source", "s3://b/s"}}).status, 200);
   Reply bad_stage = Post("model-versions/transition-stage", {{"name", "x"}, {"version", "1"}, {"stage", "Prod"}});
   EXPECT_EQ(bad_stage.status, 400);
   EXPECT_EQ(bad_stage.json["error_code"], "INVALID_PARAMETER_VALUE");

@@ -1,5 +1,6 @@
 #include "registry/registry_store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -198,6 +199,9 @@ TEST_P(RegistryStoreTest, ModelVersionFieldsAndLineage) {
   req.source = "";
   EXPECT_EQ(store_->CreateModelVersion(req, "bob").status().message(),
             "Missing value for required parameter 'source'.");
+  req.source = "models/fraud";  // relative: nobody could load it later
+  EXPECT_THAT(store_->CreateModelVersion(req, "bob").status().message(),
+              ::testing::HasSubstr("'models/fraud' is a relative path"));
   req.source = "s3://bucket/model";
   req.description = std::string(5001, 'd');
   EXPECT_EQ(store_->CreateModelVersion(req, "bob").status().message(),

@@ -1,5 +1,5 @@
 // Serving end to end: a workspace whose models were trained by gyre's trainer (real libxgboost) and registered,
-// served by api::App as `gyre server` serves it (RocksDB online state, deployments.yaml), through a real
+// served by services::WorkspaceServices as `gyre server` serves it (RocksDB online state, deployments.yaml), through a real
 // http::Server and keep-alive http::Clients.
 //
 // Covered: /v1/score returns the features the backfill computes for the same event and the score the runtime
@@ -23,7 +23,8 @@
 #include <string>
 #include <thread>
 
-#include "api/app.h"
+#include "api/routes.h"
+#include "services/workspace_services.h"
 #include "core/csv_reader.h"
 #include "core/files.h"
 #include "core/time.h"
@@ -126,7 +127,7 @@ class ServingTest : public ::testing::Test {
     // Two versions of model `risk`: depth 2 and depth 4; champion → version 1.
     auto ws = Workspace::Open(dir.string());
     ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-    auto app = api::App::Open(*ws, /*serve_features=*/false);
+    auto app = services::WorkspaceServices::Open(*ws, {.serve = false});
     ASSERT_TRUE(app.ok()) << app.status().ToString();
     auto reg = features::FeatureRegistry::LoadForWorkspace(dir.string(), "");
     ASSERT_TRUE(reg.ok()) << reg.status().ToString();
@@ -162,7 +163,7 @@ class ServingTest : public ::testing::Test {
     std::ofstream(*dir_ / "deployments.yaml") << deployments;
     auto ws = Workspace::Open(dir_->string());
     ASSERT_TRUE(ws.ok());
-    auto app = api::App::Open(*ws);
+    auto app = services::WorkspaceServices::Open(*ws);
     ASSERT_TRUE(app.ok()) << app.status().ToString();
     app_ = std::move(*app);
     ASSERT_NE(app_->scoring(), nullptr);
@@ -172,7 +173,7 @@ class ServingTest : public ::testing::Test {
     auto server = http::Server::Create(options);
     ASSERT_TRUE(server.ok());
     server_ = std::move(*server);
-    app_->AddRoutes(*server_);
+    api::AddRoutes(*server_, *app_);
     ASSERT_TRUE(server_->Start().ok());
     client_ = Connect();
   }
@@ -202,6 +203,15 @@ class ServingTest : public ::testing::Test {
     return {response->status, json::parse(response->body, nullptr, false), response->body};
   }
   Reply Post(const std::string& path, const json& body) { return Send("POST", path, body.dump()); }
+  // A request naming its user, as the MLflow client and gyre's own clients do (X-Gyre-User).
+  Reply PostAs(const std::string& user, const std::string& path, const std::string& body,
+               const std::string& content_type = "application/json") {
+    const std::pair<std::string, std::string> header{"X-Gyre-User", user};
+    auto response = client_->Request("POST", path, body, content_type, std::span(&header, 1));
+    EXPECT_TRUE(response.ok()) << path << ": " << response.status().ToString();
+    if (!response.ok()) return {};
+    return {response->status, json::parse(response->body, nullptr, false), response->body};
+  }
 
   void ExpectError(const Reply& reply, int status, const std::string& needle) {
     EXPECT_EQ(reply.status, status) << reply.text;
@@ -210,7 +220,7 @@ class ServingTest : public ::testing::Test {
   }
 
   static fs::path* dir_;
-  std::unique_ptr<api::App> app_;
+  std::unique_ptr<services::WorkspaceServices> app_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<http::Client> client_;
 };
@@ -327,7 +337,10 @@ TEST_F(ServingTest, ScoresWithTheFeaturesTheBackfillComputes) {
 
 TEST_F(ServingTest, OpenInferenceProtocol) {
   Serve(kDeployment);
-  EXPECT_EQ(Send("GET", "/v2/health/ready").body, json({{"ready", true}}));
+  Reply health = Send("GET", "/v2/health/ready");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body["ready"], true);
+  EXPECT_EQ(health.body["models"]["risk"]["version"], "1") << health.text;
   Reply meta = Send("GET", "/v2/models/risk");
   ASSERT_EQ(meta.status, 200) << meta.text;
   EXPECT_EQ(meta.body["versions"], json({"1"}));
@@ -410,6 +423,107 @@ TEST_F(ServingTest, MlflowInvocations) {
   EXPECT_THAT(missing.body.value("message", ""), HasSubstr("missing column 'user_failures_1h'"));
   EXPECT_EQ(Post("/invocations", {{"instances", {{1, 2}}}}).status, 400);
   EXPECT_EQ(Post("/invocations", {{"instances", {{0, 5, 4000, 950}}}, {"inputs", {{0, 5, 4000, 950}}}}).status, 400);
+}
+
+// Every door a score comes through — /v1/score, OIP infer, /invocations — reaches the deployment's prediction
+// log with its path and its caller, and is counted per path on /metrics.
+TEST_F(ServingTest, EveryPathIsLoggedAndCountedWithItsCaller) {
+  Serve(kDeployment);
+  TimestampMicros t = *ParseTimestamp(kStart) + kDays * kMicrosPerDay;
+  Reply scored = PostAs("ann", "/v1/score/risk", json{{"event", EventJson({900001, t, "u3", true, 10})}}.dump());
+  ASSERT_EQ(scored.status, 200) << scored.text;
+  Reply inferred = PostAs("bob", "/v2/models/risk/infer",
+                          json{{"inputs", {{{"name", "features"}, {"shape", {1, 4}}, {"datatype", "FP32"},
+                                            {"data", {0, 5, 4000, 950}}}}}}.dump());
+  ASSERT_EQ(inferred.status, 200) << inferred.text;
+  Reply invoked = PostAs("cy", "/invocations", json{{"instances", {{0, 5, 4000, 950}, {1, 1, 10, 10}}}}.dump());
+  ASSERT_EQ(invoked.status, 200) << invoked.text;
+
+  auto stats = app_->scoring()->Stats("risk");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->requests_by_path[static_cast<size_t>(serving::ScorePath::kScore)], 1);
+  EXPECT_EQ(stats->requests_by_path[static_cast<size_t>(serving::ScorePath::kInfer)], 1);
+  EXPECT_EQ(stats->requests_by_path[static_cast<size_t>(serving::ScorePath::kInvocations)], 1);
+  EXPECT_EQ(stats->events_by_path[static_cast<size_t>(serving::ScorePath::kInvocations)], 2);
+  EXPECT_EQ(stats->events, 4);
+  auto metrics = client_->Request("GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(metrics->body, HasSubstr("gyre_score_events_total{deployment=\"risk\",path=\"invocations\"} 2"));
+  EXPECT_THAT(metrics->body, HasSubstr("gyre_score_requests_total{deployment=\"risk\",path=\"oip\"} 1"));
+
+  (void)server_->Shutdown();
+  app_->scoring()->Stop();
+  std::ifstream log(*dir_ / ".gyre" / "predictions" / "risk.jsonl");
+  std::vector<json> records;
+  for (std::string line; std::getline(log, line);) records.push_back(json::parse(line));
+  ASSERT_EQ(records.size(), 4u);
+  std::multiset<std::pair<std::string, std::string>> seen;
+  for (const json& r : records) seen.emplace(r["path"].get<std::string>(), r["caller"].get<std::string>());
+  EXPECT_EQ(seen, (std::multiset<std::pair<std::string, std::string>>{
+                      {"v1/score", "ann"}, {"oip", "bob"}, {"invocations", "cy"}, {"invocations", "cy"}}));
+  for (const json& r : records) {
+    EXPECT_EQ(r["deployment"], "risk");
+    EXPECT_EQ(r["features"].size(), 4u) << r.dump();
+    EXPECT_TRUE(r["action"] == "allow" || r["action"] == "challenge" || r["action"] == "block") << r.dump();
+  }
+}
+
+// An event without the keys of the entities its features describe would be scored as a stranger.
+TEST_F(ServingTest, EventWithoutItsEntityKeysIsRefused) {
+  Serve(kDeployment);
+  ExpectError(Post("/v1/score/risk", {{"event", {{"event_id", 5}, {"time", "2026-03-09T00:00:00Z"}}}}), 400,
+              "event 0: missing user_id");
+  ExpectError(Post("/v1/score/risk", {{"event", {{"event_id", 5}, {"time", "2026-03-09T00:00:00Z"}, {"user_id", nullptr},
+                                                 {"amount", 3}}}}),
+              400, "missing user_id (the entity key");
+  auto stats = app_->scoring()->Stats("risk");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->events, 0);
+  EXPECT_EQ(stats->errors, 2);
+}
+
+// A CSV column left empty in every row is a missing value, not a column of strings.
+TEST_F(ServingTest, InvocationsCsvColumnEmptyInEveryRowIsMissing) {
+  Serve(kDeployment);
+  auto model = app_->scoring()->Model("risk");
+  ASSERT_TRUE(model.ok());
+  Reply csv = Send("POST", "/invocations",
+                   "user_failures_1h,user_events_24h,user_amount_24h,amount_now\n0,5,4000,\n1,2,30,\n2,9,100,\n",
+                   "text/csv");
+  ASSERT_EQ(csv.status, 200) << csv.text;
+  float rows[3][4] = {{0, 5, 4000, NAN}, {1, 2, 30, NAN}, {2, 9, 100, NAN}};
+  for (int r = 0; r < 3; ++r) EXPECT_EQ(csv.body["predictions"][r].get<float>(), (*model)->ScoreOne(rows[r]));
+}
+
+// Two deployments whose models cannot load: each reports its own error (never the other's), per-model readiness
+// tells the truth, and the one that loads serves.
+TEST_F(ServingTest, EachDeploymentReportsItsOwnModelState) {
+  Serve(R"(poll_interval: 50ms
+deployments:
+  risk:
+    model: models:/risk@champion
+  first:
+    model: models:/risk@nosuch_one
+    feature_set: risk
+  second:
+    model: models:/risk@nosuch_two
+    feature_set: risk
+)");
+  Reply first = Send("GET", "/v2/models/first/ready");
+  EXPECT_EQ(first.status, 503) << first.text;
+  EXPECT_THAT(first.body.value("error", ""), HasSubstr("nosuch_one"));
+  EXPECT_THAT(first.body.value("error", ""), ::testing::Not(HasSubstr("nosuch_two")));
+  Reply second = Post("/v1/score/second", {{"event", EventJson({1, *ParseTimestamp(kStart), "u1", true, 1})}});
+  EXPECT_EQ(second.status, 503) << second.text;
+  EXPECT_THAT(second.text, HasSubstr("nosuch_two"));
+  EXPECT_THAT(second.text, ::testing::Not(HasSubstr("nosuch_one")));
+  EXPECT_EQ(Send("GET", "/v2/models/risk/ready").status, 200);
+  ExpectError(Send("GET", "/v2/models/nope/ready"), 404, "model 'nope' is not served");
+  Reply health = Send("GET", "/v2/health/ready");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_EQ(health.body["models"]["risk"]["ready"], true) << health.text;
+  EXPECT_EQ(health.body["models"]["first"]["ready"], false) << health.text;
+  EXPECT_THAT(health.body["models"]["second"].value("error", ""), HasSubstr("nosuch_two"));
 }
 
 TEST_F(ServingTest, BadScoreRequestsAre4xx) {
@@ -519,10 +633,12 @@ TEST_F(ServingTest, MetricsCountWhatWasServed) {
   };
   const std::map<std::string, std::string> d = {{"deployment", "shadowed"}};
   // The parse errors are counted by the route before the deployment (errors counts what reached it).
-  const double requests = value("gyre_score_requests_total", d);
+  const std::map<std::string, std::string> by_path = {{"deployment", "shadowed"}, {"path", "v1/score"}};
+  const double requests = value("gyre_score_requests_total", by_path);
   EXPECT_GE(requests, kEvents);
   EXPECT_LE(requests, kEvents + 2);
-  EXPECT_EQ(value("gyre_score_events_total", d), kEvents);
+  EXPECT_EQ(value("gyre_score_events_total", by_path), kEvents);
+  EXPECT_EQ(value("gyre_score_requests_total", {{"deployment", "shadowed"}, {"path", "oip"}}), 0);
   EXPECT_EQ(value("gyre_score_errors_total", d), requests - kEvents);
   for (const char* action : {"allow", "challenge", "block"}) {  // every action has a series, 0 included
     EXPECT_EQ(value("gyre_score_actions_total", {{"deployment", "shadowed"}, {"action", action}}), actions[action])
