@@ -79,7 +79,7 @@ void PrintResult(const train::TrainResult& r) {
 
 Status Train(const TrainFlags& flags) {
   GYRE_ASSIGN_OR_RETURN(train::ExperimentConfig config, train::LoadExperiment(flags.experiment));
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.workspace));
   GYRE_ASSIGN_OR_RETURN(features::FeatureRegistry registry, features::FeatureRegistry::LoadForWorkspace(ws.root(), ""));
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, api::App::Open(ws, /*serve_features=*/false));
   train::TrainOptions options;
