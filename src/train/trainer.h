@@ -9,6 +9,9 @@
 //                           predictions.csv (the best trial's out-of-fold test scores)
 //     trial-<i>             one per parameter set: params, <metric>_mean / <metric>_std, per-fold values as steps
 //       trial-<i>-fold-<k>  one per fold: fold boundaries, row counts, every metric
+// Each run's start and end are when its work happened, not when it was recorded: the parent spans the whole
+// job (reading the data to registering the model), a fold run its fit and evaluation, a trial run its folds
+// (which run in parallel with other trials' folds, so trial spans overlap).
 //
 // Every check that needs the data happens before the first model is fitted (dataset.h, backtest.h).
 // Not thread-safe with itself on the same stores; the stores themselves are.
@@ -44,6 +47,8 @@ struct FoldResult {
   int64_t train_rows = 0, validation_rows = 0, test_rows = 0, test_positives = 0, dropped_unlabeled = 0;
   int rounds = 0;
   std::vector<std::pair<std::string, double>> metrics;
+  // Wall-clock milliseconds (as tracking records runs) around this fold's fit and evaluation.
+  int64_t started_ms = 0, ended_ms = 0;
   double Metric(std::string_view key) const;  // NaN when absent
 };
 

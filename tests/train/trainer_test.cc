@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -214,6 +215,61 @@ TEST_F(TrainerTest, BacktestsSearchesPackagesRecordsAndRegisters) {
   EXPECT_EQ(version->run_id, r->run_id);
   EXPECT_EQ(version->lineage.training_data_fingerprint, r->fingerprint);
   EXPECT_EQ(version->lineage.feature_set, "risk");
+}
+
+// Runs are recorded at the end of the job, but their times must be when the work happened: the parent spans the
+// whole job, each fold its own fit and evaluation. One thread, so the folds run one after another and their
+// durations add up to less than the parent's.
+TEST_F(TrainerTest, RecordedRunTimesSpanTheWorkTheyDescribe) {
+  std::string yaml = kExperiment;
+  yaml.replace(yaml.find("search:"), yaml.find("backtest:") - yaml.find("search:"), "");
+  yaml.replace(yaml.find("threads: 2"), 10, "threads: 1");
+  auto r = Train(yaml, /*drift_day=*/100);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  tracking::SearchRunsRequest search;
+  search.experiment_ids = {r->experiment_id};
+  search.max_results = 100;
+  auto runs = tracking_->SearchRuns(search);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->items.size(), 6u);  // parent, one trial, four folds
+  const tracking::RunInfo* parent = nullptr;
+  std::vector<const tracking::RunInfo*> trials, folds;
+  for (const tracking::Run& run : runs->items) {
+    ASSERT_TRUE(run.info.end_time.has_value()) << run.info.run_name;
+    if (run.info.run_id == r->run_id) {
+      parent = &run.info;
+    } else if (run.info.run_name.find("-fold-") != std::string::npos) {
+      folds.push_back(&run.info);
+    } else {
+      trials.push_back(&run.info);
+    }
+  }
+  ASSERT_NE(parent, nullptr);
+  ASSERT_EQ(trials.size(), 1u);
+  ASSERT_EQ(folds.size(), 4u);
+  const int64_t parent_ms = *parent->end_time - parent->start_time;
+  // The whole job, give or take the moment between the parent's end and the result's clock reading.
+  EXPECT_GE(parent_ms, static_cast<int64_t>(r->seconds * 1000 * 0.9)) << "parent " << parent_ms << " ms";
+  EXPECT_LE(parent_ms, static_cast<int64_t>(r->seconds * 1000) + 1);
+  int64_t fold_sum = 0;
+  for (const tracking::RunInfo* f : folds) {
+    const int64_t ms = *f->end_time - f->start_time;
+    EXPECT_GT(ms, 0) << f->run_name << " lasted " << ms << " ms";
+    EXPECT_GE(f->start_time, parent->start_time) << f->run_name;
+    EXPECT_LE(*f->end_time, *parent->end_time) << f->run_name;
+    EXPECT_GE(f->start_time, trials[0]->start_time) << f->run_name;
+    EXPECT_LE(*f->end_time, *trials[0]->end_time) << f->run_name;
+    fold_sum += ms;
+  }
+  EXPECT_GE(parent_ms, fold_sum);
+  // The result carries the same times as tracking.
+  for (const FoldResult& f : r->trials[0].folds) {
+    std::string name = "risk_xgb-trial-1-fold-" + std::to_string(f.fold.index + 1);
+    auto run = std::find_if(folds.begin(), folds.end(), [&](const tracking::RunInfo* i) { return i->run_name == name; });
+    ASSERT_NE(run, folds.end()) << name;
+    EXPECT_EQ((*run)->start_time, f.started_ms) << name;
+    EXPECT_EQ(*(*run)->end_time, f.ended_ms) << name;
+  }
 }
 
 TEST_F(TrainerTest, PlantedDriftShowsAsADropInLaterFolds) {
