@@ -329,14 +329,12 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
 
   // 5. Decision bands from the most recent fold (or fixed in the experiment).
   if (!best_outputs.empty()) {
-    const FoldEvaluation& recent = best_outputs.back()->evaluation;
-    result.decision.challenge_threshold = recent.cost_threshold;
-    result.decision.block_threshold = ThresholdAtFpr(fold_data.back().test.label, best_outputs.back()->scores,
-                                                     config.decision.block_fpr);
+    result.decision = DecideBands(fold_data.back().test.label, best_outputs.back()->scores,
+                                  best_outputs.back()->evaluation, config, &result.decision_notes);
+  } else {
+    result.decision = DecideBands({}, {}, FoldEvaluation{}, config, &result.decision_notes);
   }
-  if (config.decision.challenge_threshold) result.decision.challenge_threshold = *config.decision.challenge_threshold;
-  if (config.decision.block_threshold) result.decision.block_threshold = *config.decision.block_threshold;
-  result.decision.block_threshold = std::max(result.decision.block_threshold, result.decision.challenge_threshold);
+  for (const std::string& note : result.decision_notes) progress("decision: " + note);
 
   // 6. The package: descriptor with reference statistics on the time-latest slice, the model file, MLmodel.
   const DenseMatrix& reference = final_data.validation.rows > 0 ? final_data.validation : final_data.fit;
