@@ -126,6 +126,9 @@ void AddProfileCommand(CLI::App& data) {
       fmt::print("{}\n", ProfileToJson(profile).dump(2));
     } else {
       fmt::print("{}", FormatProfileTable(profile));
+      std::vector<std::string> warnings = ProfileWarnings(profile);
+      if (!warnings.empty()) fmt::print("\n");
+      for (const std::string& w : warnings) fmt::print("warning: {}\n", w);
     }
     return Status::OK();
   });

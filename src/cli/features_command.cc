@@ -33,7 +33,7 @@ void AddCommon(CLI::App* command, CommonFlags* flags) {
 }
 
 Result<features::FeatureRegistry> LoadRegistry(const CommonFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.workspace));
   return features::FeatureRegistry::LoadForWorkspace(ws.root(), flags.definitions);
 }
 
@@ -105,7 +105,7 @@ struct CheckFlags {
 };
 
 Status Check(CheckFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.common.workspace));
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.common.workspace));
   GYRE_ASSIGN_OR_RETURN(features::FeatureRegistry registry,
                         features::FeatureRegistry::LoadForWorkspace(ws.root(), flags.common.definitions));
   if (flags.options.online_store.empty()) flags.options.online_store = "memory";
@@ -135,7 +135,7 @@ struct RebuildFlags {
 };
 
 Status Rebuild(const RebuildFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.workspace));
   int64_t since = 0;
   if (!flags.since.empty()) {
     Result<int64_t> parsed = ParseDuration(flags.since);

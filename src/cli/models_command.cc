@@ -24,7 +24,7 @@ struct ModelsFlags {
 };
 
 Result<std::unique_ptr<services::WorkspaceServices>> OpenApp(const std::string& dir) {
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(dir));
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(dir));
   return services::WorkspaceServices::Open(ws, {.serve = false});
 }
 

@@ -26,7 +26,7 @@ struct RunsFlags {
 };
 
 Result<std::unique_ptr<services::WorkspaceServices>> OpenApp(const std::string& dir) {
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(dir));
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(dir));
   return services::WorkspaceServices::Open(ws, {.serve = false});
 }
 

@@ -47,7 +47,7 @@ Status Score(const ScoreFlags& flags) {
     return Status::InvalidArgument("give --model URI or --deployment NAME, not both");
   }
   if (flags.output.empty()) return Status::InvalidArgument("--output FILE.csv is required");
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.workspace));
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app,
                         services::WorkspaceServices::Open(ws, {.serve = false}));
   // A deployment lends its model, its decision (bands, positive class) and its prediction log; a bare model URI

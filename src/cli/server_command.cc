@@ -98,7 +98,7 @@ Status RunModelServer(const ModelServeFlags& flags, const CLI::App& cmd) {
   ServerConfig config;
   config.port = 5000;  // mlflow models serve's default, for the scripts that expect it
   if (flags.target.starts_with("models:/")) {
-    GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace.empty() ? "." : flags.workspace));
+    GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.workspace.empty() ? "." : flags.workspace));
     GYRE_ASSIGN_OR_RETURN(app, services::WorkspaceServices::Open(ws, {.serve = false}));
   }
   std::string name = flags.name;

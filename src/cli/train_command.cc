@@ -69,6 +69,7 @@ void PrintResult(const train::TrainResult& r) {
   fmt::print("best trial   {} ({} = {})\n", r.best_trial + 1, key, Cell(best.selection));
   fmt::print("final model  {} rounds; decision: challenge ≥ {:.4f}, block ≥ {:.4f}\n", r.final_rounds,
              r.decision.challenge_threshold, r.decision.block_threshold);
+  for (const std::string& note : r.decision_notes) fmt::print("             {}\n", note);
   fmt::print("run          {} (experiment {}), {:.1f} s\n", r.run_id, r.experiment_id, r.seconds);
   fmt::print("model        {}\nreport       {}\n", r.model_dir, r.report_path);
   if (r.registered) {
@@ -79,7 +80,7 @@ void PrintResult(const train::TrainResult& r) {
 
 Status Train(const TrainFlags& flags) {
   GYRE_ASSIGN_OR_RETURN(train::ExperimentConfig config, train::LoadExperiment(flags.experiment));
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.workspace));
   GYRE_ASSIGN_OR_RETURN(features::FeatureRegistry registry, features::FeatureRegistry::LoadForWorkspace(ws.root(), ""));
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, services::WorkspaceServices::Open(ws, {.serve = false}));
   train::TrainOptions options;

@@ -1,9 +1,16 @@
 #include "core/profile.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <queue>
+
+#include "core/value_parse.h"
 
 namespace gyre {
 namespace {
@@ -147,6 +154,98 @@ void ProfileBool(const Column& c, const ProfileOptions& o, ColumnProfile* p) {
   for (auto& [value, count] : top.Take()) p->top.push_back({value, count});
 }
 
+// Sets p->not_numeric when the column is numbers but for a few values. Each distinct value is parsed once.
+void FindNotNumeric(const Column& c, const std::vector<int64_t>& counts, ColumnProfile* p) {
+  const StringDictionary& dict = c.dictionary();
+  std::vector<bool> number(counts.size(), false);
+  NotNumeric n;
+  bool all_integers = true;
+  for (int32_t code = 0; code < dict.size(); ++code) {
+    if (counts[code] == 0) continue;
+    int64_t i;
+    double d;
+    if (ParseInt64(dict.Get(code), &i)) {
+      number[code] = true;
+    } else if (ParseFloat64(dict.Get(code), &d)) {
+      number[code] = true;
+      all_integers = false;
+    }
+    (number[code] ? n.numbers : n.count) += counts[code];
+  }
+  if (n.count == 0 || n.numbers == 0 ||
+      static_cast<double>(n.numbers) < kMostlyNumericShare * static_cast<double>(n.numbers + n.count)) {
+    return;
+  }
+  n.number_type = all_integers ? ColumnType::kInt64 : ColumnType::kFloat64;
+  auto codes = c.string_codes();
+  for (int64_t r = 0; r < c.size(); ++r) {
+    if (codes[r] >= 0 && !number[codes[r]]) {
+      n.example = std::string(dict.Get(codes[r]));
+      n.example_row = r;
+      break;
+    }
+  }
+  p->not_numeric = std::move(n);
+}
+
+// The physical line of the first value of `column` that is not a `type` number: the file read again with
+// only that column, declared, its bad values sent to a scratch reject file. 0 if the read finds none.
+Result<int64_t> FirstNonNumberLine(const std::string& path, const CsvReadOptions& read, const std::string& column,
+                                   ColumnType type) {
+  static std::atomic<int> sequence{0};
+  std::error_code ec;
+  std::filesystem::path rejects = std::filesystem::temp_directory_path(ec) /
+                                  fmt::format("gyre_profile_{}_{}.csv", ::getpid(), sequence.fetch_add(1));
+  if (ec) return Status::IOError(fmt::format("no temporary folder for a scratch file: {}", ec.message()));
+  CsvReadOptions again = read;
+  again.columns = {CsvColumn{column, type}};
+  again.select = {column};
+  again.infer_undeclared = false;
+  again.reject_path = rejects.string();
+  CsvReadOptions reject_file;
+  reject_file.columns = {CsvColumn{"line", ColumnType::kInt64}, CsvColumn{"error", ColumnType::kString}};
+  Status reread = ReadCsv(path, again).status();
+  Result<CsvReadResult> rejected = reread.ok() ? ReadCsv(rejects.string(), reject_file) : Result<CsvReadResult>(reread);
+  std::filesystem::remove(rejects, ec);
+  GYRE_RETURN_IF_ERROR(rejected.status());
+  const Table& t = rejected->table;
+  if (t.num_rows() == 0) return int64_t{0};
+  // Records the first read already rejected (wrong field count, broken quotes) are rejected again; only a
+  // value that does not parse is the one we want.
+  const Column& lines = t.column(0);
+  const Column& errors = t.column(1);
+  for (int64_t r = 0; r < t.num_rows(); ++r) {
+    if (errors.String(r).find(": cannot parse ") != std::string_view::npos) return lines.Int64(r);
+  }
+  return int64_t{0};
+}
+
+// A value as a warning quotes it: line ends and tabs escaped, at most 40 characters (cut on a UTF-8
+// boundary), so one stray record cannot flood the terminal.
+std::string Quoted(std::string_view value) {
+  std::string out;
+  size_t chars = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
+    bool starts_char = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (starts_char && ++chars > 40) return out + "\u2026";
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else out += c;
+  }
+  return out;
+}
+
+std::string WithThousands(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
 void ProfileString(const Column& c, const ProfileOptions& o, ColumnProfile* p) {
   const StringDictionary& dict = c.dictionary();
   std::vector<int64_t> counts(static_cast<size_t>(dict.size()), 0);
@@ -174,6 +273,7 @@ void ProfileString(const Column& c, const ProfileOptions& o, ColumnProfile* p) {
   p->min_length = shortest;
   p->max_length = longest;
   for (auto& [code, count] : top.Take()) p->top.push_back({std::string(dict.Get(code)), count});
+  FindNotNumeric(c, counts, p);
 }
 
 nlohmann::ordered_json ValueJson(const ProfileValue& v) {
@@ -199,6 +299,15 @@ nlohmann::ordered_json OptionalJson(const std::optional<T>& v) {
     if (!std::isfinite(*v)) return ProfileValueToString(*v);
   }
   return *v;
+}
+
+nlohmann::ordered_json NotNumericJson(const std::optional<NotNumeric>& n) {
+  if (!n) return nullptr;
+  return {{"count", n->count},
+          {"numbers", n->numbers},
+          {"number_type", ColumnTypeName(n->number_type)},
+          {"example", n->example},
+          {"line", n->example_line > 0 ? nlohmann::ordered_json(n->example_line) : nlohmann::ordered_json(nullptr)}};
 }
 
 }  // namespace
@@ -257,7 +366,28 @@ Result<TableProfile> ProfileCsv(const std::string& path, const CsvReadOptions& r
   out.rejected_rows = result.stats.rejected_rows;
   out.reject_path = read.reject_path;
   for (size_t i = 0; i < out.columns.size() && i < result.stats.inferred.size(); ++i) {
-    out.columns[i].inferred = result.stats.inferred[i];
+    ColumnProfile& c = out.columns[i];
+    c.inferred = result.stats.inferred[i];
+    if (!c.not_numeric) continue;
+    if (!c.inferred) {  // declared string: the stray values are the user's choice, not a surprise
+      c.not_numeric.reset();
+      continue;
+    }
+    GYRE_ASSIGN_OR_RETURN(c.not_numeric->example_line, FirstNonNumberLine(path, read, c.name, c.not_numeric->number_type));
+  }
+  return out;
+}
+
+std::vector<std::string> ProfileWarnings(const TableProfile& profile) {
+  std::vector<std::string> out;
+  for (const ColumnProfile& c : profile.columns) {
+    if (!c.not_numeric) continue;
+    const NotNumeric& n = *c.not_numeric;
+    std::string where = n.example_line > 0 ? fmt::format(" at line {}", n.example_line) : "";
+    out.push_back(fmt::format("column '{}': {} of {} values {} not {}, e.g. '{}'{}, so it was read as {}", c.name,
+                              WithThousands(n.count), WithThousands(n.count + n.numbers), n.count == 1 ? "is" : "are",
+                              n.number_type == ColumnType::kInt64 ? "integers" : "numbers", Quoted(n.example), where,
+                              ColumnTypeName(c.type)));
   }
   return out;
 }
@@ -280,13 +410,17 @@ nlohmann::ordered_json ProfileToJson(const TableProfile& profile) {
                        {"max_length", OptionalJson(c.max_length)},
                        {"mean", OptionalJson(c.mean)},
                        {"std", OptionalJson(c.stddev)},
-                       {"top", std::move(top)}});
+                       {"top", std::move(top)},
+                       {"not_numeric", NotNumericJson(c.not_numeric)}});
   }
+  nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
+  for (std::string& w : ProfileWarnings(profile)) warnings.push_back(std::move(w));
   return {{"source", profile.source},
           {"rows", profile.rows},
           {"rejected_rows", profile.rejected_rows},
           {"reject_path", profile.reject_path.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(profile.reject_path)},
-          {"columns", std::move(columns)}};
+          {"columns", std::move(columns)},
+          {"warnings", std::move(warnings)}};
 }
 
 }  // namespace gyre

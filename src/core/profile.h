@@ -12,11 +12,16 @@
 //   mean / stddev   int64 and float64 only (NaN excluded); stddev is the sample standard deviation (n - 1
 //                   in the denominator), absent with fewer than two values.
 //   top             up to top_k most frequent non-null values, by count descending, ties by value ascending.
+//   not_numeric     string columns that are numbers but for a few values (at least kMostlyNumericShare of
+//                   the non-null values parse as int64 or float64, core/value_parse.h, and at least one does
+//                   not): how many do not, the first of them and where. With an inferred schema this is how a
+//                   stray 'x12' in an int column shows: the column silently becomes a string, and this is
+//                   the only place that says why. ProfileCsv leaves it out for columns declared string.
 // Values are carried as ProfileValue: bool, int64 (int64 columns), double (float64), or string (string
 // columns, and timestamps as RFC 3339 text).
 //
 // Cost: one sort of the non-null values per numeric or timestamp column, one counting pass per string or
-// bool column. Thread-safety: free functions over const inputs; safe to call concurrently.
+// bool column; ProfileCsv reads the file once more per not_numeric column to find the example's line. Thread-safety: free functions over const inputs; safe to call concurrently.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -44,6 +49,18 @@ struct ValueCount {
   bool operator==(const ValueCount&) const = default;
 };
 
+// A share of numbers at or above which a string column counts as numeric "but for a few values".
+inline constexpr double kMostlyNumericShare = 0.95;
+
+struct NotNumeric {
+  int64_t count = 0;    // non-null values that are not numbers
+  int64_t numbers = 0;  // non-null values that are
+  ColumnType number_type = ColumnType::kInt64;  // int64 if every number is an integer, else float64
+  std::string example;                          // the first value that is not a number, in row order
+  int64_t example_row = 0;                      // its 0-based row in the table
+  int64_t example_line = 0;                     // its physical line in the file (ProfileCsv); 0 if unknown
+};
+
 struct ColumnProfile {
   std::string name;
   ColumnType type = ColumnType::kString;
@@ -56,6 +73,7 @@ struct ColumnProfile {
   std::optional<int64_t> min_length, max_length;  // string columns with values
   std::optional<double> mean, stddev;             // int64 / float64 columns
   std::vector<ValueCount> top;
+  std::optional<NotNumeric> not_numeric;  // string columns only; see the definitions above
 };
 
 struct TableProfile {
@@ -74,13 +92,20 @@ ColumnProfile ProfileColumn(const Column& column, std::string name, const Profil
 TableProfile ProfileTable(const Table& table, const ProfileOptions& options = {});
 
 // Reads `path` with `read` (inferred schema unless it declares one) and profiles it. Errors are ReadCsv's.
+// For each not_numeric column, re-reads that one column declared as its number type to learn the line of
+// the first value that is not a number (the table keeps no line numbers).
 Result<TableProfile> ProfileCsv(const std::string& path, const CsvReadOptions& read = {},
                                 const ProfileOptions& options = {});
 
 // {"source", "rows", "rejected_rows", "reject_path", "columns": [{"name", "type", "inferred", "count",
 // "nulls", "null_rate", "distinct", "min", "max", "min_length", "max_length", "mean", "std",
-// "top": [{"value", "count"}]}]}, keys in that order. Every key is always present; statistics that do not
-// apply are null. Non-finite doubles, which JSON cannot carry, are the strings "nan", "inf", "-inf".
+// "top": [{"value", "count"}], "not_numeric": {"count", "numbers", "number_type", "example", "line"}}],
+// "warnings": [text]}, keys in that order. Every key is always present; statistics that do not apply are
+// null. Non-finite doubles, which JSON cannot carry, are the strings "nan", "inf", "-inf".
 nlohmann::ordered_json ProfileToJson(const TableProfile& profile);
+
+// One line per finding a reader should act on, e.g. "column 'asn': 3 of 120,000 values are not numbers,
+// e.g. 'x12' at line 1043, so it was read as string". Empty when there is nothing to say.
+std::vector<std::string> ProfileWarnings(const TableProfile& profile);
 
 }  // namespace gyre

@@ -130,6 +130,27 @@ Result<Workspace> Workspace::Open(const std::string& dir) {
   return ws;
 }
 
+Result<Workspace> Workspace::OpenExisting(const std::string& dir) {
+  if (dir.empty()) return Status::InvalidArgument("workspace folder is empty: pass --workspace DIR");
+  std::error_code ec;
+  fs::path root = fs::absolute(dir, ec).lexically_normal();
+  if (ec) return Status::IOError(fmt::format("{}: {}", dir, ec.message()));
+  if (root.has_filename() == false) root = root.parent_path();
+  if (!fs::exists(root / kConfigFile, ec)) {
+    std::string what = fmt::format("not a gyre workspace (no {})", kConfigFile);
+    if (!fs::exists(root, ec)) {
+      what = "no such folder";
+    } else if (!fs::is_directory(root, ec)) {
+      what = "not a folder";
+    } else if (fs::is_empty(root, ec)) {
+      what = "an empty folder, not a gyre workspace";
+    }
+    return Status::NotFound(fmt::format("workspace {}: {}; check --workspace, or create one with 'gyre init {}'",
+                                        root.string(), what, dir));
+  }
+  return Open(root.string());
+}
+
 Result<std::string> Workspace::StatePath(const std::string& relative) const {
   fs::path path = fs::path(state_dir_) / relative;
   GYRE_RETURN_IF_ERROR(CreateDirs(path.parent_path()));

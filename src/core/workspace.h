@@ -3,7 +3,11 @@
 //
 // Contract:
 // - Open(dir) on a missing or empty folder initialises it with embedded defaults (SQLite metadata,
-//   RocksDB online state, local artifacts), so every command works with zero setup.
+//   RocksDB online state, local artifacts), so the commands that create (init, server, datagen, demo) work
+//   with zero setup.
+// - OpenExisting(dir) is for the commands that only read what is already there (runs, models, features,
+//   train): a missing or empty folder is NotFound, naming the folder and `gyre init DIR`, and nothing is
+//   written. A mistyped -w must not answer "no runs" from a workspace it just made up.
 // - Open(dir) on a non-empty folder without gyre.yaml is an error: gyre never scatters state into a
 //   folder it was not asked to own. `gyre init DIR` (Init) is the explicit way to adopt such a folder.
 // - gyre.yaml is read strictly (core/config.h): unknown keys and wrong types name file:line:column.
@@ -47,6 +51,9 @@ class Workspace {
 
   // Opens `dir`, initialising it when missing or empty (see the contract above).
   static Result<Workspace> Open(const std::string& dir);
+  // Opens `dir` only if it already is a workspace (holds gyre.yaml); otherwise NotFound (missing, empty or
+  // any folder without gyre.yaml) and `dir` is left untouched.
+  static Result<Workspace> OpenExisting(const std::string& dir);
   // Creates gyre.yaml (if absent) and .gyre/ in `dir`, which may already hold files. Returns the opened
   // workspace; *created says whether gyre.yaml was written now.
   static Result<Workspace> Init(const std::string& dir, bool* created = nullptr);

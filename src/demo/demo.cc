@@ -247,6 +247,7 @@ Result<TrainingSummary> TrainAndRegister(const Workspace& ws, services::Workspac
   GYRE_RETURN_IF_ERROR(app.registry().SetRegisteredModelAlias("ato", "champion", version.version, "demo"));
   fmt::print(out, "      registered {} as models:/ato/{} → alias champion (decision: challenge ≥ {:.3f}, block ≥ {:.3f})\n",
              config.name, version.version, result.decision.challenge_threshold, result.decision.block_threshold);
+  for (const std::string& note : result.decision_notes) fmt::print(out, "      {}\n", note);
   fmt::print(out, "      report {}\n", result.report_path);
   return TrainingSummary{config.name, result.run_id, config.metric, version.version,
                          result.trials[result.best_trial].selection};

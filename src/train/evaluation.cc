@@ -58,6 +58,7 @@ Result<FoldEvaluation> EvaluateFold(const std::vector<float>& labels, const std:
   GYRE_ASSIGN_OR_RETURN(Evaluation e, Evaluate(l, s, times, options));
   FoldEvaluation out;
   out.metrics = e.Metrics();
+  out.cost_flags_nothing = e.cost.flags_nothing;
   out.cost_threshold = e.cost.flags_nothing ? 1.0 : e.cost.threshold;
   out.roc = e.roc;
   out.pr = e.pr;
@@ -65,6 +66,87 @@ Result<FoldEvaluation> EvaluateFold(const std::vector<float>& labels, const std:
     for (const CalibrationBin& b : e.calibration->curve) out.reliability.emplace_back(b.mean_predicted, b.fraction_positive);
   }
   return out;
+}
+
+models::DecisionPolicy DecideBands(const std::vector<float>& labels, const std::vector<float>& scores,
+                                   const FoldEvaluation& recent, const ExperimentConfig& config,
+                                   std::vector<std::string>* notes) {
+  const DecisionConfig& fixed = config.decision;
+  models::DecisionPolicy d;
+  d.challenge_threshold = 0.5;
+  d.block_threshold = 1.0;
+  const bool derived_challenge = !fixed.challenge_threshold, derived_block = !fixed.block_threshold;
+  if (labels.empty()) {
+    if (derived_challenge || derived_block) {
+      notes->push_back("no backtest folds to choose bands from: challenge at 0.5 and block off (1) unless fixed; "
+                       "set backtest.folds, or decision.challenge_threshold and decision.block_threshold");
+    }
+  } else {
+    if (recent.cost_flags_nothing) {
+      d.challenge_threshold = 1.0;
+      if (derived_challenge) {
+        notes->push_back(fmt::format(
+            "challenge band off (1): on the most recent fold challenging nobody costs least at "
+            "evaluation.cost false_negative {} / false_positive {}; set decision.challenge_threshold, or raise "
+            "the cost of a false negative",
+            FormatSignificant(config.evaluation.cost_false_negative),
+            FormatSignificant(config.evaluation.cost_false_positive)));
+      }
+    } else {
+      d.challenge_threshold = recent.cost_threshold;
+    }
+    std::vector<double> l(labels.begin(), labels.end()), s(scores.begin(), scores.end());
+    Result<ScoreRanking> ranking = ScoreRanking::Build(l, s);
+    Result<RecallAtFprResult> block =
+        ranking.ok() ? RecallAtFpr(*ranking, fixed.block_fpr) : Result<RecallAtFprResult>(ranking.status());
+    if (!block.ok()) {
+      if (derived_block) {
+        notes->push_back(fmt::format("block band off (1): no false-positive rate on the most recent fold ({}); "
+                                     "set decision.block_threshold",
+                                     block.status().message()));
+      }
+    } else if (block->recall == 0) {
+      // RecallAtFpr's "flag nothing" threshold is the highest score + 1, a band like 1.71 that reads as a real
+      // one. 1 (DecisionPolicy's default) keeps it a probability that only a certain score reaches, and the
+      // note says why it is there.
+      if (derived_block) {
+        const int64_t negatives = ranking->negatives();
+        std::string one_fp;
+        if (1.0 / static_cast<double>(negatives) > fixed.block_fpr) {
+          one_fp = fmt::format(" (with {} legitimate events one false positive is already {}%)", negatives,
+                               FormatSignificant(100.0 / static_cast<double>(negatives)));
+        }
+        notes->push_back(fmt::format(
+            "block band off (1): on the most recent fold ({} test events, {} legitimate) every score threshold "
+            "that flags a positive also flags more than decision.block_fpr = {} of the legitimate events{}; set "
+            "decision.block_threshold, raise decision.block_fpr, or train on a longer time range",
+            ranking->rows(), negatives, FormatSignificant(fixed.block_fpr), one_fp));
+      }
+    } else {
+      d.block_threshold = block->threshold;
+    }
+  }
+  if (fixed.challenge_threshold) d.challenge_threshold = *fixed.challenge_threshold;
+  if (fixed.block_threshold) d.block_threshold = *fixed.block_threshold;
+
+  // Fixed bands are checked in [0, 1] when the experiment is read; derived ones come from probabilities,
+  // so this only fires if a model ever scores outside them, and then it must not pass unnoticed.
+  auto clamp = [&](const char* band, double* v) {
+    if (*v >= 0.0 && *v <= 1.0) return;
+    double kept = std::isnan(*v) ? 1.0 : std::clamp(*v, 0.0, 1.0);
+    notes->push_back(fmt::format("{} band {} is outside the scores' range [0, 1]: set to {}", band,
+                                 FormatSignificant(*v), FormatSignificant(kept)));
+    *v = kept;
+  };
+  clamp("challenge", &d.challenge_threshold);
+  clamp("block", &d.block_threshold);
+  if (d.block_threshold < d.challenge_threshold) {
+    notes->push_back(fmt::format("block band raised from {} to the challenge band {}: blocking never starts "
+                                 "below challenging",
+                                 FormatSignificant(d.block_threshold), FormatSignificant(d.challenge_threshold)));
+    d.block_threshold = d.challenge_threshold;
+  }
+  return d;
 }
 
 std::string SelectionKey(const ExperimentConfig& config) {
@@ -101,6 +183,7 @@ std::string RenderTrainingReport(const ReportInputs& in) {
                                FormatSignificant(result.decision.challenge_threshold),
                                FormatSignificant(result.decision.block_threshold))},
   };
+  for (const std::string& note : result.decision_notes) report.notes.push_back("decision: " + note);
   if (config.labels.labeled_at_column.empty()) {
     report.notes.push_back("labels have no labeled_at column: every fold trained with labels it could not have known yet");
   }

@@ -9,6 +9,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "models/model_package.h"
 #include "train/experiment.h"
 
 namespace gyre::train {
@@ -26,6 +27,7 @@ double MetricValue(const MetricList& metrics, std::string_view key);
 struct FoldEvaluation {
   std::vector<std::pair<std::string, double>> metrics;  // stable keys, see train/metrics.h
   double cost_threshold = 0.5;
+  bool cost_flags_nothing = false;  // flagging nothing was cheapest; cost_threshold is then 1
   Points roc, pr, reliability;  // thinned for drawing
 };
 
@@ -39,6 +41,15 @@ Result<double> RocAucOf(const std::vector<double>& labels, const std::vector<dou
 
 // The lowest score threshold whose false-positive rate (score ≥ threshold among label 0) is ≤ `fpr`.
 double ThresholdAtFpr(const std::vector<float>& labels, const std::vector<float>& scores, double fpr);
+
+// The decision bands of a model scoring probabilities, from the most recent fold's test labels and scores
+// (empty: no backtest) unless the experiment fixes them: challenge at recent.cost_threshold, block at the
+// threshold keeping the false-positive rate within decision.block_fpr. A band no probability can reach is set
+// to 1 ("off"), every band is kept in [0, 1] and block ≥ challenge; each adjustment adds a sentence to
+// *notes saying what happened, why, and which experiment key changes it.
+models::DecisionPolicy DecideBands(const std::vector<float>& labels, const std::vector<float>& scores,
+                                   const FoldEvaluation& recent, const ExperimentConfig& config,
+                                   std::vector<std::string>* notes);
 
 struct ReportInputs {
   const ExperimentConfig* config = nullptr;

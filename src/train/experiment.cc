@@ -307,13 +307,13 @@ Result<ExperimentConfig> ParseExperiment(const std::string& yaml, const std::str
   });
   root.Object("decision", [&](ConfigObject& d) {
     double v = 0;
-    if (d.Has("challenge_threshold")) {
-      d.Optional("challenge_threshold", &v);
-      c.decision.challenge_threshold = v;
-    }
-    if (d.Has("block_threshold")) {
-      d.Optional("block_threshold", &v);
-      c.decision.block_threshold = v;
+    // Both model types score probabilities: a band outside [0, 1] would either never fire or always fire.
+    for (auto [key, band] : {std::pair<const char*, std::optional<double>*>{"challenge_threshold", &c.decision.challenge_threshold},
+                             {"block_threshold", &c.decision.block_threshold}}) {
+      if (!d.Has(key)) continue;
+      d.Optional(key, &v);
+      if (!(v >= 0 && v <= 1)) d.Error(key, "expected a score in [0, 1] (both model types score probabilities)");
+      *band = v;
     }
     d.Optional("block_fpr", &c.decision.block_fpr);
     if (!(c.decision.block_fpr > 0 && c.decision.block_fpr < 1)) d.Error("block_fpr", "expected a rate in (0, 1)");

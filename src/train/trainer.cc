@@ -24,7 +24,7 @@ using Metrics = std::vector<std::pair<std::string, double>>;
 
 // Everything one (trial, fold) task produces.
 struct TaskOutput {
-  FoldResult result;
+  FoldResult result;  // started_ms / ended_ms bracket the fit and the evaluation
   std::vector<float> scores;  // test scores, in FoldData::test order
   std::unique_ptr<Scorer> scorer;
   FoldEvaluation evaluation;
@@ -91,8 +91,11 @@ class RunLogger {
             std::string user)
       : tracking_(tracking), artifacts_(artifacts), experiment_id_(std::move(experiment_id)), user_(std::move(user)) {}
 
-  Result<tracking::Run> Start(const std::string& name, const std::string& parent, std::vector<tracking::Tag> tags) {
+  // Runs are recorded after the work they describe (all at the end), so their times are given, not "now".
+  Result<tracking::Run> Start(const std::string& name, const std::string& parent, std::vector<tracking::Tag> tags,
+                              int64_t start_ms) {
     tracking::CreateRunRequest req;
+    req.start_time = start_ms;
     req.experiment_id = experiment_id_;
     req.user_id = user_;
     req.run_name = name;
@@ -120,11 +123,11 @@ class RunLogger {
     return Status::OK();
   }
 
-  Status Finish(const std::string& run_id, bool ok) {
+  Status Finish(const std::string& run_id, bool ok, int64_t end_ms) {
     tracking::UpdateRunRequest req;
     req.run_id = run_id;
     req.status = ok ? tracking::RunStatus::kFinished : tracking::RunStatus::kFailed;
-    req.end_time = NowMillis();
+    req.end_time = end_ms;
     return tracking_.UpdateRun(req).status();
   }
 
@@ -200,6 +203,9 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
                                   tracking::TrackingStore& tracking, tracking::ArtifactStore& artifacts,
                                   registry::RegistryStore* models, const TrainOptions& options) {
   auto started = Clock::now();
+  // The parent run's start: tracking records runs in wall-clock milliseconds, and the parent is only created
+  // once the work is done, so its start must be taken now to span the whole job.
+  const int64_t started_ms = NowMillis();
   auto progress = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
@@ -249,6 +255,7 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
       for (size_t t; !failed && (t = next.fetch_add(1)) < tasks;) {
         size_t trial = t / folds.size(), k = t % folds.size();
         const FoldData& fd = fold_data[k];
+        const int64_t task_started = NowMillis();
         FitOptions fit_options{per_fit, config.seed, EvalMetricFor(config.metric)};
         auto fitted = FitModel(config.model, param_sets[trial], data.feature_names, fd.fit,
                                fd.validation.rows > 0 ? &fd.validation : nullptr, fit_options);
@@ -276,6 +283,8 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
         r.dropped_unlabeled = fd.dropped_unlabeled;
         r.rounds = fitted->rounds;
         r.metrics = out.evaluation.metrics;
+        r.started_ms = task_started;
+        r.ended_ms = NowMillis();
         out.scorer = std::move(fitted->scorer);
         std::lock_guard lock(progress_mu);
         progress(fmt::format("trial {}/{} fold {}/{}: {} = {:.4f} ({} rounds)", trial + 1, param_sets.size(), k + 1,
@@ -320,14 +329,12 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
 
   // 5. Decision bands from the most recent fold (or fixed in the experiment).
   if (!best_outputs.empty()) {
-    const FoldEvaluation& recent = best_outputs.back()->evaluation;
-    result.decision.challenge_threshold = recent.cost_threshold;
-    result.decision.block_threshold = ThresholdAtFpr(fold_data.back().test.label, best_outputs.back()->scores,
-                                                     config.decision.block_fpr);
+    result.decision = DecideBands(fold_data.back().test.label, best_outputs.back()->scores,
+                                  best_outputs.back()->evaluation, config, &result.decision_notes);
+  } else {
+    result.decision = DecideBands({}, {}, FoldEvaluation{}, config, &result.decision_notes);
   }
-  if (config.decision.challenge_threshold) result.decision.challenge_threshold = *config.decision.challenge_threshold;
-  if (config.decision.block_threshold) result.decision.block_threshold = *config.decision.block_threshold;
-  result.decision.block_threshold = std::max(result.decision.block_threshold, result.decision.challenge_threshold);
+  for (const std::string& note : result.decision_notes) progress("decision: " + note);
 
   // 6. The package: descriptor with reference statistics on the time-latest slice, the model file, MLmodel.
   const DenseMatrix& reference = final_data.validation.rows > 0 ? final_data.validation : final_data.fit;
@@ -368,7 +375,8 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
                                      {{"gyre.data_fingerprint", data.fingerprint},
                                       {"gyre.feature_set", config.feature_set},
                                       {"gyre.model_type", std::string(ModelTypeName(config.model.type))},
-                                      {"gyre.selection_metric", config.metric}}));
+                                      {"gyre.selection_metric", config.metric}},
+                                     started_ms));
   result.run_id = parent.info.run_id;
   descriptor.run_id = parent.info.run_id;
   Status logged = [&]() -> Status {
@@ -383,9 +391,19 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
     input.tags.push_back({"mlflow.data.context", "training"});
     GYRE_RETURN_IF_ERROR(tracking.LogInputs(parent.info.run_id, {input}));
     for (TrialResult& trial : result.trials) {
+      // A trial is its folds: from the first one's start to the last one's end.
+      int64_t trial_start = started_ms, trial_end = started_ms;
+      if (!trial.folds.empty()) {
+        trial_start = trial.folds.front().started_ms;
+        trial_end = trial.folds.front().ended_ms;
+        for (const FoldResult& f : trial.folds) {
+          trial_start = std::min(trial_start, f.started_ms);
+          trial_end = std::max(trial_end, f.ended_ms);
+        }
+      }
       GYRE_ASSIGN_OR_RETURN(tracking::Run run,
                             logger.Start(fmt::format("{}-trial-{}", config.name, trial.index + 1), parent.info.run_id,
-                                         {{"gyre.trial", std::to_string(trial.index + 1)}}));
+                                         {{"gyre.trial", std::to_string(trial.index + 1)}}, trial_start));
       trial.run_id = run.info.run_id;
       Metrics summary;
       for (const auto& [k, v] : trial.mean) summary.emplace_back(k + "_mean", v);
@@ -396,7 +414,8 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
                                         f.fold.index + 1));
         GYRE_ASSIGN_OR_RETURN(tracking::Run fold_run,
                               logger.Start(fmt::format("{}-trial-{}-fold-{}", config.name, trial.index + 1, f.fold.index + 1),
-                                           run.info.run_id, {{"gyre.fold", std::to_string(f.fold.index + 1)}}));
+                                           run.info.run_id, {{"gyre.fold", std::to_string(f.fold.index + 1)}},
+                                           f.started_ms));
         ParamSet fold_params = trial.params;
         fold_params.emplace_back("train_start", FormatTimestamp(f.fold.train_start));
         fold_params.emplace_back("train_end", FormatTimestamp(f.fold.train_end));
@@ -410,9 +429,9 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
         fold_metrics.emplace_back("test_positives", static_cast<double>(f.test_positives));
         fold_metrics.emplace_back("rounds", f.rounds);
         GYRE_RETURN_IF_ERROR(logger.Log(fold_run.info.run_id, fold_metrics, fold_params));
-        GYRE_RETURN_IF_ERROR(logger.Finish(fold_run.info.run_id, true));
+        GYRE_RETURN_IF_ERROR(logger.Finish(fold_run.info.run_id, true, f.ended_ms));
       }
-      GYRE_RETURN_IF_ERROR(logger.Finish(run.info.run_id, true));
+      GYRE_RETURN_IF_ERROR(logger.Finish(run.info.run_id, true, trial_end));
     }
 
     ParamSet parent_params = best.params;
@@ -459,18 +478,26 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
     GYRE_RETURN_IF_ERROR(logger.Put(parent, "report.html", RenderTrainingReport(inputs)));
     return Status::OK();
   }();
-  GYRE_RETURN_IF_ERROR(logger.Finish(parent.info.run_id, logged.ok()));
-  GYRE_RETURN_IF_ERROR(logged);
-  GYRE_ASSIGN_OR_RETURN(result.artifact_root, logger.LocalPath(parent, ""));
-  result.artifact_uri = parent.info.artifact_uri;
-  result.model_dir = result.artifact_root + "/model";
-  result.report_path = result.artifact_root + "/report.html";
 
-  // 8. The registry version, with lineage back to this run and its data.
-  if (!options.register_name.empty() && models != nullptr) {
-    GYRE_ASSIGN_OR_RETURN(result.registered,
-                          RegisterTrainedModel(*models, options.register_name, config, result, options.user));
+  // 8. The registry version, with lineage back to this run and its data. The parent run ends after it, so
+  // its span is the whole job; a failed registration is the command's error, but the run itself is complete.
+  Status registered = Status::OK();
+  if (logged.ok()) {
+    registered = [&]() -> Status {
+      GYRE_ASSIGN_OR_RETURN(result.artifact_root, logger.LocalPath(parent, ""));
+      result.artifact_uri = parent.info.artifact_uri;
+      result.model_dir = result.artifact_root + "/model";
+      result.report_path = result.artifact_root + "/report.html";
+      if (!options.register_name.empty() && models != nullptr) {
+        GYRE_ASSIGN_OR_RETURN(result.registered,
+                              RegisterTrainedModel(*models, options.register_name, config, result, options.user));
+      }
+      return Status::OK();
+    }();
   }
+  GYRE_RETURN_IF_ERROR(logger.Finish(parent.info.run_id, logged.ok(), NowMillis()));
+  GYRE_RETURN_IF_ERROR(logged);
+  GYRE_RETURN_IF_ERROR(registered);
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return result;
 }

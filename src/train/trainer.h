@@ -9,6 +9,14 @@
 //                           predictions.csv (the best trial's out-of-fold test scores)
 //     trial-<i>             one per parameter set: params, <metric>_mean / <metric>_std, per-fold values as steps
 //       trial-<i>-fold-<k>  one per fold: fold boundaries, row counts, every metric
+// Each run's start and end are when its work happened, not when it was recorded: the parent spans the whole
+// job (reading the data to registering the model), a fold run its fit and evaluation, a trial run its folds
+// (which run in parallel with other trials' folds, so trial spans overlap).
+//
+// Decision bands are scores, and both model types score probabilities in [0, 1]. A band derived from the most
+// recent fold that no score could reach (no threshold meets block_fpr; flagging nothing is cheapest) is set
+// to 1, "off", and TrainResult::decision_notes says why and what to change; so does any derived band clamped
+// into [0, 1].
 //
 // Every check that needs the data happens before the first model is fitted (dataset.h, backtest.h).
 // Not thread-safe with itself on the same stores; the stores themselves are.
@@ -44,6 +52,8 @@ struct FoldResult {
   int64_t train_rows = 0, validation_rows = 0, test_rows = 0, test_positives = 0, dropped_unlabeled = 0;
   int rounds = 0;
   std::vector<std::pair<std::string, double>> metrics;
+  // Wall-clock milliseconds (as tracking records runs) around this fold's fit and evaluation.
+  int64_t started_ms = 0, ended_ms = 0;
   double Metric(std::string_view key) const;  // NaN when absent
 };
 
@@ -69,6 +79,10 @@ struct TrainResult {
   std::string selection_metric;  // as the experiment names it, e.g. recall_at_fpr
   std::string selection_key;     // its metric key, e.g. recall_at_fpr_0.01
   models::DecisionPolicy decision;
+  // One sentence per band that is not simply derived as documented: switched off (1) because no score could
+  // reach it, clamped into [0, 1], or raised to the challenge band. Empty when both bands are plain. Also in
+  // report.html; a caller printing the bands should print these beside them.
+  std::vector<std::string> decision_notes;
   int final_rounds = 0;
   int64_t final_rows = 0;
   std::optional<registry::ModelVersion> registered;

@@ -74,6 +74,32 @@ TEST_F(CliTest, InitAndStrictConfigErrors) {
   EXPECT_NE(r.out.find("gyre.yaml:3:3: unknown key 'prot' in 'server'"), std::string::npos) << r.out;
 }
 
+// A read-only command given a mistyped or empty folder says so and how to make a workspace, exits 2 and leaves
+// no workspace behind; on a real (even fresh) workspace it answers as before.
+TEST_F(CliTest, ReadOnlyCommandsRefuseAMissingOrEmptyWorkspace) {
+  fs::path typo = dir_ / "demo-workpsace";
+  fs::create_directories(dir_ / "empty");
+  for (std::string cmd : {"runs list", "runs show 0123", "runs compare a b", "models list", "models show ato",
+                          "models versions ato", "models audit", "features list"}) {
+    for (const fs::path& ws : {typo, dir_ / "empty"}) {
+      RunResult r = RunGyre(cmd + " -w " + ws.string());
+      EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out;
+      EXPECT_NE(r.out.find("workspace " + ws.string() + ": "), std::string::npos) << cmd << ": " << r.out;
+      EXPECT_NE(r.out.find("gyre init " + ws.string()), std::string::npos) << cmd << ": " << r.out;
+    }
+  }
+  RunResult train = RunGyre("train " + std::string(GYRE_SOURCE_DIR) + "/examples/ato/experiments/ato_xgboost.yaml -w " +
+                            typo.string());
+  EXPECT_EQ(train.exit_code, 2) << train.out;
+  EXPECT_NE(train.out.find("gyre init " + typo.string()), std::string::npos) << train.out;
+  EXPECT_FALSE(fs::exists(typo));
+  EXPECT_TRUE(fs::is_empty(dir_ / "empty"));
+
+  ASSERT_EQ(RunGyre("init " + (dir_ / "ws").string()).exit_code, 0);
+  RunResult fresh = RunGyre("runs list -w " + (dir_ / "ws").string());
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.out;
+}
+
 TEST_F(CliTest, MalformedCsvNamesLineAndColumn) {
   Write(dir_ / "types.csv", "id,amount\n1,2.5\n2,3\n");
   RunResult ok = RunGyre("data profile " + (dir_ / "types.csv").string());

@@ -208,5 +208,66 @@ TEST(ProfileCsvTest, RejectedRowsAndErrors) {
   std::filesystem::remove_all(dir);
 }
 
+// An int column with three stray values: inferred as string, and the profile says how many, which and where.
+// The file has a quoted field spanning two lines before the first stray value, so its line is not row + 2.
+TEST(ProfileCsvTest, FlagsANumericColumnWithAFewStrayValues) {
+  std::string dir = std::filesystem::temp_directory_path() / ("gyre_profile_nn_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string csv = "id,asn,mixed,note\n";
+  int line = 1;
+  int64_t x12_line = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::string asn = std::to_string(7000 + i);
+    if (i == 40) asn = "x12";
+    if (i == 70 || i == 90) asn = "AS7018";
+    std::string note = i == 10 ? "\"two\nlines\"" : "n";
+    csv += std::to_string(i) + "," + asn + "," + (i % 2 == 0 ? std::to_string(i) : "v" + std::to_string(i)) + "," +
+           note + "\n";
+    line += i == 10 ? 2 : 1;
+    if (i == 40) x12_line = line;
+  }
+  std::ofstream(dir + "/in.csv") << csv;
+  auto p = ProfileCsv(dir + "/in.csv");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const ColumnProfile& asn = p->columns[1];
+  EXPECT_EQ(asn.type, ColumnType::kString);
+  ASSERT_TRUE(asn.not_numeric.has_value());
+  EXPECT_EQ(asn.not_numeric->count, 3);
+  EXPECT_EQ(asn.not_numeric->numbers, 97);
+  EXPECT_EQ(asn.not_numeric->number_type, ColumnType::kInt64);
+  EXPECT_EQ(asn.not_numeric->example, "x12");
+  EXPECT_EQ(asn.not_numeric->example_row, 40);
+  EXPECT_EQ(x12_line, 43);
+  EXPECT_EQ(asn.not_numeric->example_line, x12_line);
+  // Half numbers is a string column, not a numeric one with strays; real numbers are not flagged either.
+  EXPECT_FALSE(p->columns[2].not_numeric.has_value());
+  EXPECT_FALSE(p->columns[0].not_numeric.has_value());
+  EXPECT_FALSE(p->columns[3].not_numeric.has_value());
+
+  std::vector<std::string> warnings = ProfileWarnings(*p);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "column 'asn': 3 of 100 values are not integers, e.g. 'x12' at line 43, so it was read as string");
+  nlohmann::ordered_json j = ProfileToJson(*p);
+  EXPECT_EQ(j["columns"][1]["not_numeric"],
+            (nlohmann::ordered_json{{"count", 3}, {"numbers", 97}, {"number_type", "int64"}, {"example", "x12"}, {"line", 43}}));
+  EXPECT_TRUE(j["columns"][2]["not_numeric"].is_null());
+  EXPECT_EQ(j["warnings"][0], warnings[0]);
+
+  // Declared as string, the strays are the user's choice: nothing to flag. Declared as int64, the read stops
+  // at the first one with its place.
+  CsvReadOptions declared;
+  declared.columns = {CsvColumn{"asn", ColumnType::kString}};
+  declared.infer_undeclared = true;
+  auto as_string = ProfileCsv(dir + "/in.csv", declared);
+  ASSERT_TRUE(as_string.ok()) << as_string.status().ToString();
+  EXPECT_FALSE(as_string->columns[1].not_numeric.has_value());
+  EXPECT_TRUE(ProfileWarnings(*as_string).empty());
+  declared.columns = {CsvColumn{"asn", ColumnType::kInt64}};
+  auto as_int = ProfileCsv(dir + "/in.csv", declared);
+  ASSERT_FALSE(as_int.ok());
+  EXPECT_EQ(as_int.status().message(), dir + "/in.csv:43: column 'asn' (2): cannot parse 'x12' as int64");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace gyre

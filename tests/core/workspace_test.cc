@@ -56,6 +56,36 @@ TEST_F(WorkspaceTest, OpenRefusesNonEmptyFolderWithoutConfig) {
   EXPECT_FALSE(fs::exists(dir_ / ".gyre"));
 }
 
+// The read-only commands' open: a mistyped folder is an error that says how to make one, and writes nothing.
+TEST_F(WorkspaceTest, OpenExistingRefusesMissingEmptyAndForeignFoldersAndWritesNothing) {
+  Result<Workspace> missing = Workspace::OpenExisting(dir_.string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find(dir_.string() + ": no such folder"), std::string::npos)
+      << missing.status().message();
+  EXPECT_NE(missing.status().message().find("gyre init " + dir_.string()), std::string::npos)
+      << missing.status().message();
+  EXPECT_FALSE(fs::exists(dir_));
+
+  fs::create_directories(dir_);
+  Result<Workspace> empty = Workspace::OpenExisting(dir_.string());
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(empty.status().message().find("empty folder"), std::string::npos) << empty.status().message();
+  EXPECT_TRUE(fs::is_empty(dir_));
+
+  Write(dir_ / "notes.txt", "mine");
+  Result<Workspace> foreign = Workspace::OpenExisting(dir_.string());
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.status().message().find("no gyre.yaml"), std::string::npos) << foreign.status().message();
+  EXPECT_FALSE(fs::exists(dir_ / ".gyre"));
+
+  ASSERT_TRUE(Workspace::Init(dir_.string()).ok());
+  Result<Workspace> ws = Workspace::OpenExisting(dir_.string());
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  EXPECT_EQ(ws->root(), dir_.string());
+}
+
 TEST_F(WorkspaceTest, InitAdoptsNonEmptyFolderAndIsIdempotent) {
   Write(dir_ / "notes.txt", "mine");
   bool created = false;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "store/database.h"
 #include "tests/features/testing_util.h"
 #include "train/dataset.h"
+#include "train/evaluation.h"
 
 namespace gyre::train {
 namespace {
@@ -214,6 +216,146 @@ TEST_F(TrainerTest, BacktestsSearchesPackagesRecordsAndRegisters) {
   EXPECT_EQ(version->run_id, r->run_id);
   EXPECT_EQ(version->lineage.training_data_fingerprint, r->fingerprint);
   EXPECT_EQ(version->lineage.feature_set, "risk");
+}
+
+// Runs are recorded at the end of the job, but their times must be when the work happened: the parent spans the
+// whole job, each fold its own fit and evaluation. One thread, so the folds run one after another and their
+// durations add up to less than the parent's.
+TEST_F(TrainerTest, RecordedRunTimesSpanTheWorkTheyDescribe) {
+  std::string yaml = kExperiment;
+  yaml.replace(yaml.find("search:"), yaml.find("backtest:") - yaml.find("search:"), "");
+  yaml.replace(yaml.find("threads: 2"), 10, "threads: 1");
+  auto r = Train(yaml, /*drift_day=*/100);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  tracking::SearchRunsRequest search;
+  search.experiment_ids = {r->experiment_id};
+  search.max_results = 100;
+  auto runs = tracking_->SearchRuns(search);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->items.size(), 6u);  // parent, one trial, four folds
+  const tracking::RunInfo* parent = nullptr;
+  std::vector<const tracking::RunInfo*> trials, folds;
+  for (const tracking::Run& run : runs->items) {
+    ASSERT_TRUE(run.info.end_time.has_value()) << run.info.run_name;
+    if (run.info.run_id == r->run_id) {
+      parent = &run.info;
+    } else if (run.info.run_name.find("-fold-") != std::string::npos) {
+      folds.push_back(&run.info);
+    } else {
+      trials.push_back(&run.info);
+    }
+  }
+  ASSERT_NE(parent, nullptr);
+  ASSERT_EQ(trials.size(), 1u);
+  ASSERT_EQ(folds.size(), 4u);
+  const int64_t parent_ms = *parent->end_time - parent->start_time;
+  // The whole job, give or take the moment between the parent's end and the result's clock reading.
+  EXPECT_GE(parent_ms, static_cast<int64_t>(r->seconds * 1000 * 0.9)) << "parent " << parent_ms << " ms";
+  EXPECT_LE(parent_ms, static_cast<int64_t>(r->seconds * 1000) + 1);
+  int64_t fold_sum = 0;
+  for (const tracking::RunInfo* f : folds) {
+    const int64_t ms = *f->end_time - f->start_time;
+    EXPECT_GT(ms, 0) << f->run_name << " lasted " << ms << " ms";
+    EXPECT_GE(f->start_time, parent->start_time) << f->run_name;
+    EXPECT_LE(*f->end_time, *parent->end_time) << f->run_name;
+    EXPECT_GE(f->start_time, trials[0]->start_time) << f->run_name;
+    EXPECT_LE(*f->end_time, *trials[0]->end_time) << f->run_name;
+    fold_sum += ms;
+  }
+  EXPECT_GE(parent_ms, fold_sum);
+  // The result carries the same times as tracking.
+  for (const FoldResult& f : r->trials[0].folds) {
+    std::string name = "risk_xgb-trial-1-fold-" + std::to_string(f.fold.index + 1);
+    auto run = std::find_if(folds.begin(), folds.end(), [&](const tracking::RunInfo* i) { return i->run_name == name; });
+    ASSERT_NE(run, folds.end()) << name;
+    EXPECT_EQ((*run)->start_time, f.started_ms) << name;
+    EXPECT_EQ(*(*run)->end_time, f.ended_ms) << name;
+  }
+}
+
+// A false-positive budget no score can meet on the most recent fold: fraud moves to small amounts on day 14, so
+// the last fold's model (trained up to day 13) scores large, now legitimate, amounts highest, and its ~3,000
+// test events are far fewer than the 100,000 legitimate ones a single false positive would need. The block
+// band is off at 1, not the "highest score + 1" (1.5 or so) it used to be, and the result, the package and the
+// report say why.
+TEST_F(TrainerTest, ABlockBandNoScoreCanReachIsOffAndExplained) {
+  std::string yaml = kExperiment;
+  yaml.replace(yaml.find("search:"), yaml.find("backtest:") - yaml.find("search:"), "");
+  yaml += "decision: {block_fpr: 0.00001}\n";
+  auto r = Train(yaml, /*drift_day=*/14);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->decision.block_threshold, 1.0);
+  EXPECT_GE(r->decision.challenge_threshold, 0.0);
+  EXPECT_LE(r->decision.challenge_threshold, 1.0);
+  ASSERT_EQ(r->decision_notes.size(), 1u);
+  const std::string& note = r->decision_notes[0];
+  EXPECT_NE(note.find("block band off (1)"), std::string::npos) << note;
+  EXPECT_NE(note.find("decision.block_fpr = 1e-05"), std::string::npos) << note;
+  EXPECT_NE(note.find("one false positive is already"), std::string::npos) << note;
+  auto descriptor = models::LoadDescriptor(r->model_dir);
+  ASSERT_TRUE(descriptor.ok()) << descriptor.status().ToString();
+  EXPECT_EQ(descriptor->decision.block_threshold, 1.0);
+  EXPECT_NE(ReadFile(r->report_path).find("block band off (1)"), std::string::npos);
+
+  // Fixed bands are scores too: outside [0, 1] is refused when the experiment is read.
+  std::string fixed = kExperiment;
+  fixed += "decision: {block_threshold: 1.5}\n";
+  auto refused = ParseExperiment(fixed, "exp.yaml");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("block_threshold"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("expected a score in [0, 1]"), std::string::npos)
+      << refused.status().message();
+}
+
+// The bands' rules on hand-made folds, each case one rule of DecideBands.
+TEST(DecideBandsTest, DerivedBandsStayInTheScoresRangeAndSayWhyWhenAdjusted) {
+  auto config = ParseExperiment(kExperiment, "exp.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  FoldEvaluation recent;
+  recent.cost_threshold = 0.4;
+  std::vector<std::string> notes;
+
+  // Plain: the top score is a takeover, so blocking at it costs no false positive; no notes.
+  std::vector<float> labels = {1, 0, 1, 0, 0, 0}, scores = {0.9f, 0.7f, 0.6f, 0.3f, 0.2f, 0.1f};
+  models::DecisionPolicy d = DecideBands(labels, scores, recent, *config, &notes);
+  EXPECT_DOUBLE_EQ(d.challenge_threshold, 0.4);
+  EXPECT_FLOAT_EQ(static_cast<float>(d.block_threshold), 0.9f);
+  EXPECT_TRUE(notes.empty()) << notes[0];
+
+  // The top score is legitimate and one false positive among four is 25% > block_fpr 5%: block off, said so.
+  scores = {0.6f, 0.71f, 0.5f, 0.3f, 0.2f, 0.1f};
+  config->decision.block_fpr = 0.05;
+  d = DecideBands(labels, scores, recent, *config, &notes);
+  EXPECT_EQ(d.block_threshold, 1.0);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0],
+            "block band off (1): on the most recent fold (6 test events, 4 legitimate) every score threshold that "
+            "flags a positive also flags more than decision.block_fpr = 0.05 of the legitimate events (with 4 "
+            "legitimate events one false positive is already 25%); set decision.block_threshold, raise "
+            "decision.block_fpr, or train on a longer time range");
+
+  // Challenging nobody is cheapest: challenge off too, said so; a fixed band is taken as it is, without a note.
+  notes.clear();
+  recent.cost_flags_nothing = true;
+  recent.cost_threshold = 1.0;
+  config->decision.block_threshold = 0.8;
+  d = DecideBands(labels, scores, recent, *config, &notes);
+  EXPECT_EQ(d.challenge_threshold, 1.0);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_NE(notes[0].find("challenge band off (1)"), std::string::npos) << notes[0];
+  EXPECT_EQ(notes[1], "block band raised from 0.8 to the challenge band 1: blocking never starts below challenging");
+  EXPECT_EQ(d.block_threshold, 1.0);
+
+  // A derived band outside [0, 1] (a model that does not score probabilities) is clamped, and said so.
+  notes.clear();
+  config->decision.block_threshold.reset();
+  recent.cost_flags_nothing = false;
+  recent.cost_threshold = -0.5;
+  d = DecideBands(labels, scores, recent, *config, &notes);
+  EXPECT_EQ(d.challenge_threshold, 0.0);
+  ASSERT_GE(notes.size(), 1u);
+  EXPECT_NE(std::find(notes.begin(), notes.end(), "challenge band -0.5 is outside the scores' range [0, 1]: set to 0"),
+            notes.end()) << notes[0];
 }
 
 TEST_F(TrainerTest, PlantedDriftShowsAsADropInLaterFolds) {
