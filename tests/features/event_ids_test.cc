@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +36,18 @@
 #include "tests/features/testing_util.h"
 
 namespace gyre::features {
+
+// Readable values in gtest messages.
+void PrintTo(const FeatureValue& v, std::ostream* os) {
+  if (v.null) {
+    *os << "null";
+  } else if (!v.text.empty()) {
+    *os << "'" << v.text << "'";
+  } else {
+    *os << fmt::format("{:.17g}", v.number);
+  }
+}
+
 namespace {
 
 using ::testing::ElementsAre;
