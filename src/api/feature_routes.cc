@@ -208,7 +208,12 @@ void AddFeatureRoutes(http::Router& router, std::function<features::OnlineStore*
       }
     }
     GYRE_ASSIGN_OR_RETURN(features::PushResult pushed, online->Push(*source, rows));
-    return http::JsonResponse({{"rows", pushed.rows}, {"late", pushed.late}, {"too_late", pushed.too_late}});
+    // A client retrying after a timeout learns which rows were already counted (the source's event ids).
+    return http::JsonResponse({{"rows", pushed.rows},
+                               {"late", pushed.late},
+                               {"too_late", pushed.too_late},
+                               {"duplicates", pushed.duplicates},
+                               {"duplicate_rows", pushed.duplicate_rows}});
   });
 }
 

@@ -92,6 +92,10 @@ Status Backfill(BackfillFlags& flags) {
   double rate = stats.compute_seconds > 0 ? stats.events / stats.compute_seconds : 0;
   fmt::print("load {:.2f} s, features {:.2f} s ({} group events, {:.0f} events/s, {} entity keys)\n",
              stats.load_seconds, stats.compute_seconds, stats.events, rate, stats.keys);
+  if (stats.duplicates > 0) {
+    fmt::print("repeated deliveries dropped: {} source rows (their event id came earlier; each event counts once)\n",
+               stats.duplicates);
+  }
   if (stats.rows > 0 && table.schema().IndexOf("label") >= 0) {
     fmt::print("labels: {} rows labeled from the label file, {} positive ({:.3f}% of rows)\n", stats.labeled_rows,
                stats.positive_labels, 100.0 * stats.positive_labels / stats.rows);
@@ -119,6 +123,10 @@ Status Check(CheckFlags& flags) {
   table.Print(stdout);
   fmt::print("{} events replayed through the online path ({}), {} reads compared in {:.2f} s; late events dropped: {}\n",
              report.events, flags.options.online_store, report.reads, report.seconds, report.too_late);
+  if (report.duplicates > 0 || report.offline_duplicates > 0) {
+    fmt::print("repeated deliveries (same event id) counted once: {} recognised online, {} dropped offline\n",
+               report.duplicates, report.offline_duplicates);
+  }
   if (!report.first_mismatch.empty()) fmt::print("first mismatch: {}\n", report.first_mismatch);
   if (report.total_mismatches > 0) {
     return Status::FailedPrecondition(fmt::format("{} feature values differ between the online path and the backfill",
@@ -152,9 +160,10 @@ Status Rebuild(const RebuildFlags& flags) {
   }
   features::OnlineStore& online = *app->online_features();
   GYRE_ASSIGN_OR_RETURN(features::RebuildReport report, features::RebuildGroup(online, flags.group, since));
-  fmt::print("group {}: {} events replayed ({} to {}), {} refused as too late, in {:.2f} s; online store {}\n",
+  fmt::print("group {}: {} events replayed ({} to {}), {} refused as too late, {} repeated deliveries dropped, in "
+             "{:.2f} s; online store {}\n",
              flags.group, report.events, FormatTimestamp(report.from), FormatTimestamp(report.to), report.too_late,
-             report.seconds, online.backend());
+             report.duplicates, report.seconds, online.backend());
   return Status::OK();
 }
 

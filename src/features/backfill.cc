@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
 #include <limits>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/csv_reader.h"
 #include "features/key_state.h"
@@ -259,6 +262,53 @@ Result<Table> ReadSource(const SourceDef& source) {
   return std::move(read.table);
 }
 
+std::vector<int64_t> FirstDeliveries(const SourceDef& source, const Table& events, int64_t* duplicates) {
+  const int64_t n = events.num_rows();
+  std::vector<int64_t> kept;
+  const int id_column = source.event_id_column.empty() ? -1 : events.schema().IndexOf(source.event_id_column);
+  const int ts_column = events.schema().IndexOf(source.timestamp_column);
+  if (id_column < 0 || ts_column < 0) {
+    kept.resize(static_cast<size_t>(n));
+    std::iota(kept.begin(), kept.end(), 0);
+    if (duplicates != nullptr) *duplicates = 0;
+    return kept;
+  }
+  std::span<const int64_t> ts = events.column(ts_column).int64_values();
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return ts[a] < ts[b]; });
+  const Column& ids = events.column(id_column);
+  std::vector<char> keep(static_cast<size_t>(n), 1);
+  int64_t dropped = 0;
+  // Ids compare as values of their column (strings by text, integers by value), as the online index compares
+  // their text: one column has one type, so the two agree.
+  std::unordered_set<std::string_view> seen_text;
+  std::unordered_set<int64_t> seen_number;
+  for (int64_t r : order) {
+    if (ids.IsNull(r)) continue;
+    const bool first = ids.type() == ColumnType::kString ? seen_text.insert(ids.String(r)).second
+                                                         : seen_number.insert(ids.Int64(r)).second;
+    if (!first) {
+      keep[static_cast<size_t>(r)] = 0;
+      ++dropped;
+    }
+  }
+  kept.reserve(static_cast<size_t>(n - dropped));
+  for (int64_t r = 0; r < n; ++r) {
+    if (keep[static_cast<size_t>(r)]) kept.push_back(r);
+  }
+  if (duplicates != nullptr) *duplicates = dropped;
+  return kept;
+}
+
+Table DropRepeatedDeliveries(const SourceDef& source, Table events, int64_t* duplicates) {
+  int64_t dropped = 0;
+  std::vector<int64_t> kept = FirstDeliveries(source, events, &dropped);
+  if (duplicates != nullptr) *duplicates = dropped;
+  if (dropped == 0) return events;
+  return TakeRows(events, kept);
+}
+
 Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<int>& features, const Table& spine,
                              const std::string& spine_timestamp, const std::vector<Table>& sources,
                              const std::vector<std::string>& keep_columns, int threads, BackfillStats* stats) {
@@ -301,8 +351,21 @@ Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<
     groups.insert(registry.features()[f].group);
   }
 
+  // Each event counts once, whoever built the tables: a source's repeated deliveries are dropped here (a
+  // table already without them passes through untouched).
+  std::vector<std::optional<Table>> deduped(sources.size());
+  int64_t duplicates = 0;
   for (int g : groups) {
-    const Table& source = sources[registry.groups()[g].source];
+    const int s = registry.groups()[g].source;
+    if (deduped[s] || registry.sources()[s].event_id_index < 0) continue;
+    int64_t dropped = 0;
+    std::vector<int64_t> kept = FirstDeliveries(registry.sources()[s], sources[s], &dropped);
+    duplicates += dropped;
+    if (dropped > 0) deduped[s] = TakeRows(sources[s], kept);
+  }
+  for (int g : groups) {
+    const int s = registry.groups()[g].source;
+    const Table& source = deduped[s] ? *deduped[s] : sources[s];
     GYRE_RETURN_IF_ERROR(RunGroup(registry, g, source, spine, spine_ts_column.int64_values(),
                                   spine_name, threads, outputs, stats));
   }
@@ -360,6 +423,7 @@ Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<
     columns.push_back(std::move(column));
   }
   if (stats != nullptr) {
+    stats->duplicates += duplicates;
     stats->rows = spine.num_rows();
     stats->compute_seconds = SecondsSince(start);
   }
@@ -457,8 +521,12 @@ Result<Table> Backfill(const FeatureRegistry& registry, const BackfillOptions& o
     }
   }
   std::vector<Table> sources(registry.sources().size());
+  int64_t duplicates = 0;
   for (int s : wanted) {
-    GYRE_ASSIGN_OR_RETURN(sources[s], ReadSource(registry.sources()[s]));
+    GYRE_ASSIGN_OR_RETURN(Table events, ReadSource(registry.sources()[s]));
+    int64_t dropped = 0;
+    sources[s] = DropRepeatedDeliveries(registry.sources()[s], std::move(events), &dropped);
+    duplicates += dropped;
   }
   Table spine;
   std::string spine_ts = options.spine_timestamp;
@@ -493,7 +561,10 @@ Result<Table> Backfill(const FeatureRegistry& registry, const BackfillOptions& o
   if (set != nullptr && set->label && options.join_label) {
     GYRE_ASSIGN_OR_RETURN(table, JoinLabel(table, spine, *set->label, stats));
   }
-  if (stats != nullptr) stats->load_seconds = load_seconds;
+  if (stats != nullptr) {
+    stats->load_seconds = load_seconds;
+    stats->duplicates += duplicates;
+  }
   return table;
 }
 

@@ -3,7 +3,8 @@
 //
 // For each spine row at time t and each feature, the value is what KeyState::Read(t) returns after every
 // event of the group's source with time < t was appended in time order (file order among equal
-// timestamps). Events are processed in one sort-merge pass per feature group; the work is split across
+// timestamps), each event once: a source with an event id drops repeated deliveries (FirstDeliveries), and
+// when the spine is the source's events, it holds each event once too. Events are processed in one sort-merge pass per feature group; the work is split across
 // threads by entity key (hash), so memory is the sources as columnar tables plus the per-key state of the
 // active keys, and the result does not depend on the number of threads.
 //
@@ -44,6 +45,8 @@ struct BackfillStats {
   int64_t keys = 0;            // entity keys seen (summed over groups)
   int64_t labeled_rows = 0;    // rows with a label from the label file (not the default)
   int64_t positive_labels = 0; // rows whose label is > 0 (with the default applied)
+  // Source rows left out as repeated deliveries of an event (same event id; summed over the sources read).
+  int64_t duplicates = 0;
   double load_seconds = 0;
   double compute_seconds = 0;
 };
@@ -58,6 +61,15 @@ Result<Table> BackfillTables(const FeatureRegistry& registry, const std::vector<
                              const std::string& spine_timestamp, const std::vector<Table>& sources,
                              const std::vector<std::string>& keep_columns, int threads,
                              BackfillStats* stats = nullptr);
+
+// The rows of `events` (rows of `source`, by column name) that are the first delivery of their event, in
+// file order: every row when the source declares no event id; else, of rows sharing a non-null id, the one
+// earliest in time (first in file order among equal times), which is the one a replay in time order pushes
+// first and so the one the online store counts. Rows with a null id are all kept. `*duplicates` (if given)
+// gets the number left out.
+std::vector<int64_t> FirstDeliveries(const SourceDef& source, const Table& events, int64_t* duplicates = nullptr);
+// `events` without its repeated deliveries (the table itself when there are none).
+Table DropRepeatedDeliveries(const SourceDef& source, Table events, int64_t* duplicates = nullptr);
 
 // Reads a source's CSV file with its declared and inferred columns (errors name file:line).
 Result<Table> ReadSource(const SourceDef& source);

@@ -73,8 +73,9 @@ Result<CheckReport> CheckConsistency(const FeatureRegistry& registry, const Chec
   }
 
   // Offline.
+  BackfillStats offline_stats;
   GYRE_ASSIGN_OR_RETURN(Table offline, BackfillTables(registry, set.features, queries, query_def.timestamp_column,
-                                                      sources, {}, options.threads));
+                                                      sources, {}, options.threads, &offline_stats));
 
   // Online: a fresh store.
   if (options.online_store == "rocksdb") {
@@ -83,6 +84,9 @@ Result<CheckReport> CheckConsistency(const FeatureRegistry& registry, const Chec
   }
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<store::KvStore> kv, store::KvStore::Open(options.online_store, options.state_dir));
   for (const GroupDef& g : registry.groups()) GYRE_RETURN_IF_ERROR(kv->DeletePrefix(g.name + '\x1f'));
+  for (const SourceDef& s : registry.sources()) {
+    if (s.event_id_index >= 0) GYRE_RETURN_IF_ERROR(kv->DeletePrefix(EventIndexPrefix(s.name)));
+  }
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<OnlineStore> online, OnlineStore::Open(&registry, std::move(kv)));
 
   // Replay every event in time order (file order within a source among ties; sources in registry order).
@@ -95,6 +99,7 @@ Result<CheckReport> CheckConsistency(const FeatureRegistry& registry, const Chec
   std::stable_sort(events.begin(), events.end());
 
   CheckReport report;
+  report.offline_duplicates = offline_stats.duplicates;
   report.features.resize(set.features.size());
   for (size_t i = 0; i < set.features.size(); ++i) {
     report.features[i].name = registry.features()[set.features[i]].name;
@@ -123,6 +128,7 @@ Result<CheckReport> CheckConsistency(const FeatureRegistry& registry, const Chec
     }
     GYRE_ASSIGN_OR_RETURN(PushResult pushed, online->Push(s, row));
     report.too_late += pushed.too_late;
+    report.duplicates += pushed.duplicates;
     ++report.events;
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -6,6 +6,10 @@
 // (approx_count_distinct) are deterministic too and are held to the same standard, their stated bound
 // (1.04/sqrt(2^precision) against the exact count) being a property of the sketch, tested separately.
 // A mismatch report names, per feature, how many values differ and the first differing event.
+//
+// Repeated deliveries of an event (rows sharing an event id) are all replayed: the online store drops the
+// later ones through its event index, the backfill drops them from what it aggregates, and every row is
+// still read and compared (a repeat's features are those as of its own time).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +42,8 @@ struct CheckReport {
   int64_t events = 0;  // events replayed (all sources)
   int64_t reads = 0;   // feature-vector reads compared
   int64_t too_late = 0;
+  int64_t duplicates = 0;          // replayed rows the online store recognised as repeated deliveries
+  int64_t offline_duplicates = 0;  // rows the backfill left out as such (of the sources its groups read)
   int64_t total_mismatches = 0;
   std::string first_mismatch;
   double seconds = 0;

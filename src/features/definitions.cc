@@ -125,6 +125,26 @@ Status ResolveSchema(SourceDef& source, const std::string& where) {
   return Status::OK();
 }
 
+// The event id column's index; an id must be a string or an integer, whose text names one event exactly
+// (a float's text would not).
+Status ResolveEventId(SourceDef& source, const std::string& where) {
+  if (source.event_id_column.empty()) return Status::OK();
+  source.event_id_index = source.schema.IndexOf(source.event_id_column);
+  if (source.event_id_index < 0) {
+    return Status::InvalidArgument(fmt::format("{}source '{}': event_id column '{}' is not among its columns ({})",
+                                               where, source.name, source.event_id_column, source.schema.NameList()));
+  }
+  const ColumnType type = source.schema.column(source.event_id_index).type;
+  if (type != ColumnType::kString && type != ColumnType::kInt64) {
+    return Status::InvalidArgument(fmt::format("{}source '{}': event_id column '{}' holds {} values; ids must be "
+                                               "strings or integers",
+                                               where, source.name, source.event_id_column, ColumnTypeName(type)));
+  }
+  return Status::OK();
+}
+
+std::string LocationText(const ConfigLocation& at) { return Located(at.file, at.line, at.column, ""); }
+
 }  // namespace
 
 std::string_view AggKindName(AggKind kind) { return InfoOf(kind).name; }
@@ -189,6 +209,7 @@ Result<FeatureRegistry> FeatureRegistry::FromDocument(const ConfigDocument& doc,
 
   // Sources: schemas are resolved after the whole file was read, so YAML errors come first.
   std::vector<std::string> source_where;
+  std::vector<std::string> event_id_where;  // "file:line:col: " of each source's event_id value
   root.Map("sources", [&](const std::string& name, ConfigObject& obj) {
     SourceDef source;
     source.name = name;
@@ -201,6 +222,23 @@ Result<FeatureRegistry> FeatureRegistry::FromDocument(const ConfigDocument& doc,
       Result<int64_t> d = ParseDuration(lateness);
       if (d.ok()) source.allowed_lateness = *d; else obj.Error("allowed_lateness", d.status().message());
     }
+    obj.Optional("event_id", &source.event_id_column);
+    std::string retention;
+    obj.Optional("event_id_retention", &retention);
+    source.event_id_retention = source.allowed_lateness + kDefaultEventIdMargin;
+    if (!retention.empty()) {
+      Result<int64_t> d = ParseDuration(retention);
+      if (!d.ok()) {
+        obj.Error("event_id_retention", d.status().message());
+      } else if (*d < source.allowed_lateness) {
+        // Shorter would forget an id while a repeat of its event could still be accepted as merely late.
+        obj.Error("event_id_retention", "must be at least the source's allowed_lateness");
+      } else {
+        source.event_id_retention = *d;
+      }
+      if (source.event_id_column.empty()) obj.Error("event_id_retention", "needs 'event_id' (the id column)");
+    }
+    if (obj.Has("event_id") && source.event_id_column.empty()) obj.Error("event_id", "expected a column name");
     std::vector<std::pair<std::string, std::string>> columns;
     obj.Optional("columns", &columns);
     for (const auto& [column, type_name] : columns) {
@@ -212,6 +250,7 @@ Result<FeatureRegistry> FeatureRegistry::FromDocument(const ConfigDocument& doc,
       }
     }
     source_where.push_back(obj.Where());
+    event_id_where.push_back(obj.Has("event_id") ? LocationText(obj.LocationOf("event_id")) : obj.Where());
     source_index[name] = static_cast<int>(registry.sources_.size());
     registry.sources_.push_back(std::move(source));
   });
@@ -327,6 +366,7 @@ Result<FeatureRegistry> FeatureRegistry::FromDocument(const ConfigDocument& doc,
   // ---- Cross references, schemas and expressions.
   for (size_t i = 0; i < registry.sources_.size(); ++i) {
     GYRE_RETURN_IF_ERROR(ResolveSchema(registry.sources_[i], source_where[i]));
+    GYRE_RETURN_IF_ERROR(ResolveEventId(registry.sources_[i], event_id_where[i]));
   }
   auto add_feature = [&](FeatureDef feature, const std::string& where) -> Status {
     if (!ValidName(feature.name)) {

@@ -3,7 +3,8 @@
 //
 //   entities:      name → join keys, one column or several (user+device)
 //   sources:       name → events: a CSV file with a timestamp column (or columns declared for push-only
-//                  sources), allowed lateness for online pushes
+//                  sources), allowed lateness for online pushes, an optional event id column (a repeat of
+//                  an id counts once, offline and online: see OnlineStore's event index)
 //   groups:        an entity over a source, with aggregations (count, sum, mean, min, max, stddev,
 //                  count_distinct, approx_count_distinct, last, first_seen, time_since_last, is_new, ratio),
 //                  each over windows (10m, 1h, 24h, 7d, lifetime), an optional filter and value expression
@@ -40,6 +41,9 @@ namespace gyre::features {
 
 // A window that never ends: the key's whole history (until the group's ttl drops idle state).
 inline constexpr int64_t kLifetime = std::numeric_limits<int64_t>::max();
+// How much longer than the allowed lateness the online store remembers an event id by default (µs): client
+// retries and redeliveries come seconds to minutes after the first attempt.
+inline constexpr int64_t kDefaultEventIdMargin = 3'600'000'000;
 
 enum class AggKind : uint8_t {
   kCount,
@@ -71,6 +75,14 @@ struct SourceDef {
   Schema schema;  // includes the timestamp column (type timestamp)
   int timestamp_index = 0;
   std::vector<CsvColumn> declared;  // as declared in YAML (used when reading the file)
+  // The column naming each event (`event_id:` in YAML; string or int64), or empty: then every row is a new
+  // event, as before ids existed. Rows sharing a non-null id are one event delivered more than once: the
+  // backfill keeps the earliest (file order among equal times), the online store counts the first pushed.
+  std::string event_id_column;
+  int event_id_index = -1;
+  // How long (wall clock, µs) the online store remembers an id after its first push (`event_id_retention:`,
+  // default allowed_lateness + 1h, at least allowed_lateness).
+  int64_t event_id_retention = 0;
 };
 
 // One aggregation as written in YAML (it may expand to several windowed features).

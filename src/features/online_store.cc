@@ -22,6 +22,8 @@ namespace gyre::features {
 namespace {
 
 constexpr char kKeySeparator = '\x1f';  // ends the group name (group names are identifiers)
+// Starts every event index key: no group name (an identifier) nor journal key (NUL) starts with it.
+constexpr char kEventIndexByte = '\x01';
 // A stored value this close to its expiry (1 s, or a tenth of a shorter ttl) is treated as gone, and the
 // next write replaces it instead of appending: an append landing just after the backend expired the value
 // would leave records without their snapshot (Redis may expire a key up to 1 ms early; clocks drift).
@@ -52,6 +54,13 @@ int64_t StaleAt(const GroupDef& group, int64_t expires_at) {
 }
 
 }  // namespace
+
+std::string EventIndexPrefix(std::string_view source_name) {
+  std::string prefix(1, kEventIndexByte);
+  prefix += source_name;
+  prefix += kKeySeparator;
+  return prefix;
+}
 
 class OnlineRead {
  public:
@@ -113,6 +122,7 @@ struct OnlineStore::PushScratch {
   std::vector<CacheKey> cache_keys;
   std::vector<Stripe*> stripes;
   std::vector<store::KvWrite> writes;
+  std::string event_key;
 };
 
 struct OnlineStore::ReadScratch {
@@ -132,6 +142,14 @@ struct OnlineStore::Stripe {
   std::mutex mu;
   std::unordered_map<CacheKey, Node, CacheKeyHash> map;
   std::list<CacheKey> lru;  // most recently used first
+  // Event ids pushed and not folded yet (with the cache): the KvStore does not have them until the fold, so
+  // the stripe answers for them. Removed by the fold that writes them.
+  struct PendingEvent {
+    std::string receipt;
+    int64_t expires_at = 0;
+    int64_t pending = 0;  // writes of the id queued or journaled
+  };
+  std::unordered_map<CacheKey, PendingEvent, CacheKeyHash> events;
   // Bumped by every push to a key of this stripe: a state loaded without the lock is cached only if no push
   // came in between (it would be older than what the push wrote).
   uint64_t writes = 0;
@@ -285,12 +303,97 @@ Status OnlineStore::ClearGroup(int group) {
   return kv_->DeletePrefix(registry_->groups()[group].name + kKeySeparator);
 }
 
-Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<const int> only_groups) {
+bool OnlineStore::EventKeyOf(const SourceDef& source, const Column& ids, int64_t row, std::string* key) {
+  if (ids.IsNull(row)) return false;
+  key->assign(1, kEventIndexByte);
+  *key += source.name;
+  *key += kKeySeparator;
+  if (ids.type() == ColumnType::kString) {
+    *key += ids.String(row);
+  } else {
+    fmt::format_int text(ids.Int64(row));  // ids are strings or integers (definitions.cc)
+    key->append(text.data(), text.size());
+  }
+  return true;
+}
+
+Result<bool> OnlineStore::EventSeen(Stripe& stripe, CacheKey cache_key, const std::string& key, int64_t now,
+                                    std::string* receipt) {
+  if (caching_) {
+    auto it = stripe.events.find(cache_key);
+    // The latest write of this id: the stored value, if any, is older (an expired first push).
+    if (it != stripe.events.end()) {
+      if (now >= it->second.expires_at) return false;
+      if (receipt != nullptr) *receipt = it->second.receipt;
+      return true;
+    }
+  }
+  GYRE_ASSIGN_OR_RETURN(std::optional<std::string> stored, kv_->Get(key));
+  if (!stored) return false;
+  if (receipt != nullptr) *receipt = std::move(*stored);
+  return true;
+}
+
+Result<std::vector<EventLookup>> OnlineStore::LookupEvents(int source, const Table& rows) {
+  const SourceDef& def = registry_->sources()[source];
+  if (def.event_id_index < 0) {
+    return Status::FailedPrecondition(fmt::format("source '{}' declares no event_id, so its events have no ids "
+                                                  "to look up", def.name));
+  }
+  const int column = rows.schema().IndexOf(def.event_id_column);
+  if (column < 0) {
+    return Status::InvalidArgument(fmt::format("looking up events of source '{}' needs its id column '{}'; the rows "
+                                               "have: {}", def.name, def.event_id_column, rows.schema().NameList()));
+  }
+  const Column& ids = rows.column(column);
+  if (ids.type() != def.schema.column(def.event_id_index).type) {
+    return Status::InvalidArgument(fmt::format("column '{}' holds {} values; source '{}' has {} ids",
+                                               def.event_id_column, ColumnTypeName(ids.type()), def.name,
+                                               ColumnTypeName(def.schema.column(def.event_id_index).type)));
+  }
+  std::vector<EventLookup> out(static_cast<size_t>(rows.num_rows()));
+  std::vector<std::string> missed;  // keys the stripes do not hold, read in one MultiGet
+  std::vector<size_t> missed_rows;
+  const int64_t now = NowMicros();
+  std::string key;
+  for (int64_t r = 0; r < rows.num_rows(); ++r) {
+    if (!EventKeyOf(def, ids, r, &key)) continue;
+    if (caching_) {
+      const CacheKey cache_key = CacheKeyOf(key);
+      Stripe& stripe = StripeFor(cache_key);
+      std::lock_guard<std::mutex> lock(stripe.mu);
+      auto it = stripe.events.find(cache_key);
+      if (it != stripe.events.end()) {
+        if (now < it->second.expires_at) out[static_cast<size_t>(r)] = {true, it->second.receipt};
+        continue;
+      }
+    }
+    // Not pending here, so the store has it if anyone pushed it: a fold writes the id before the stripe
+    // forgets it.
+    missed.push_back(key);
+    missed_rows.push_back(static_cast<size_t>(r));
+  }
+  if (missed.empty()) return out;
+  GYRE_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored, kv_->MultiGet(missed));
+  for (size_t i = 0; i < missed.size(); ++i) {
+    if (stored[i]) out[missed_rows[i]] = {true, std::move(*stored[i])};
+  }
+  return out;
+}
+
+Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<const int> only_groups,
+                                     std::span<const std::string> receipts) {
   const SourceDef& def = registry_->sources()[source];
   if (!(rows.schema() == def.schema)) {
     return Status::InvalidArgument(fmt::format("rows pushed to source '{}' must have its columns ({}), got ({})",
                                                def.name, def.schema.ToString(), rows.schema().ToString()));
   }
+  if (!receipts.empty() && static_cast<int64_t>(receipts.size()) != rows.num_rows()) {
+    return Status::InvalidArgument(fmt::format("{} receipts for {} rows pushed to source '{}' (give one per row, or "
+                                               "none)", receipts.size(), rows.num_rows(), def.name));
+  }
+  // A rebuild (some groups only) replays events the index already holds, into groups that lost them.
+  const Column* ids = def.event_id_index >= 0 && only_groups.empty() ? &rows.column(def.event_id_index) : nullptr;
   const Column& ts = rows.column(def.timestamp_index);
   for (int64_t r = 0; r < rows.num_rows(); ++r) {
     if (ts.IsNull(r)) {
@@ -324,6 +427,7 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
   cache_keys.resize(groups.size());
   std::vector<Stripe*>& stripes = scratch.stripes;
   std::vector<store::KvWrite>& writes = scratch.writes;
+  std::string& event_key = scratch.event_key;
   // Not in the scratch: an early return must unlock.
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(groups.size());
@@ -353,6 +457,12 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
       if (fold_overdue) Fold();
     }
     stripes.clear();
+    const bool has_id = ids != nullptr && EventKeyOf(def, *ids, r, &event_key);
+    CacheKey event_cache_key;
+    if (has_id) {
+      event_cache_key = CacheKeyOf(event_key);
+      stripes.push_back(&StripeFor(event_cache_key));  // locked with the row's keys: check and record as one
+    }
     for (size_t i = 0; i < groups.size(); ++i) {
       has_key[i] = KeyOf(groups[i].group, rows, groups[i].key_columns, r, &keys[i]);
       if (!has_key[i]) continue;  // a null entity key updates no state
@@ -368,6 +478,19 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
     for (Stripe* s : stripes) locks.emplace_back(s->mu);
 
     const int64_t now = NowMicros();
+    if (has_id) {
+      Result<bool> seen = EventSeen(StripeFor(event_cache_key), event_cache_key, event_key, now, nullptr);
+      if (!seen.ok()) {
+        count();
+        return seen.status();
+      }
+      if (*seen) {
+        ++result.duplicates;
+        result.duplicate_rows.push_back(r);
+        locks.clear();
+        continue;
+      }
+    }
     writes.clear();
     uncached.clear();
     auto apply_row = [&]() -> Status {
@@ -411,6 +534,19 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
         if (caching_) ++state->pending;
         ++stripe.writes;
       }
+      if (has_id) {
+        // In the row's batch, so the store never holds the row's states without its id, nor the reverse.
+        store::KvWrite& w = writes.emplace_back();
+        w.key = event_key;
+        w.expires_at = now + def.event_id_retention;
+        w.value.emplace(receipts.empty() ? std::string_view() : std::string_view(receipts[static_cast<size_t>(r)]));
+        if (caching_) {
+          Stripe::PendingEvent& pending = StripeFor(event_cache_key).events[event_cache_key];
+          pending.receipt = *w.value;
+          pending.expires_at = w.expires_at;
+          ++pending.pending;
+        }
+      }
       if (!caching_) return kv_->WriteBatch(writes);
       Enqueue(writes, now);
       return Status::OK();
@@ -428,6 +564,7 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
   count();
   pushed_ += result.rows;
   if (result.too_late > 0) too_late_ += result.too_late;
+  if (result.duplicates > 0) duplicates_ += result.duplicates;
   return result;
 }
 
@@ -533,6 +670,14 @@ void OnlineStore::Fold() {
     const CacheKey key = CacheKeyOf(folded.writes[i].key);
     Stripe& stripe = StripeFor(key);
     std::lock_guard<std::mutex> lock(stripe.mu);
+    if (!folded.writes[i].key.empty() && folded.writes[i].key[0] == kEventIndexByte) {
+      auto event = stripe.events.find(key);
+      if (event == stripe.events.end()) continue;
+      event->second.pending -= folded.counts[i];
+      // Now in the store, which answers for it; not folded, the stripe keeps answering until a restart replays it.
+      if (event->second.pending <= 0 && written.ok()) stripe.events.erase(event);
+      continue;
+    }
     auto it = stripe.map.find(key);
     if (it == stripe.map.end()) continue;
     Cached& cached = it->second.value;
@@ -549,6 +694,7 @@ void OnlineStore::ForgetCached(std::span<const std::string> keys) {
     const CacheKey key = CacheKeyOf(name);
     Stripe& stripe = StripeFor(key);
     std::lock_guard<std::mutex> lock(stripe.mu);
+    stripe.events.erase(key);  // an event id whose write was lost: the store, without it, is the truth
     auto it = stripe.map.find(key);
     if (it == stripe.map.end()) continue;
     stripe.lru.erase(it->second.lru);

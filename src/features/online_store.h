@@ -9,6 +9,20 @@
 //   writes (one per group) go to the KvStore in one batch. An error (a stored state that cannot be decoded,
 //   the store failing) stops the push there: rows before it, and groups of its row before the failing one,
 //   are applied.
+// - Exactly once, for a source that declares an event id (SourceDef::event_id_column): a row whose id was
+//   pushed before is acknowledged and counted in no group again (PushResult::duplicates, duplicate_rows),
+//   whether the first copy came in an earlier push, an earlier row of the same push, or before a restart or
+//   a crash. The source's event index (one KvStore key per id, EventIndexPrefix) records each id with the
+//   caller's receipt for that row (opaque bytes, e.g. the first scoring decision), in the SAME store write
+//   as the row's key-state writes: the same journal entry and fold with the cache, the same WriteBatch
+//   without. So a crash keeps both or neither, never a counted event without its id nor the reverse, and an
+//   event is counted once as long as its id is remembered: event_id_retention of wall clock after the first
+//   push (default allowed_lateness + 1 h), then the index entry expires in the KvStore like a state. Ids are
+//   checked and recorded under the stripe lock of the id, so two threads pushing one id count it once (on a
+//   Redis shared by several servers, two copies reaching two servers within the same ~millisecond may both
+//   count: the check and the write are two round trips). A row with a null id is counted, as are rows of a
+//   source without ids. A push limited to some groups (a rebuild) neither consults nor records the index.
+//   LookupEvents tells, per row, whether its id is recorded, and returns its receipt.
 // - Get(features, rows, times): per row, the feature values as of its time (strictly before it). Rows carry
 //   the entity keys of the features' groups, and the columns is_new and derived features read. A key with no
 //   state reads as NOT_FOUND with the values of an empty history (count 0, null means, ...), the values the
@@ -47,6 +61,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -64,7 +79,21 @@ struct PushResult {
   int64_t rows = 0;
   int64_t late = 0;      // accepted out of order
   int64_t too_late = 0;  // dropped: older than the allowed lateness
+  // Rows whose event id was already recorded (by an earlier push or an earlier row of this one): acknowledged,
+  // counted nowhere, their receipts not stored. Their row indices, ascending (empty, unallocated, when none).
+  int64_t duplicates = 0;
+  std::vector<int64_t> duplicate_rows;
 };
+
+// What the event index holds for one row's id.
+struct EventLookup {
+  bool seen = false;    // the id is recorded: its event was counted (unless too late) and will not be again
+  std::string receipt;  // the bytes given with the first push of the id (empty if none were)
+};
+
+// The prefix of every event index key of source `source_name` (e.g. to remove them with KvStore::DeletePrefix).
+// It starts with a byte (0x01) no group name or journal key starts with.
+std::string EventIndexPrefix(std::string_view source_name);
 
 struct OnlineValues {
   std::vector<int> features;  // indices into the registry's features, in request order
@@ -100,8 +129,27 @@ class OnlineStore {
   std::string_view backend() const { return kv_->backend(); }
 
   // `rows` must have the source's schema (features::SourceDef::schema), e.g. built with MakeSourceTable.
-  // `only_groups` (indices into the registry's groups) limits the push to those groups of the source.
-  Result<PushResult> Push(int source, const Table& rows, std::span<const int> only_groups = {});
+  // `only_groups` (indices into the registry's groups) limits the push to those groups of the source, and
+  // skips the event index (a rebuild replays events already recorded). `receipts`: empty, or one per row,
+  // stored with each new event id and returned by LookupEvents (ignored for rows without an id, duplicates,
+  // and sources without ids); keep them small (they are stored per event for the retention).
+  //
+  // A scoring server answering a retried request with its first decision:
+  //   auto seen = store.LookupEvents(source, rows);           // before reading features
+  //   if (seen.ok() && (*seen)[0].seen) return Decode((*seen)[0].receipt);   // the retry: first answer
+  //   Decision d = Score(...);                                 // features as of the event, the model
+  //   std::string receipt = Encode(d);
+  //   auto pushed = store.Push(source, rows, {}, std::span<const std::string>(&receipt, 1));
+  //   if (pushed.ok() && pushed->duplicates > 0) { /* a concurrent copy won: LookupEvents gives its receipt */ }
+  Result<PushResult> Push(int source, const Table& rows, std::span<const int> only_groups = {},
+                          std::span<const std::string> receipts = {});
+  // Per row of `rows` (which need only the source's event id column, by name; other columns are ignored):
+  // whether its id is recorded, with its receipt. Sees every push that returned before it (cached or
+  // stored). A null id reads as not seen. FailedPrecondition for a source without an event id,
+  // InvalidArgument when `rows` lacks the id column. One MultiGet for ids not in memory.
+  Result<std::vector<EventLookup>> LookupEvents(int source, const Table& rows);
+  // Whether `source` declares an event id (LookupEvents works, pushes drop repeats).
+  bool has_event_ids(int source) const { return registry_->sources()[source].event_id_index >= 0; }
   // Deletes every stored key of `group` (after writing what is queued), so it starts from an empty history.
   // For a store nothing else reads or pushes meanwhile (a rebuild; features/rebuild.h).
   Status ClearGroup(int group);
@@ -125,6 +173,7 @@ class OnlineStore {
 
   // Totals since Open (exported as metrics).
   int64_t pushed_events() const { return pushed_.load(); }
+  int64_t duplicate_events() const { return duplicates_.load(); }  // rows acknowledged as repeats
   int64_t dropped_too_late() const { return too_late_.load(); }
   int64_t cache_hits() const { return cache_hits_.load(); }
   int64_t cache_misses() const { return cache_misses_.load(); }
@@ -178,6 +227,12 @@ class OnlineStore {
   // until the stripe's next Insert. Stripe locked.
   Cached* Insert(Stripe& stripe, CacheKey key, Cached value);
   Result<Cached> Decode(int group, const std::optional<std::string>& bytes) const;
+  // Sets *key to the event index key of row `row`'s id in `ids` (a column of `source`'s id); false when null.
+  static bool EventKeyOf(const SourceDef& source, const Column& ids, int64_t row, std::string* key);
+  // Whether the event index holds `key` (cache_key = CacheKeyOf(key)), and its receipt into *receipt (if not
+  // null): the ids pushed but not folded yet are in the stripe, the rest in the KvStore. Stripe locked.
+  Result<bool> EventSeen(Stripe& stripe, CacheKey cache_key, const std::string& key, int64_t now,
+                         std::string* receipt);
 
   const FeatureRegistry* registry_;
   std::unique_ptr<store::KvStore> kv_;
@@ -199,6 +254,7 @@ class OnlineStore {
   std::unique_ptr<Stripe[]> stripes_;
   std::atomic<int64_t> pushed_{0};
   std::atomic<int64_t> too_late_{0};
+  std::atomic<int64_t> duplicates_{0};
   std::atomic<int64_t> cache_hits_{0};
   std::atomic<int64_t> cache_misses_{0};
   std::atomic<int64_t> write_batches_{0};

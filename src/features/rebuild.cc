@@ -19,9 +19,12 @@ Result<RebuildReport> RebuildGroup(OnlineStore& online, std::string_view group_n
   if (since < 0) return Status::InvalidArgument("the time to replay must not be negative");
   const GroupDef& def = registry.groups()[group];
   const SourceDef& source = registry.sources()[def.source];
-  GYRE_ASSIGN_OR_RETURN(Table events, ReadSource(source));
-
+  GYRE_ASSIGN_OR_RETURN(Table file, ReadSource(source));
   RebuildReport report;
+  // A push to some groups skips the event index (its ids are recorded already), so the file's repeated
+  // deliveries are dropped here, as the backfill drops them.
+  Table events = DropRepeatedDeliveries(source, std::move(file), &report.duplicates);
+
   std::span<const int64_t> ts = events.column(source.timestamp_index).int64_values();
   if (ts.empty()) return report;
   report.to = *std::max_element(ts.begin(), ts.end());

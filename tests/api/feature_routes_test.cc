@@ -5,7 +5,8 @@
 //
 // Covered: push then read back (values and PRESENT / NULL_VALUE / NOT_FOUND / OUTSIDE_MAX_AGE), reads as of
 // event_timestamps and as of now, full_feature_names, feature_service, Feast's "view:feature" references,
-// late and too-late pushes, and bad input: every one a 4xx JSON error naming the field, never a 5xx.
+// late and too-late pushes, a retried push (the source's event ids: counted once, reported as duplicates),
+// and bad input: every one a 4xx JSON error naming the field, never a 5xx.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@ sources:
   tx:
     timestamp: time
     allowed_lateness: 10m
-    columns: {time: timestamp, user_id: string, amount: float64, ok: bool, country: string}
+    event_id: event_id
+    columns: {time: timestamp, user_id: string, amount: float64, ok: bool, country: string, event_id: string}
 groups:
   user_tx:
     entity: user
@@ -141,7 +143,7 @@ class FeatureRoutesTest : public ::testing::Test {
                         {"amount", {10.0, 20.5, 5, 7.25}},
                         {"ok", {true, false, true, true}},
                         {"country", {"DE", "DE", "FR", nullptr}}});
-    EXPECT_EQ(pushed, json({{"rows", 4}, {"late", 0}, {"too_late", 0}}));
+    EXPECT_EQ(pushed, json({{"rows", 4}, {"late", 0}, {"too_late", 0}, {"duplicates", 0}, {"duplicate_rows", json::array()}}));
   }
 
   // Expects a 4xx whose JSON error names `needle`, and returns it.
@@ -265,7 +267,7 @@ TEST_F(FeatureRoutesTest, PushCountsLateAndTooLateEvents) {
   PushExample();
   // u1's newest event is at +120 s; lateness allowed: 10 minutes.
   EXPECT_EQ(Push({{"time", {At(100), At(120 - 11 * 60)}}, {"user_id", {"u1", "u1"}}, {"amount", {1, 1000}}}),
-            json({{"rows", 2}, {"late", 1}, {"too_late", 1}}));
+            json({{"rows", 2}, {"late", 1}, {"too_late", 1}, {"duplicates", 0}, {"duplicate_rows", json::array()}}));
   Reply reply = Post("/get-online-features", {{"features", {"tx_count_24h", "amount_sum_24h"}},
                                               {"entities", {{"user_id", {"u1"}}}},
                                               {"event_timestamps", {At(3600)}}});
@@ -275,13 +277,34 @@ TEST_F(FeatureRoutesTest, PushCountsLateAndTooLateEvents) {
   EXPECT_EQ(ResultAt(reply, 2)["values"], json({36.5}));
   // Values of other JSON types convert to the declared column types: a number user id, amounts as text.
   EXPECT_EQ(Push({{"time", {At(0)}}, {"user_id", {42}}, {"amount", {"2.5"}}, {"ok", {"false"}}}),
-            json({{"rows", 1}, {"late", 0}, {"too_late", 0}}));
+            json({{"rows", 1}, {"late", 0}, {"too_late", 0}, {"duplicates", 0}, {"duplicate_rows", json::array()}}));
   Reply numeric = Post("/get-online-features", {{"features", {"failed_24h", "amount_sum_24h"}},
                                                 {"entities", {{"user_id", {"42"}}}},
                                                 {"event_timestamps", {At(60)}}});
   ASSERT_EQ(numeric.status, 200) << numeric.body.dump();
   EXPECT_EQ(ResultAt(numeric, 1)["values"], json({1}));
   EXPECT_EQ(ResultAt(numeric, 2)["values"], json({2.5}));
+}
+
+// A client that timed out pushes its batch again: the events are acknowledged, reported as duplicates, and
+// counted once. Rows without an id (null) are counted each time, as before ids existed.
+TEST_F(FeatureRoutesTest, ARetriedPushCountsEachEventOnce) {
+  const json batch = {{"time", {At(0), At(60), At(60)}},
+                      {"user_id", {"u7", "u7", "u7"}},
+                      {"amount", {1, 2, 2}},
+                      {"event_id", {"e1", "e2", "e2"}}};  // e2 delivered twice in one batch
+  EXPECT_EQ(Push(batch), json({{"rows", 3}, {"late", 0}, {"too_late", 0}, {"duplicates", 1},
+                               {"duplicate_rows", {2}}}));
+  EXPECT_EQ(Push(batch), json({{"rows", 3}, {"late", 0}, {"too_late", 0}, {"duplicates", 3},
+                               {"duplicate_rows", {0, 1, 2}}}));
+  EXPECT_EQ(Push({{"time", {At(90)}}, {"user_id", {"u7"}}, {"amount", {10}}, {"event_id", {nullptr}}}),
+            json({{"rows", 1}, {"late", 0}, {"too_late", 0}, {"duplicates", 0}, {"duplicate_rows", json::array()}}));
+  Reply reply = Post("/get-online-features", {{"features", {"tx_count_24h", "amount_sum_24h"}},
+                                              {"entities", {{"user_id", {"u7"}}}},
+                                              {"event_timestamps", {At(3600)}}});
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  EXPECT_EQ(ResultAt(reply, 1)["values"], json({3}));
+  EXPECT_EQ(ResultAt(reply, 2)["values"], json({13}));
 }
 
 TEST_F(FeatureRoutesTest, BadReadsAre400sNamingTheField) {

@@ -888,6 +888,79 @@ TEST(BackfillPropertyTest, LongHistoriesMatchBruteForce) {
   }
 }
 
+// Repeated deliveries: a source with an event id, whose file holds some events two or three times (the same
+// row again, or a copy at another time with other values, before or after the first in the file). The
+// brute force runs over each id once (its earliest copy, the first in the file among equal times, picked
+// here by a plain scan), the backfill over the whole file: they must agree, and the backfill must say how
+// many rows it dropped.
+TEST(BackfillPropertyTest, RepeatedDeliveriesCountOnce) {
+  std::vector<GroupSpec> groups = AllUserGroups();
+  for (int seed = 1; seed <= kSeeds; ++seed) {
+    Rng rng(static_cast<uint64_t>(5000 + seed));
+    std::vector<Row> events = GenerateEvents(rng, kUsers);
+    std::vector<std::optional<std::string>> ids;
+    for (size_t i = 0; i < events.size(); ++i) {
+      ids.push_back(rng.Chance(0.1) ? std::nullopt : std::optional<std::string>(fmt::format("e{}", i)));
+    }
+    const size_t originals = events.size();
+    int64_t repeats = 0;
+    for (size_t i = 0; i < originals; ++i) {
+      if (!ids[i] || !rng.Chance(0.25)) continue;
+      for (int64_t copies = rng.Between(1, 2); copies > 0; --copies) {
+        Row copy = events[i];
+        if (rng.Chance(0.5)) {  // a different row under the same id: only the earliest copy is the event
+          copy.ts = kT0 + rng.Below(72) * kGrid;
+          FillValues(rng, copy);
+        }
+        const size_t at = static_cast<size_t>(rng.Below(static_cast<int64_t>(events.size()) + 1));
+        const std::optional<std::string> id = ids[i];
+        events.insert(events.begin() + static_cast<std::ptrdiff_t>(at), copy);
+        ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(at), id);
+        if (at <= i) ++i;  // the original moved one place on
+        ++repeats;
+      }
+    }
+    std::vector<Row> once;
+    for (size_t i = 0; i < events.size(); ++i) {
+      bool first = true;
+      for (size_t j = 0; j < events.size() && ids[i]; ++j) {
+        const bool earlier = events[j].ts < events[i].ts || (events[j].ts == events[i].ts && j < i);
+        if (j != i && ids[j] == ids[i] && earlier) first = false;
+      }
+      if (first) once.push_back(events[i]);
+    }
+    ASSERT_EQ(static_cast<int64_t>(events.size() - once.size()), repeats);
+
+    std::string yaml = DefinitionsYaml(groups, MainDerived(), "");
+    yaml.replace(yaml.find("    timestamp: time\n"), 20, "    timestamp: time\n    event_id: event_id\n");
+    const std::string columns = kSourceColumnsYaml;
+    yaml.replace(yaml.find(columns), columns.size(), columns.substr(0, columns.size() - 1) + ", event_id: string}");
+    Result<FeatureRegistry> registry = testing::ParseDefinitions(yaml);
+    ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+    std::vector<Row> spine = GenerateSpine(rng, kUsers);
+    std::vector<Expected> expected = BruteForce(groups, MainDerived(), once, spine);
+    std::vector<int> features = FeatureIndices(*registry, expected);
+    Table file = ToTable(events);
+    Column id_column(ColumnType::kString);
+    for (const std::optional<std::string>& id : ids) id ? id_column.AppendString(*id) : id_column.AppendNull();
+    std::vector<ColumnSchema> schema = file.schema().columns();
+    schema.push_back({"event_id", ColumnType::kString});
+    std::vector<Column> columns_of_file;
+    for (int c = 0; c < file.num_columns(); ++c) columns_of_file.push_back(file.column(c));
+    columns_of_file.push_back(std::move(id_column));
+    Result<Table> source = Table::Make(Schema(std::move(schema)), std::move(columns_of_file));
+    ASSERT_TRUE(source.ok()) << source.status().ToString();
+    BackfillStats stats;
+    Result<Table> got = BackfillTables(*registry, features, ToTable(spine), "time", {*source},
+                                       {"time", "user", "device"}, 2, &stats);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(stats.duplicates, repeats) << "seed " << 5000 + seed;
+    CheckAgainstBruteForce(fmt::format("seed {} (repeated deliveries)", 5000 + seed), *got, expected, groups, once,
+                           spine);
+    if (HasFatalFailure()) return;
+  }
+}
+
 // Sample stddev without cancellation: equal values have stddev 0, and a spread of 1 on values near 1e8 is
 // a spread of 1 (found by the random tests above; these are the minimal cases).
 TEST(BackfillPropertyTest, StddevOfEqualAndOfLargeValues) {
