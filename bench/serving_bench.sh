@@ -16,7 +16,8 @@
 #
 # The workspace: `$GYRE_BIN demo --users 2000 --days 30` in a temporary folder, unless WORKSPACE=dir is
 # given, in which case a COPY of it is served (the bench pushes events and writes a prediction log).
-# Events are real (their users, IPs, devices, countries...) and fresh: every request carries a new event time,
+# Events are real (their users, IPs, devices, countries...) and fresh: every request carries a new event id
+# (sources declare one, and a repeated id is answered as a replay of its first decision) and a new event time,
 # the moment it is sent shifted to just after the data's last event (bench/serving/post_bodies.lua and
 # fixed_rate_load --event-clock), so each pushed event is a new event in time order, as in production, and
 # the keys' states keep growing through the run (a user seen every ~400 requests: thousands of events per
@@ -118,9 +119,9 @@ fi
 # --- request bodies: distinct real login events; real feature rows for /v2 ------------------------------
 # Events: EVENTS rows spread evenly over the last day of logins.csv (distinct users, IPs and devices, and
 # the times they really happened). JSON types follow the column types of the logins source.
-python3 - "$WS/data/logins.csv" "$EVENTS" "$TMP/data_end_ms" >"$TMP/score_bodies.jsonl" <<'EOF'
+python3 - "$WS/data/logins.csv" "$EVENTS" "$TMP/data_end_ms" "$FRESH" >"$TMP/score_bodies.jsonl" <<'EOF'
 import csv, datetime, json, sys
-path, n = sys.argv[1], int(sys.argv[2])
+path, n, fresh = sys.argv[1], int(sys.argv[2]), sys.argv[4] == "1"
 with open(path, newline="") as f:
     rows = list(csv.DictReader(f))
 end = max(datetime.datetime.fromisoformat(r["time"].replace("Z", "+00:00")) for r in rows)
@@ -142,6 +143,8 @@ for row in last_day[::step][:n]:
             event[k] = v.lower() == "true"
         else:
             event[k] = v
+    if fresh:  # 16 digits the load generators overwrite with a new id per request (exactly-once: no replays)
+        event["event_id"] = 1000000000000000
     print(json.dumps({"event": event}, separators=(",", ":")))
 EOF
 

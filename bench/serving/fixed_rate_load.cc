@@ -9,7 +9,9 @@
 // reported separately, so a load generator starved of CPU shows as such instead of as server latency.
 //
 // Bodies come from a file, one request body per line, rotated over. With --event-clock FROM_MS,ZERO_MS the
-// 24-character value of each body's first "time" field is rewritten at send time to FROM_MS + (now - ZERO_MS)
+// 16-digit value of each body's first "event_id" field becomes a new id per request (start second, connection,
+// counter: exactly-once servers would answer a repeated id as a replay), and the 24-character value of its
+// first "time" field is rewritten at send time to FROM_MS + (now - ZERO_MS)
 // (wall clock, milliseconds since the epoch), as bench/serving/post_bodies.lua does for wrk. Responses must carry Content-Length (gyre
 // and nginx both do). Prints one line of key=value pairs; exits non-zero on bad arguments or if no request
 // completed. Plain sockets and epoll, Linux only; built by bench/serving_bench.sh with the system compiler.
@@ -92,8 +94,9 @@ struct ThreadResult {
 class Worker {
  public:
   Worker(const Options& o, const std::vector<std::string>& requests, const std::vector<size_t>& time_offset,
+         const std::vector<size_t>& id_offset,
          const sockaddr_storage& addr, socklen_t addr_len, std::vector<int> indices, int64_t start_ns)
-      : o_(o), requests_(requests), time_offset_(time_offset), addr_(addr), addr_len_(addr_len), start_ns_(start_ns) {
+      : o_(o), requests_(requests), time_offset_(time_offset), id_offset_(id_offset), addr_(addr), addr_len_(addr_len), start_ns_(start_ns) {
     period_ns_ = static_cast<int64_t>(static_cast<double>(o.connections) * kNsPerSec / o.rate);
     measure_from_ns_ = start_ns + static_cast<int64_t>(o.warmup_s * kNsPerSec);
     end_ns_ = measure_from_ns_ + static_cast<int64_t>(o.duration_s * kNsPerSec);
@@ -224,8 +227,9 @@ class Worker {
     c.out = request;
     if (o_.event_from_ms >= 0) {
       c.fresh = request;
-      const size_t at = time_offset_[static_cast<size_t>(c.index + c.sent * o_.connections) % requests_.size()];
-      WriteEventTime(c.fresh.data() + at);
+      const size_t r = static_cast<size_t>(c.index + c.sent * o_.connections) % requests_.size();
+      WriteEventTime(c.fresh.data() + time_offset_[r]);
+      WriteEventId(c.index, c.sent, c.fresh.data() + id_offset_[r]);
       c.out = c.fresh;
     }
     c.in.clear();
@@ -233,6 +237,14 @@ class Worker {
     // response is server latency (counted in latency_ns), not the generator's.
     if (due >= measure_from_ns_ && c.free_ns <= due) result_.lag_ns.push_back(now - due);
     Flush(i);
+  }
+
+  // Writes a 16-digit id: "1", 5 digits of the run's start second, 3 of the connection, 7 of its count.
+  void WriteEventId(int connection, int64_t sent, char* out) const {
+    char text[64];
+    std::snprintf(text, sizeof text, "1%05lld%03d%07lld", static_cast<long long>(id_second_ % 100000),
+                  connection % 1000, static_cast<long long>(sent % 10000000));
+    std::memcpy(out, text, 16);
   }
 
   // Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes) for the event clock's current time.
@@ -316,6 +328,8 @@ class Worker {
   const Options& o_;
   const std::vector<std::string>& requests_;
   const std::vector<size_t>& time_offset_;  // per request: where its time value starts (--event-clock)
+  const std::vector<size_t>& id_offset_;    // per request: where its 16-digit event id starts (--event-clock)
+  const int64_t id_second_ = static_cast<int64_t>(std::time(nullptr));  // wall clock, as post_bodies.lua's
   sockaddr_storage addr_;
   socklen_t addr_len_;
   int64_t start_ns_;
@@ -399,7 +413,7 @@ int main(int argc, char** argv) {
     if (bodies.empty()) Usage(("no bodies in " + o.bodies_file).c_str());
   }
   std::vector<std::string> requests;
-  std::vector<size_t> time_offset;
+  std::vector<size_t> time_offset, id_offset;
   for (const std::string& b : bodies) {
     std::string r = o.method + " " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) + "\r\n";
     if (!b.empty() || o.method == "POST") {
@@ -410,6 +424,11 @@ int main(int argc, char** argv) {
       const size_t at = r.find("\"time\":\"");
       if (at == std::string::npos || at + 8 + 24 > r.size()) Usage(("a body has no \"time\" field: " + b).c_str());
       time_offset.push_back(at + 8);
+      const size_t id_at = r.find("\"event_id\":");
+      if (id_at == std::string::npos || id_at + 11 + 16 > at) {
+        Usage(("a body has no 16-digit \"event_id\" before its \"time\": " + b).c_str());
+      }
+      id_offset.push_back(id_at + 11);
     }
     requests.push_back(std::move(r));
   }
@@ -434,7 +453,7 @@ int main(int argc, char** argv) {
     std::vector<int> indices;
     for (int c = t; c < o.connections; c += o.threads) indices.push_back(c);
     threads.emplace_back([&, t, indices] {
-      Worker w(o, requests, time_offset, addr, addr_len, indices, start_ns);
+      Worker w(o, requests, time_offset, id_offset, addr, addr_len, indices, start_ns);
       results[static_cast<size_t>(t)] = w.Run();
     });
   }

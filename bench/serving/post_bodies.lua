@@ -3,7 +3,9 @@
 -- cost on wrk's side is a table lookup. Each wrk thread starts at a different offset of the rotation.
 --   wrk -t2 -c32 -d10s -s bench/serving/post_bodies.lua http://127.0.0.1:PORT/v1/score/ato -- bodies.jsonl
 --
--- Fresh event times: with `-- bodies.jsonl FROM_MS ZERO_MS`, the 24-character value of the first "time" field
+-- Fresh events: with `-- bodies.jsonl FROM_MS ZERO_MS`, the 16-digit value of the first "event_id" field (which
+-- must come before "time") becomes a new id per request (the start second, the thread and a counter), and
+-- the 24-character value of the first "time" field
 -- of each body ("2026-01-31T23:59:59.123Z") is replaced in every request by FROM_MS + (now - ZERO_MS), now the
 -- wall clock in milliseconds: replayed events then arrive as new events, in time order, instead of as
 -- duplicates of events already pushed. Both times are milliseconds since the epoch; the bench passes the same
@@ -23,8 +25,10 @@ function setup(thread)
   threads_started = threads_started + 1
 end
 
-local requests = {}    -- whole requests, or the part before the time value when times are fresh
+local requests = {}    -- whole requests, or the part before the event id when events are fresh
+local before_time = {} -- the part between the event id and the time value
 local after_time = {}  -- the part after the time value
+local id_prefix, id_counter = "", 0
 local next_index = 0
 local from_ms, zero_ms = nil, nil
 local cached_second, cached_prefix = -1, ""
@@ -45,12 +49,14 @@ function init(args)
     if #line > 0 then
       local request = wrk.format("POST", nil, {["Content-Type"] = "application/json"}, line)
       if from_ms ~= nil then
+        local id_at = string.find(request, '"event_id":', 1, true)
         local at = string.find(request, '"time":"', 1, true)
-        if at == nil then
-          error("post_bodies.lua: a body has no \"time\" field: " .. line)
+        if at == nil or id_at == nil or id_at > at then
+          error("post_bodies.lua: a body has no \"event_id\" before its \"time\" field: " .. line)
         end
-        local value_at = at + 8
-        requests[#requests + 1] = string.sub(request, 1, value_at - 1)
+        local id_value_at, value_at = id_at + 11, at + 8
+        requests[#requests + 1] = string.sub(request, 1, id_value_at - 1)
+        before_time[#requests] = string.sub(request, id_value_at + 16, value_at - 1)
         after_time[#requests] = string.sub(request, value_at + 24)
       else
         requests[#requests + 1] = request
@@ -62,6 +68,8 @@ function init(args)
     error("post_bodies.lua: no bodies in " .. path)
   end
   next_index = ((thread_number or 0) * 7919) % #requests
+  -- "1" + 5 digits of the start second + 3 of the thread: 9 digits, then a 7-digit counter.
+  id_prefix = string.format("1%05d%03d", os.time() % 100000, (thread_number or 0) % 1000)
 end
 
 local function event_time()
@@ -81,5 +89,7 @@ function request()
   if from_ms == nil then
     return requests[next_index]
   end
-  return requests[next_index] .. event_time() .. after_time[next_index]
+  id_counter = id_counter + 1
+  return requests[next_index] .. id_prefix .. string.format("%07d", id_counter % 10000000) .. before_time[next_index] ..
+         event_time() .. after_time[next_index]
 end

@@ -30,6 +30,9 @@ std::string RenderMetrics(const MetricsSources& sources) {
   if (const features::OnlineStore* online = sources.online) {
     m.Counter("gyre_online_pushed_events_total", "Events pushed into the online feature state.", {},
               static_cast<double>(online->pushed_events()));
+    m.Counter("gyre_online_duplicate_events_total",
+              "Pushed events whose id was pushed before (retries, redeliveries): acknowledged, counted in no feature.",
+              {}, static_cast<double>(online->duplicate_events()));
     m.Counter("gyre_online_too_late_events_total",
               "Pushed events dropped per feature group for arriving later than the source's allowed_lateness.", {},
               static_cast<double>(online->dropped_too_late()));
@@ -72,6 +75,10 @@ std::string RenderMetrics(const MetricsSources& sources) {
               stats->challenger_answers);
       counter("gyre_score_shadow_scores_total", "Events a challenger scored in the shadow of the answer.",
               stats->shadow_scores);
+      counter("gyre_score_replays_total",
+              "Repeated events (an id scored before: a retry, a redelivery) answered with their first decision, "
+              "not scored, logged or pushed again.",
+              stats->replays);
       counter("gyre_prediction_log_written_total", "Prediction log lines written.", stats->log_written);
       counter("gyre_prediction_log_dropped_total", "Prediction log lines dropped because the log's queue was full.",
               stats->log_dropped);

@@ -108,15 +108,16 @@ Result<http::Response> Score(ScoringService& scoring, const http::Request& reque
     append(",\"action\":");
     AppendString(out, e.action);
     append(",\"model\":");
-    AppendString(out, e.model->name());
+    AppendString(out, e.model_name());
     append(",\"version\":");
-    AppendString(out, e.model->version());
+    AppendString(out, e.model_version());
     if (e.challenger) append(",\"challenger\":true");
+    if (e.replay) append(",\"replay\":true");
     if (!e.event_id.empty()) {
       append(",\"event_id\":");
       AppendString(out, e.event_id);
     }
-    if (options.return_features) {
+    if (options.return_features && e.model != nullptr) {
       append(",\"features\":{");
       const auto& names = e.model->descriptor().feature_names;
       for (size_t f = 0; f < e.features.size(); ++f) {

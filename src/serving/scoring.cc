@@ -9,21 +9,14 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <cstdio>
+#include <unordered_map>
 #include <algorithm>
 
 #include "core/time.h"
 
 namespace gyre::serving {
 namespace {
-
-// What one servable needs to score a deployment's events: its features as registry indices, and its bands.
-struct Plan {
-  std::shared_ptr<const Servable> servable;
-  std::vector<int> feature_ids;
-  std::vector<int> key_columns;  // source columns an event must have: the entity keys of the features read
-  Decision decision;
-  std::shared_ptr<const features::OnlineRead> read;  // the features' read, compiled for the source's rows
-};
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -88,6 +81,15 @@ Decision DecisionFor(const DeploymentConfig& config, const Servable& model) {
   return d;
 }
 
+// What one servable needs to score a deployment's events: its features as registry indices, and its bands.
+struct ScoringService::Plan {
+  std::shared_ptr<const Servable> servable;
+  std::vector<int> feature_ids;
+  std::vector<int> key_columns;  // source columns an event must have: the entity keys of the features read
+  Decision decision;
+  std::shared_ptr<const features::OnlineRead> read;  // the features' read, compiled for the source's rows
+};
+
 struct ScoringService::Runtime {
   const DeploymentConfig* config = nullptr;
   int source = -1;
@@ -97,13 +99,45 @@ struct ScoringService::Runtime {
   ModelManager::Handle champion = nullptr, challenger = nullptr;
   std::atomic<std::shared_ptr<const Plan>> champion_plan, challenger_plan;
   std::unique_ptr<PredictionLog> log;
-  std::atomic<int64_t> errors{0}, challenger_answers{0}, shadow_scores{0};
+  std::atomic<int64_t> errors{0}, challenger_answers{0}, shadow_scores{0}, replays{0};
   std::array<std::atomic<int64_t>, kScorePathNames.size()> requests{}, events{};  // by ScorePath
   std::array<std::atomic<int64_t>, models::DecisionPolicy::kActions.size()> actions{};  // by ActionIndex
   LatencyHistogram latency;
 };
 
 namespace {
+
+using Plan = ScoringService::Plan;
+
+// A decision as stored with its event's id, for the replay of a retried event: "g1 <score> <action index>
+// <challenger 0|1> <version>\t<model>" (the score in the shortest form that reads back as the same float).
+std::string EncodeReceipt(const ScoredEvent& e) {
+  int action = 0;
+  while (action < static_cast<int>(models::DecisionPolicy::kActions.size()) &&
+         models::DecisionPolicy::kActions[action] != e.action) {
+    ++action;
+  }
+  return fmt::format("g1 {} {} {} {}\t{}", e.score, action, e.challenger ? 1 : 0, e.model->version(), e.model->name());
+}
+
+bool DecodeReceipt(std::string_view receipt, ScoredEvent* e) {
+  if (!receipt.starts_with("g1 ")) return false;
+  size_t tab = receipt.find('\t');
+  if (tab == std::string_view::npos) return false;
+  std::string head(receipt.substr(3, tab - 3));
+  char version[256] = {};
+  int action = -1, challenger = 0;
+  if (std::sscanf(head.c_str(), "%f %d %d %255s", &e->score, &action, &challenger, version) != 4 || action < 0 ||
+      action >= static_cast<int>(models::DecisionPolicy::kActions.size())) {
+    return false;
+  }
+  e->action = models::DecisionPolicy::kActions[action];
+  e->challenger = challenger != 0;
+  e->model = nullptr;
+  e->replayed_version = version;
+  e->replayed_model = std::string(receipt.substr(tab + 1));
+  return true;
+}
 
 Result<std::shared_ptr<const Plan>> MakePlan(const features::FeatureRegistry& registry,
                                              const features::OnlineStore* online, const Schema& events,
@@ -353,11 +387,87 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
           missing.size() > 1 ? "s" : ""));
     }
   }
-  GYRE_ASSIGN_OR_RETURN(std::vector<float> rows, FeatureRows(*online_, *plan, events, times));
-  const int width = plan->servable->num_outputs();
+  // Exactly once: an event whose id was pushed before (a client's retry after a timeout, a queue's
+  // redelivery) gets its first decision back, marked as a replay — not scored, logged or pushed again; so does
+  // a second copy inside this request. The first decision travels as the receipt of the event's id in the
+  // online store, written in the same batch as the event's feature state (features/online_store.h).
+  const bool exactly_once = config.push && online_->has_event_ids(rt->source);
+  if (!exactly_once) {
+    GYRE_ASSIGN_OR_RETURN(ScoreResponse response, ScoreFresh(*rt, *plan, events, std::move(times), options, false));
+    scope.Done();
+    return response;
+  }
+  GYRE_ASSIGN_OR_RETURN(std::vector<features::EventLookup> seen, online_->LookupEvents(rt->source, events));
+  // copy_of[r]: -1 to score row r, -2 to answer its stored receipt, or the earlier row of this request it repeats.
+  std::vector<int64_t> copy_of(n, -1);
+  const int id_column = registry_->sources()[rt->source].event_id_index;
+  std::unordered_map<std::string, int64_t> first_row;
+  for (int64_t r = 0; r < n; ++r) {
+    if (seen[r].seen) {
+      copy_of[r] = -2;
+    } else if (n > 1 && events.column(id_column).IsValid(r)) {
+      auto [it, inserted] = first_row.try_emplace(events.column(id_column).ValueToString(r), r);
+      if (!inserted) copy_of[r] = it->second;
+    }
+  }
+  if (std::all_of(copy_of.begin(), copy_of.end(), [](int64_t c) { return c == -1; })) {
+    GYRE_ASSIGN_OR_RETURN(ScoreResponse response, ScoreFresh(*rt, *plan, events, std::move(times), options, true));
+    scope.Done();
+    return response;
+  }
+  // Score the fresh rows alone, then answer every row in the request's order.
+  std::vector<int64_t> fresh;
+  for (int64_t r = 0; r < n; ++r) {
+    if (copy_of[r] == -1) fresh.push_back(r);
+  }
+  ScoreResponse response;
+  if (!fresh.empty()) {
+    TableBuilder builder(events.schema());
+    std::vector<int64_t> fresh_times;
+    for (int64_t r : fresh) {
+      for (int c = 0; c < events.num_columns(); ++c) builder.column(c).AppendFrom(events.column(c), r);
+      fresh_times.push_back(times[r]);
+    }
+    GYRE_ASSIGN_OR_RETURN(Table fresh_events, builder.Finish());
+    GYRE_ASSIGN_OR_RETURN(response, ScoreFresh(*rt, *plan, fresh_events, std::move(fresh_times), options, true));
+  } else {
+    response.request_id = options.request_id;
+    response.deployment = config.name;
+  }
+  std::vector<ScoredEvent> scored = std::move(response.events);
+  response.events.assign(n, ScoredEvent{});
+  for (size_t i = 0; i < fresh.size(); ++i) response.events[fresh[i]] = std::move(scored[i]);
+  for (int64_t r = 0; r < n; ++r) {
+    ScoredEvent& e = response.events[r];
+    if (copy_of[r] == -1) continue;
+    if (copy_of[r] >= 0) {
+      e = response.events[copy_of[r]];
+      e.features.clear();
+    } else if (!DecodeReceipt(seen[r].receipt, &e)) {
+      return Status::Internal(fmt::format("event {}: its id was seen before, but its stored decision cannot be read",
+                                          r));
+    }
+    e.replay = true;
+    if (e.event_id.empty()) e.event_id = events.column(id_column).ValueToString(r);
+  }
+  rt->replays += n - static_cast<int64_t>(fresh.size());
+  scope.Done();
+  return response;
+}
+
+Result<ScoreResponse> ScoringService::ScoreFresh(Runtime& runtime, const Plan& plan, const Table& events,
+                                                 std::vector<int64_t> times, const ScoreOptions& options,
+                                                 bool record_receipts) {
+  Runtime* rt = &runtime;
+  const DeploymentConfig& config = *rt->config;
+  const size_t path = static_cast<size_t>(options.path);
+  const int64_t n = events.num_rows();
+  const Schema& schema = registry_->sources()[rt->source].schema;
+  GYRE_ASSIGN_OR_RETURN(std::vector<float> rows, FeatureRows(*online_, plan, events, times));
+  const int width = plan.servable->num_outputs();
   std::vector<float> outputs(static_cast<size_t>(n) * width), scores;
-  plan->servable->Score(rows.data(), n, outputs.data());
-  DecisionScores(outputs, width, plan->decision.output, n, scores);
+  plan.servable->Score(rows.data(), n, outputs.data());
+  DecisionScores(outputs, width, plan.decision.output, n, scores);
 
   // The challenger: every event in shadow; the canary's share (sticky by entity) answers instead. A challenger
   // that takes no decision on its outputs is not consulted.
@@ -369,7 +479,7 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     if (cplan != nullptr && cplan->decision.output < 0) cplan = nullptr;
   }
   if (cplan != nullptr) {
-    if (cplan->feature_ids == plan->feature_ids) {
+    if (cplan->feature_ids == plan.feature_ids) {
       crows = rows;
     } else {
       GYRE_ASSIGN_OR_RETURN(crows, FeatureRows(*online_, *cplan, events, times));
@@ -395,7 +505,7 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
   ScoreResponse response;
   response.request_id = options.request_id;
   response.deployment = config.name;
-  response.keep_alive.push_back(plan->servable);
+  response.keep_alive.push_back(plan.servable);
   if (cplan) response.keep_alive.push_back(cplan->servable);
   response.events.resize(n);
   const int64_t scored_at = NowMicros();
@@ -403,7 +513,7 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
   for (int64_t r = 0; r < n; ++r) {
     ScoredEvent& e = response.events[r];
     const bool from_challenger = canary[r] != 0;
-    const Plan& answering = from_challenger ? *cplan : *plan;
+    const Plan& answering = from_challenger ? *cplan : plan;
     e.score = from_challenger ? cscores[r] : scores[r];
     const int action = answering.decision.policy.ActionIndex(e.score);
     e.action = models::DecisionPolicy::kActions[action];
@@ -433,7 +543,7 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     record.feature_names = answering.servable->feature_names();
     record.features.assign(used.begin() + r * used_d, used.begin() + (r + 1) * used_d);
     if (cplan) {
-      const Plan& other = from_challenger ? *plan : *cplan;
+      const Plan& other = from_challenger ? plan : *cplan;
       float other_score = from_challenger ? scores[r] : cscores[r];
       record.challenger = PredictionRecord::Challenger{
           other.servable->version(), other.decision.policy.Action(other_score),
@@ -448,12 +558,16 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     if (rt->log) rt->log->Append(std::move(record));
   }
   if (config.push) {
-    GYRE_ASSIGN_OR_RETURN(features::PushResult pushed, online_->Push(rt->source, events));
+    std::vector<std::string> receipts;
+    if (record_receipts) {
+      receipts.reserve(n);
+      for (const ScoredEvent& e : response.events) receipts.push_back(EncodeReceipt(e));
+    }
+    GYRE_ASSIGN_OR_RETURN(features::PushResult pushed, online_->Push(rt->source, events, {}, receipts));
     response.pushed = pushed.rows;
   }
   rt->events[path] += n;
   for (size_t a = 0; a < action_counts.size(); ++a) rt->actions[a] += action_counts[a];
-  scope.Done();
   return response;
 }
 
@@ -564,6 +678,7 @@ Result<DeploymentStats> ScoringService::Stats(std::string_view deployment) const
   s.errors = rt->errors.load();
   s.challenger_answers = rt->challenger_answers.load();
   s.shadow_scores = rt->shadow_scores.load();
+  s.replays = rt->replays.load();
   s.log_written = rt->log ? rt->log->written() : 0;
   s.log_dropped = rt->log ? rt->log->dropped() : 0;
   s.latency = rt->latency.Snapshot();

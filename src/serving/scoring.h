@@ -79,9 +79,19 @@ struct ScoredEvent {
   float score = 0;
   std::string action;
   std::string event_id;                 // the label key's value when the event has one (e.g. event_id)
-  const Servable* model = nullptr;      // the servable that answered (valid while the response lives)
+  const Servable* model = nullptr;      // the servable that answered (valid while the response lives); null
+                                        // for a replay, whose model may be gone: see replayed_*
   bool challenger = false;              // answered by the canary
+  // A repeat of an event already scored (same event id): its first decision, not scored, logged or pushed
+  // again. It carries no features.
+  bool replay = false;
+  std::string replayed_model, replayed_version;
   std::vector<float> features;          // when requested, in the model's signature order
+
+  std::string_view model_name() const { return model != nullptr ? std::string_view(model->name()) : replayed_model; }
+  std::string_view model_version() const {
+    return model != nullptr ? std::string_view(model->version()) : replayed_version;
+  }
 };
 
 struct ScoreResponse {
@@ -98,6 +108,7 @@ struct DeploymentStats {
   std::array<int64_t, kScorePathNames.size()> requests_by_path{}, events_by_path{};
   std::map<std::string, int64_t> actions;
   int64_t challenger_answers = 0, shadow_scores = 0;
+  int64_t replays = 0;  // repeated events answered with their first decision (exactly once)
   int64_t log_written = 0, log_dropped = 0;
   HistogramSnapshot latency;  // time Score() took per request (features, model, log, push), errors included
   struct Loaded {
@@ -115,7 +126,8 @@ class ScoringService {
                                                       features::OnlineStore* online, ModelResolver resolver);
   ~ScoringService();
 
-  // `events` has the deployment's source schema (features::SourceDef::schema).
+  // `events` has the deployment's source schema (features::SourceDef::schema). When the source declares an
+  // event id and the deployment pushes, an event seen before is answered with its first decision (replay).
   Result<ScoreResponse> Score(std::string_view deployment, const Table& events, const ScoreOptions& options);
   // The source schema events of `deployment` must have (for request parsing). NotFound for an unknown name.
   Result<const Schema*> EventSchema(std::string_view deployment) const;
@@ -142,9 +154,15 @@ class ScoringService {
   void Start();
   void Stop();
 
+  struct Plan;  // what one model needs to score a deployment's events (scoring.cc)
+
  private:
   struct Runtime;
   ScoringService() = default;
+  // Scores, logs and pushes events none of which is a repeat; `record_receipts` stores each decision with its
+  // event's id.
+  Result<ScoreResponse> ScoreFresh(Runtime& runtime, const Plan& plan, const Table& events,
+                                   std::vector<int64_t> times, const ScoreOptions& options, bool record_receipts);
   Result<Runtime*> Find(std::string_view deployment) const;
   // The deployment's source, its columns and the plans of its models for scoring events (needs registry_).
   Status PlanEvents(Runtime& runtime);

@@ -45,7 +45,7 @@ namespace fs = std::filesystem;
 const char* kFeatures = R"(entities:
   user: {keys: [user_id]}
 sources:
-  events: {path: events.csv, timestamp: time, allowed_lateness: 1h}
+  events: {path: events.csv, timestamp: time, allowed_lateness: 1h, event_id: event_id}
 groups:
   user_events:
     entity: user
@@ -155,11 +155,14 @@ class ServingTest : public ::testing::Test {
     delete dir_;
   }
 
-  // Opens the workspace as `gyre server` does, with `deployments` as deployments.yaml, in a fresh online state.
-  void Serve(const std::string& deployments) {
+  // Opens the workspace as `gyre server` does, with `deployments` as deployments.yaml, in a fresh online state
+  // (or, with `keep_state`, the one the previous server left: a restart).
+  void Serve(const std::string& deployments, bool keep_state = false) {
     std::error_code ec;
-    fs::remove_all(*dir_ / ".gyre" / "online", ec);
-    fs::remove_all(*dir_ / ".gyre" / "predictions", ec);
+    if (!keep_state) {
+      fs::remove_all(*dir_ / ".gyre" / "online", ec);
+      fs::remove_all(*dir_ / ".gyre" / "predictions", ec);
+    }
     std::ofstream(*dir_ / "deployments.yaml") << deployments;
     auto ws = Workspace::Open(dir_->string());
     ASSERT_TRUE(ws.ok());
@@ -524,6 +527,65 @@ deployments:
   EXPECT_EQ(health.body["models"]["risk"]["ready"], true) << health.text;
   EXPECT_EQ(health.body["models"]["first"]["ready"], false) << health.text;
   EXPECT_THAT(health.body["models"]["second"].value("error", ""), HasSubstr("nosuch_two"));
+}
+
+// Exactly once: a retried event (a client timeout, a redelivery) — again, twice in one request, and after a
+// restart — gets its first decision back marked as a replay, logs no second prediction and changes no feature.
+TEST_F(ServingTest, RetriedEventGetsItsFirstDecisionAndCountsOnce) {
+  Serve(kDeployment);
+  TimestampMicros t = *ParseTimestamp(kStart) + kDays * kMicrosPerDay;
+  const Event failed{800001, t, "u7", false, 500};
+  Reply first = Post("/v1/score/risk", {{"event", EventJson(failed)}});
+  ASSERT_EQ(first.status, 200) << first.text;
+  EXPECT_FALSE(first.body.contains("replay"));
+  Reply retry = Post("/v1/score/risk", {{"event", EventJson(failed)}, {"return_features", true}});
+  ASSERT_EQ(retry.status, 200) << retry.text;
+  EXPECT_EQ(retry.body["replay"], true);
+  for (const char* key : {"score", "action", "model", "version", "event_id"}) EXPECT_EQ(retry.body[key], first.body[key]) << key;
+  EXPECT_FALSE(retry.body.contains("features"));  // not recomputed: the first answer's features are history
+
+  // Two copies of one event in one request: the second is a replay of the first.
+  const Event twice{800002, t + kMicrosPerSecond, "u7", true, 20};
+  Reply batch = Post("/v1/score/risk", {{"events", {EventJson(twice), EventJson(twice)}}});
+  ASSERT_EQ(batch.status, 200) << batch.text;
+  EXPECT_FALSE(batch.body["results"][0].contains("replay"));
+  EXPECT_EQ(batch.body["results"][1]["replay"], true);
+  EXPECT_EQ(batch.body["results"][1]["score"], batch.body["results"][0]["score"]);
+
+  // The user's history holds each event once: one failure, two events.
+  const Event later{800003, t + 2 * kMicrosPerSecond, "u7", true, 1};
+  Reply after = Post("/v1/score/risk", {{"event", EventJson(later)}, {"return_features", true}});
+  ASSERT_EQ(after.status, 200) << after.text;
+  EXPECT_EQ(after.body["features"]["user_failures_1h"], 1) << after.text;
+  EXPECT_EQ(after.body["features"]["user_events_24h"], 2) << after.text;
+  auto stats = app_->scoring()->Stats("risk");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->replays, 2);
+  EXPECT_EQ(stats->events, 3);
+
+  // A restart: the retry is still recognised, with its first decision.
+  ASSERT_TRUE(server_->Shutdown().ok());
+  client_.reset();
+  server_.reset();
+  app_.reset();
+  Serve(kDeployment, /*keep_state=*/true);
+  Reply restarted = Post("/v1/score/risk", {{"event", EventJson(failed)}});
+  ASSERT_EQ(restarted.status, 200) << restarted.text;
+  EXPECT_EQ(restarted.body["replay"], true);
+  EXPECT_EQ(restarted.body["score"], first.body["score"]);
+  EXPECT_EQ(restarted.body["action"], first.body["action"]);
+  const Event last{800004, t + 3 * kMicrosPerSecond, "u7", true, 1};
+  Reply counted = Post("/v1/score/risk", {{"event", EventJson(last)}, {"return_features", true}});
+  ASSERT_EQ(counted.status, 200) << counted.text;
+  EXPECT_EQ(counted.body["features"]["user_failures_1h"], 1) << counted.text;
+  EXPECT_EQ(counted.body["features"]["user_events_24h"], 3) << counted.text;
+
+  (void)server_->Shutdown();
+  app_->scoring()->Stop();
+  std::ifstream log(*dir_ / ".gyre" / "predictions" / "risk.jsonl");
+  std::multiset<std::string> logged;
+  for (std::string line; std::getline(log, line);) logged.insert(json::parse(line)["event_id"].get<std::string>());
+  EXPECT_EQ(logged, (std::multiset<std::string>{"800001", "800002", "800003", "800004"}));  // one line per event
 }
 
 TEST_F(ServingTest, BadScoreRequestsAre4xx) {
