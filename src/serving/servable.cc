@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "models/model_import.h"
+
 namespace gyre::serving {
 
 Result<std::shared_ptr<const Servable>> Servable::Load(const std::string& package_dir, std::string name,
@@ -9,22 +11,23 @@ Result<std::shared_ptr<const Servable>> Servable::Load(const std::string& packag
   auto servable = std::shared_ptr<Servable>(new Servable());
   servable->name_ = std::move(name);
   servable->version_ = std::move(version);
-  GYRE_ASSIGN_OR_RETURN(servable->descriptor_, models::LoadDescriptor(package_dir));
+  // A gyre package, or an MLflow xgboost folder as the MLflow client uploaded it (converted in memory).
+  GYRE_ASSIGN_OR_RETURN(models::LoadedModel loaded, models::LoadModelFolder(package_dir));
+  servable->descriptor_ = std::move(loaded.descriptor);
   const models::PackageDescriptor& d = servable->descriptor_;
   std::string model_path = package_dir + "/" + d.model_file;
-  if (d.flavor == "xgboost") {
-    GYRE_ASSIGN_OR_RETURN(models::TreeEnsemble trees, models::TreeEnsemble::LoadXGBoostJsonFile(model_path));
-    if (trees.num_outputs() != 1) {
+  if (auto* trees = std::get_if<models::TreeEnsemble>(&loaded.model)) {
+    if (trees->num_outputs() != 1) {
       return Status::InvalidArgument(fmt::format("{}: {} outputs per row; serving scores binary models (one score)",
-                                                 model_path, trees.num_outputs()));
+                                                 model_path, trees->num_outputs()));
     }
-    if (trees.num_features() != servable->num_features()) {
+    if (trees->num_features() != servable->num_features()) {
       return Status::InvalidArgument(fmt::format("{}: the model reads {} features, its signature lists {}", model_path,
-                                                 trees.num_features(), servable->num_features()));
+                                                 trees->num_features(), servable->num_features()));
     }
-    servable->model_ = std::move(trees);
+    servable->model_ = std::move(*trees);
   } else {
-    GYRE_ASSIGN_OR_RETURN(models::LogisticRegression lr, models::LogisticRegression::LoadJsonFile(model_path));
+    auto& lr = std::get<models::LogisticRegression>(loaded.model);
     if (lr.num_features() != servable->num_features()) {
       return Status::InvalidArgument(fmt::format("{}: the model reads {} features, its signature lists {}", model_path,
                                                  lr.num_features(), servable->num_features()));
