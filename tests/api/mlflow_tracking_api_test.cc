@@ -322,7 +322,9 @@ TEST_P(MlflowTrackingApiTest, LogModelAppendsToTheRunsModelHistory) {
   // The failed calls appended nothing.
   Reply after = Get("runs/get?run_id=" + run_id);
   for (const auto& t : after.json["run"]["data"]["tags"]) {
-    if (t["key"] == "mlflow.log-model.history") EXPECT_EQ(json::parse(t["value"].get<std::string>()).size(), 2u);
+    if (t["key"] == "mlflow.log-model.history") {
+      EXPECT_EQ(json::parse(t["value"].get<std::string>()).size(), 2u);
+    }
   }
 }
 
