@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 
@@ -77,9 +76,10 @@ TEST_F(ModelsImportCliTest, ImportsRegistersAndSetsTheAlias) {
   EXPECT_NE(r.out.find("registered models:/ato-ext/1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("models:/ato-ext@challenger"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("feature names from the model"), std::string::npos) << r.out;
-  std::smatch package;
-  ASSERT_TRUE(std::regex_search(r.out, package, std::regex("package    (\\S+)"))) << r.out;
-  fs::path dir = package[1].str();
+  size_t at = r.out.find("package    ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  at += std::string("package    ").size();
+  fs::path dir = r.out.substr(at, r.out.find('\n', at) - at);
   EXPECT_TRUE(fs::exists(dir / "gyre-model.json")) << dir;
   EXPECT_TRUE(fs::exists(dir / "model.json"));
   EXPECT_TRUE(fs::exists(dir / "MLmodel"));
