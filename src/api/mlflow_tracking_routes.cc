@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <mutex>
+
 #include "api/mlflow_protocol.h"
 #include "http/json.h"
 
@@ -280,6 +282,39 @@ class TrackingRoutes {
     return Json(out);
   }
 
+  // mlflow.<flavor>.log_model(): the model's MLmodel as JSON, appended to the run's mlflow.log-model.history
+  // tag (a JSON list), which the MLflow UI reads to show a run's logged models. MLflow's own checks: valid
+  // JSON, with artifact_path, flavors, utc_time_created and run_id; the run must be active (SetTag's rule).
+  Result<Response> LogModel(const Request& req) {
+    GYRE_ASSIGN_OR_RETURN(MlflowFields f, MlflowFields::From(req));
+    GYRE_ASSIGN_OR_RETURN(std::string id, RunIdField(f));
+    GYRE_ASSIGN_OR_RETURN(std::optional<std::string> text, f.OptionalString("model_json"));
+    nlohmann::json model = nlohmann::json::parse(text.value_or(""), nullptr, /*allow_exceptions=*/false);
+    if (model.is_discarded() || !model.is_object()) {
+      return Status::InvalidArgument(
+          fmt::format("Malformed model info. \n {} \n is not a valid JSON.", text.value_or("")));
+    }
+    std::string missing;
+    for (const char* key : {"artifact_path", "flavors", "run_id", "utc_time_created"}) {
+      if (!model.contains(key)) missing += fmt::format("{}'{}'", missing.empty() ? "" : ", ", key);
+    }
+    if (!missing.empty()) {
+      return Status::InvalidArgument(fmt::format("Model json is missing mandatory fields: {{{}}}", missing));
+    }
+    // Read, append, write: one at a time in this process, so two models logged together both stay listed.
+    std::lock_guard<std::mutex> lock(log_model_mutex_);
+    GYRE_ASSIGN_OR_RETURN(tracking::Run run, store_->GetRun(id));
+    nlohmann::json history = nlohmann::json::array();
+    for (const tracking::Tag& tag : run.tags) {
+      if (tag.key != kLoggedModelsTag) continue;
+      history = nlohmann::json::parse(tag.value, nullptr, /*allow_exceptions=*/false);
+      if (history.is_discarded() || !history.is_array()) history = nlohmann::json::array();
+    }
+    history.push_back(std::move(model));
+    GYRE_RETURN_IF_ERROR(store_->SetTag(id, {kLoggedModelsTag, history.dump()}));
+    return Empty();
+  }
+
   // Artifacts ------------------------------------------------------------------------------------------
   Result<Response> ListRunArtifacts(const Request& req) {
     GYRE_ASSIGN_OR_RETURN(MlflowFields f, MlflowFields::From(req));
@@ -335,8 +370,10 @@ class TrackingRoutes {
   }
 
  private:
+  static constexpr const char* kLoggedModelsTag = "mlflow.log-model.history";
   TrackingStore* store_;
   ArtifactStore* artifacts_;
+  std::mutex log_model_mutex_;
 };
 
 }  // namespace
@@ -364,6 +401,7 @@ void AddMlflowTrackingRoutes(http::Router& router, TrackingStore* store, Artifac
       {"POST", "runs/delete-tag", &TrackingRoutes::DeleteTag},
       {"POST", "runs/log-batch", &TrackingRoutes::LogBatch},
       {"POST", "runs/log-inputs", &TrackingRoutes::LogInputs},
+      {"POST", "runs/log-model", &TrackingRoutes::LogModel},
       {"POST", "runs/search", &TrackingRoutes::SearchRuns},
       {"GET", "metrics/get-history", &TrackingRoutes::GetMetricHistory},
       {"GET", "artifacts/list", &TrackingRoutes::ListRunArtifacts},

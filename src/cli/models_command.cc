@@ -1,4 +1,5 @@
-// gyre models list|show|versions|alias|audit: the model registry of a workspace, read and changed in place.
+// gyre models list|show|versions|alias|audit|import: the model registry of a workspace, read and changed in place,
+// and models trained elsewhere brought into it.
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -7,6 +8,8 @@
 #include "cli/command.h"
 #include "cli/text_table.h"
 #include "core/workspace.h"
+#include "models/model_import.h"
+#include "train/publish.h"
 
 namespace gyre::cli {
 namespace {
@@ -21,6 +24,9 @@ struct ModelsFlags {
   bool remove = false;
   int64_t max_results = 100;
   std::string actor;
+  std::string path;      // import: the model file or folder
+  std::string features;  // import: comma-separated names
+  std::string reference;
 };
 
 Result<std::unique_ptr<services::WorkspaceServices>> OpenApp(const std::string& dir) {
@@ -148,10 +154,64 @@ Status Audit(const ModelsFlags& flags) {
   return Status::OK();
 }
 
+std::vector<std::string> SplitNames(const std::string& list) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string name = list.substr(start, comma - start);
+    while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    names.push_back(name);
+    start = comma + 1;
+  }
+  return names;
+}
+
+Status Import(const ModelsFlags& flags) {
+  models::ImportOptions options;
+  if (!flags.features.empty()) {
+    options.feature_names = SplitNames(flags.features);
+    for (size_t i = 0; i < options.feature_names.size(); ++i) {
+      if (options.feature_names[i].empty()) {
+        return Status::InvalidArgument(fmt::format("--features: name {} is empty in '{}'", i + 1, flags.features));
+      }
+    }
+  }
+  options.reference_csv = flags.reference;
+  // The package is built (and the model checked) before the workspace is touched.
+  GYRE_ASSIGN_OR_RETURN(models::ImportedModel model, models::ImportModel(flags.path, options));
+  const models::PackageDescriptor& d = model.descriptor;
+  fmt::print("read {} {}: {}, {} features, sha256 {}\n", models::ImportSourceName(model.source), flags.path,
+             d.objective, d.feature_names.size(), model.sha256);
+  if (model.generated_feature_names) {
+    fmt::print("feature names: none in the model; named {} (give --features f1,f2,... to name them)\n",
+               model.feature_names_origin.substr(model.feature_names_origin.find('(')));
+  } else {
+    fmt::print("feature names from {}\n", model.feature_names_origin);
+  }
+  if (d.num_outputs != 1) {
+    fmt::print("note: {} outputs per row ({}); online scoring serves one-score models\n", d.num_outputs, d.objective);
+  }
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  train::ImportPublishOptions publish;
+  publish.name = flags.name;
+  publish.alias = flags.alias;
+  if (std::string actor = Actor(flags); !actor.empty()) publish.user = actor;
+  GYRE_ASSIGN_OR_RETURN(train::PublishedImport published,
+                        train::PublishImportedModel(std::move(model), publish, app->tracking(), app->artifacts(),
+                                                    app->registry()));
+  fmt::print("registered models:/{}/{}\n", flags.name, published.version.version);
+  if (!flags.alias.empty()) fmt::print("alias      models:/{}@{} → version {}\n", flags.name, flags.alias, published.version.version);
+  fmt::print("source     {}\npackage    {}\nrun        {}\n", published.source, published.package_dir, published.run_id);
+  return Status::OK();
+}
+
 }  // namespace
 
 void AddModelsCommand(CLI::App& root) {
-  auto* cmd = root.add_subcommand("models", "The model registry: list, show, versions, alias, audit");
+  auto* cmd = root.add_subcommand("models", "The model registry: list, show, versions, alias, audit, import");
   cmd->require_subcommand(1);
   auto flags = std::make_shared<ModelsFlags>();
   auto add_workspace = [&](CLI::App* sub) {
@@ -190,6 +250,21 @@ void AddModelsCommand(CLI::App& root) {
   audit->add_option("--action", flags->action, "Only this action, e.g. alias.set");
   audit->add_option("--max", flags->max_results, "At most this many entries")->capture_default_str();
   SetAction(audit, [flags] { return Audit(*flags); });
+
+  auto* import = cmd->add_subcommand(
+      "import",
+      "Register a model trained elsewhere: an XGBoost file (JSON, UBJSON, binary), an MLflow xgboost folder, or a "
+      "gyre package");
+  add_workspace(import);
+  import->add_option("path", flags->path, "The model file or folder")->required();
+  import->add_option("--name,-n", flags->name, "Registered model name (created on first use)")->required();
+  import->add_option("--alias", flags->alias, "Point this alias (e.g. challenger) at the new version");
+  import->add_option("--features", flags->features,
+                     "Feature names in the model's column order, comma-separated (overrides the model's own)");
+  import->add_option("--reference", flags->reference,
+                     "CSV with the feature columns: reference distributions of features and scores for monitoring");
+  import->add_option("--as", flags->actor, "Who is acting, for the audit log (default: $GYRE_USER or $USER)");
+  SetAction(import, [flags] { return Import(*flags); });
 }
 
 }  // namespace gyre::cli

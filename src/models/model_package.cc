@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "core/files.h"
 
@@ -65,6 +69,40 @@ class Reader {
  private:
   std::string name_;
 };
+
+// The MLflow release whose MLmodel layout gyre writes (and checks against), and the Python it names for the
+// pyfunc environment: Debian 12's, where that check runs.
+constexpr const char* kMlflowVersion = "2.12.1";
+constexpr const char* kMlflowPythonVersion = "3.11.2";
+
+// A YAML single-quoted scalar: the only escape is a doubled quote.
+std::string YamlQuoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+// uuid4().hex, as MLflow writes model_uuid.
+std::string NewModelUuid() {
+  std::random_device device;
+  std::mt19937_64 rng((static_cast<uint64_t>(device()) << 32) ^ device());
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;                       // version 4
+  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);           // RFC 4122 variant
+  return fmt::format("{:016x}{:016x}", hi, lo);
+}
+
+// Python's str(datetime.utcnow()): "2024-04-10 12:00:00.123000".
+std::string UtcTimeCreated(int64_t ms) {
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, (ms % 1000) * 1000);
+}
 
 double QuantileSorted(const std::vector<double>& sorted, double level) {
   double pos = level * static_cast<double>(sorted.size() - 1);
@@ -141,6 +179,9 @@ std::string SerializeDescriptor(const PackageDescriptor& d) {
       {"reference", reference},
       {"created_at_ms", d.created_at_ms},
   };
+  // Written only when they say something, so descriptors of gyre's own binary models read as before.
+  if (d.num_outputs != 1) j["num_outputs"] = d.num_outputs;
+  if (!d.provenance.empty()) j["provenance"] = d.provenance;
   return j.dump(2) + "\n";
 }
 
@@ -216,28 +257,83 @@ Result<PackageDescriptor> ParseDescriptor(const std::string& json_text, const st
     }
   }
   GYRE_RETURN_IF_ERROR(r.Get(j, "", "created_at_ms", &d.created_at_ms, false));
+  GYRE_RETURN_IF_ERROR(r.Get(j, "", "num_outputs", &d.num_outputs, false));
+  if (d.num_outputs < 1) {
+    return Status::InvalidArgument(fmt::format("{}: 'num_outputs' must be at least 1, got {}", name, d.num_outputs));
+  }
+  GYRE_RETURN_IF_ERROR(r.Get(j, "", "provenance", &d.provenance, false));
   return d;
 }
 
 std::string MlflowModelFile(const PackageDescriptor& d, const std::string& xgboost_version) {
+  // MLflow reads signature.inputs and .outputs as JSON strings inside the YAML; gyre's features are float32,
+  // which MLflow's column spec calls "float".
   json inputs = json::array();
-  for (const std::string& n : d.feature_names) inputs.push_back({{"name", n}, {"type", "float"}});
-  json outputs = json::array({{{"type", "tensor"}, {"tensor-spec", {{"dtype", "float32"}, {"shape", {-1}}}}}});
+  for (const std::string& n : d.feature_names) inputs.push_back({{"type", "float"}, {"name", n}, {"required", true}});
+  json shape = d.num_outputs == 1 ? json::array({-1}) : json::array({-1, d.num_outputs});
+  json outputs = json::array({{{"type", "tensor"}, {"tensor-spec", {{"dtype", "float32"}, {"shape", shape}}}}});
+  const bool trees = d.flavor == "xgboost";
   std::string out;
-  if (!d.run_id.empty()) out += fmt::format("run_id: {}\n", d.run_id);
+  out += "artifact_path: model\n";
   out += "flavors:\n";
-  if (d.flavor == "xgboost") {
+  out += fmt::format("  gyre:\n    descriptor: {}\n    flavor: {}\n    model_file: {}\n", kDescriptorFile, d.flavor,
+                     d.model_file);
+  if (trees) {
+    out += fmt::format(
+        "  python_function:\n    data: {}\n    env:\n      conda: conda.yaml\n      virtualenv: python_env.yaml\n"
+        "    loader_module: mlflow.xgboost\n    python_version: {}\n",
+        d.model_file, kMlflowPythonVersion);
     out += fmt::format(
         "  xgboost:\n    code: null\n    data: {}\n    model_class: xgboost.core.Booster\n    model_format: json\n"
         "    xgb_version: {}\n",
         d.model_file, xgboost_version);
   }
-  out += fmt::format("  gyre:\n    descriptor: {}\n    flavor: {}\n    model_file: {}\n", kDescriptorFile, d.flavor,
-                     d.model_file);
+  out += fmt::format("mlflow_version: {}\n", kMlflowVersion);
+  out += fmt::format("model_uuid: {}\n", NewModelUuid());
+  if (!d.run_id.empty()) out += fmt::format("run_id: {}\n", d.run_id);
   out += "signature:\n";
-  out += fmt::format("  inputs: '{}'\n", inputs.dump());
-  out += fmt::format("  outputs: '{}'\n", outputs.dump());
+  out += fmt::format("  inputs: {}\n", YamlQuoted(inputs.dump()));
+  out += fmt::format("  outputs: {}\n", YamlQuoted(outputs.dump()));
+  out += "  params: null\n";
+  out += fmt::format("utc_time_created: '{}'\n", UtcTimeCreated(d.created_at_ms));
   return out;
+}
+
+std::vector<std::pair<std::string, std::string>> PackageFiles(const PackageDescriptor& d, std::string model_bytes,
+                                                              const std::string& xgboost_version) {
+  std::vector<std::pair<std::string, std::string>> files;
+  files.emplace_back(d.model_file, std::move(model_bytes));
+  files.emplace_back(kDescriptorFile, SerializeDescriptor(d));
+  files.emplace_back("MLmodel", MlflowModelFile(d, xgboost_version));
+  if (d.flavor == "xgboost") {
+    // The environment the python_function flavor names; `mlflow models serve` and pyfunc's env restore read
+    // them, and MLflow's loader warns when requirements.txt is absent.
+    std::string requirements = fmt::format("mlflow=={}\nxgboost=={}\n", kMlflowVersion, xgboost_version);
+    files.emplace_back("requirements.txt", requirements);
+    files.emplace_back("python_env.yaml",
+                       fmt::format("python: {}\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n"
+                                   "- -r requirements.txt\n",
+                                   kMlflowPythonVersion));
+    files.emplace_back("conda.yaml", fmt::format("channels:\n- conda-forge\ndependencies:\n- python={}\n- pip\n- pip:\n"
+                                                 "  - mlflow=={}\n  - xgboost=={}\nname: mlflow-env\n",
+                                                 kMlflowPythonVersion, kMlflowVersion, xgboost_version));
+  }
+  return files;
+}
+
+Status WritePackage(const std::string& dir, const PackageDescriptor& d, std::string model_bytes,
+                    const std::string& xgboost_version) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(fmt::format("{}: cannot create the package folder: {}", dir, ec.message()));
+  for (const auto& [name, bytes] : PackageFiles(d, std::move(model_bytes), xgboost_version)) {
+    std::string path = dir + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) return Status::IOError(fmt::format("{}: cannot write the file", path));
+  }
+  return Status::OK();
 }
 
 Result<PackageDescriptor> LoadDescriptor(const std::string& dir) {

@@ -1,9 +1,13 @@
 // ModelPackage: the folder a trained model travels in — from `gyre train` to the registry to serving and
 // monitoring. Files:
 //   gyre-model.json   the descriptor below (what serving and monitoring read)
-//   MLmodel           MLflow's descriptor (flavor xgboost for trees), so MLflow tooling recognises the folder
+//   MLmodel           MLflow's descriptor. For trees it carries the python_function flavor (loader
+//                     mlflow.xgboost) and the xgboost flavor, so mlflow.pyfunc.load_model and
+//                     mlflow.xgboost.load_model open the folder; logistic regression has no MLflow loader and
+//                     gets only the gyre flavor and the signature.
 //   model.json        XGBoost's JSON model (flavor xgboost), or
 //   logistic_regression.json  (flavor logistic_regression, models/logistic_regression.h)
+//   conda.yaml, python_env.yaml, requirements.txt  the Python environment the pyfunc flavor names (trees only)
 //
 // The descriptor records the signature (feature names and types, in the order the model reads them), the
 // objective, the decision thresholds (score bands → actions), the training data's fingerprint and feature
@@ -18,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -63,6 +68,7 @@ struct PackageDescriptor {
   std::string objective;   // "binary:logistic"
   std::vector<std::string> feature_names;
   std::vector<std::string> feature_types;  // "float32" for every feature today
+  int num_outputs = 1;                     // values per row: the number of classes for multi:softprob
   std::string feature_set;
   DecisionPolicy decision;
   // Training provenance.
@@ -77,12 +83,24 @@ struct PackageDescriptor {
   std::vector<Distribution> reference_features;
   std::optional<Distribution> reference_score;
   int64_t created_at_ms = 0;
+  // Where a model trained elsewhere came from: "imported from PATH (sha256 HEX)"; empty for gyre's own.
+  std::string provenance;
 };
 
 std::string SerializeDescriptor(const PackageDescriptor& d);  // pretty JSON
 Result<PackageDescriptor> ParseDescriptor(const std::string& json_text, const std::string& name);
-// MLflow's MLmodel YAML for the package (flavors, signature, run id).
+// MLflow's MLmodel YAML for the package, in MLflow 2.12's layout: flavors (see above), signature (inputs as
+// MLflow's JSON column spec, outputs as a tensor spec), mlflow_version, utc_time_created (from created_at_ms),
+// a fresh model_uuid, and run_id.
 std::string MlflowModelFile(const PackageDescriptor& d, const std::string& xgboost_version);
+
+// Every file of a package but nothing written: name → bytes, the model file's bytes given. What `gyre train`
+// uploads and `gyre models import` writes, so both produce the same layout.
+std::vector<std::pair<std::string, std::string>> PackageFiles(const PackageDescriptor& d, std::string model_bytes,
+                                                              const std::string& xgboost_version);
+// Writes PackageFiles into `dir` (created if missing). Errors name the file.
+Status WritePackage(const std::string& dir, const PackageDescriptor& d, std::string model_bytes,
+                    const std::string& xgboost_version);
 
 // Reads <dir>/gyre-model.json.
 Result<PackageDescriptor> LoadDescriptor(const std::string& dir);

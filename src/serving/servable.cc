@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "models/model_import.h"
+
 namespace gyre::serving {
 
 std::string_view OutputKindName(OutputKind kind) {
@@ -19,25 +21,26 @@ Result<std::shared_ptr<const Servable>> Servable::Load(const std::string& packag
   auto servable = std::shared_ptr<Servable>(new Servable());
   servable->name_ = std::move(name);
   servable->version_ = std::move(version);
-  GYRE_ASSIGN_OR_RETURN(servable->descriptor_, models::LoadDescriptor(package_dir));
+  // A gyre package, or an MLflow xgboost folder as the MLflow client uploaded it (converted in memory).
+  GYRE_ASSIGN_OR_RETURN(models::LoadedModel loaded, models::LoadModelFolder(package_dir));
+  servable->descriptor_ = std::move(loaded.descriptor);
   const models::PackageDescriptor& d = servable->descriptor_;
   servable->feature_names_ = std::make_shared<const std::vector<std::string>>(d.feature_names);
   std::string model_path = package_dir + "/" + d.model_file;
-  if (d.flavor == "xgboost") {
-    GYRE_ASSIGN_OR_RETURN(models::TreeEnsemble trees, models::TreeEnsemble::LoadXGBoostJsonFile(model_path));
-    const std::string& objective = trees.objective();
-    servable->num_outputs_ = trees.num_outputs();
+  if (auto* trees = std::get_if<models::TreeEnsemble>(&loaded.model)) {
+    const std::string& objective = trees->objective();
+    servable->num_outputs_ = trees->num_outputs();
     servable->output_kind_ = objective == "multi:softprob"   ? OutputKind::kClassProbabilities
                              : objective == "multi:softmax"  ? OutputKind::kClass
                              : objective == "binary:logistic" || objective == "reg:logistic" ? OutputKind::kProbability
                                                                                               : OutputKind::kValue;
-    if (trees.num_features() != servable->num_features()) {
+    if (trees->num_features() != servable->num_features()) {
       return Status::InvalidArgument(fmt::format("{}: the model reads {} features, its signature lists {}", model_path,
-                                                 trees.num_features(), servable->num_features()));
+                                                 trees->num_features(), servable->num_features()));
     }
-    servable->model_ = std::move(trees);
+    servable->model_ = std::move(*trees);
   } else {
-    GYRE_ASSIGN_OR_RETURN(models::LogisticRegression lr, models::LogisticRegression::LoadJsonFile(model_path));
+    auto& lr = std::get<models::LogisticRegression>(loaded.model);
     if (lr.num_features() != servable->num_features()) {
       return Status::InvalidArgument(fmt::format("{}: the model reads {} features, its signature lists {}", model_path,
                                                  lr.num_features(), servable->num_features()));

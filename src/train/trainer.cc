@@ -15,6 +15,7 @@
 #include "core/csv_writer.h"
 #include "core/time.h"
 #include "train/evaluation.h"
+#include "train/publish.h"
 
 namespace gyre::train {
 namespace {
@@ -178,13 +179,11 @@ double FoldResult::Metric(std::string_view key) const { return MetricValue(metri
 Result<registry::ModelVersion> RegisterTrainedModel(registry::RegistryStore& models, const std::string& name,
                                                     const ExperimentConfig& config, const TrainResult& result,
                                                     const std::string& user) {
-  auto existing = models.GetRegisteredModel(name);
-  if (!existing.ok()) {
-    if (existing.status().code() != StatusCode::kNotFound) return existing.status();
-    GYRE_RETURN_IF_ERROR(models.CreateRegisteredModel(name, {}, config.description, user).status());
-  }
-  registry::CreateModelVersionRequest req;
-  req.name = name;
+  PackageVersionRequest request;
+  request.name = name;
+  request.model_description = config.description;
+  request.user = user;
+  registry::CreateModelVersionRequest& req = request.version;
   req.source = result.artifact_uri + "/model";
   req.run_id = result.run_id;
   const TrialResult& best = result.trials[result.best_trial];
@@ -196,7 +195,7 @@ Result<registry::ModelVersion> RegisterTrainedModel(registry::RegistryStore& mod
   req.lineage.code_version = "gyre";
   req.tags.push_back({"gyre.model_type", std::string(ModelTypeName(config.model.type))});
   req.tags.push_back({"gyre.experiment", config.name});
-  return models.CreateModelVersion(req, user);
+  return RegisterPackageVersion(models, std::move(request));
 }
 
 Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features::FeatureRegistry& registry,
@@ -449,13 +448,9 @@ Result<TrainResult> RunExperiment(const ExperimentConfig& config, const features
     GYRE_RETURN_IF_ERROR(logger.Log(parent.info.run_id, parent_metrics, parent_params));
 
     GYRE_RETURN_IF_ERROR(logger.Put(parent, "experiment.yaml", config.yaml));
-    GYRE_RETURN_IF_ERROR(logger.Put(parent, "model/" + final_model.file_name, final_model.file_bytes));
-    GYRE_RETURN_IF_ERROR(logger.Put(parent, std::string("model/") + models::kDescriptorFile,
-                                    models::SerializeDescriptor(descriptor)));
-    int major = 0, minor = 0, patch = 0;
-    XGBoostVersion(&major, &minor, &patch);
-    GYRE_RETURN_IF_ERROR(logger.Put(parent, "model/MLmodel",
-                                    models::MlflowModelFile(descriptor, fmt::format("{}.{}.{}", major, minor, patch))));
+    GYRE_RETURN_IF_ERROR(UploadPackage(
+        artifacts, parent.info.artifact_uri, "model",
+        models::PackageFiles(descriptor, final_model.file_bytes, models::XGBoostVersionString())));
     if (!folds.empty()) {
       GYRE_RETURN_IF_ERROR(logger.Put(parent, "predictions.csv", PredictionsCsv(data, fold_data, best_outputs)));
     }

@@ -273,6 +273,61 @@ TEST_P(MlflowTrackingApiTest, ArtifactPathEscapesAllGet400) {
   EXPECT_EQ(list.status, 400);
 }
 
+// mlflow.xgboost.log_model(...): the client posts the MLmodel as JSON; the server appends it to the run's
+// mlflow.log-model.history tag, which the UI lists.
+TEST_P(MlflowTrackingApiTest, LogModelAppendsToTheRunsModelHistory) {
+  json run = CreateRun("0");
+  std::string run_id = run["info"]["run_id"];
+  auto model = [&](const std::string& path) {
+    return json{{"artifact_path", path},
+                {"run_id", run_id},
+                {"utc_time_created", "2024-05-02 10:11:12.131415"},
+                {"flavors",
+                 {{"xgboost", {{"data", "model.xgb"}, {"model_format", "xgb"}, {"xgb_version", "1.7.4"}}},
+                  {"python_function", {{"loader_module", "mlflow.xgboost"}, {"data", "model.xgb"}}}}},
+                {"model_uuid", "3c1d1a6b2b8e4d2c9a0f6f3e2d1c0b9a"},
+                {"mlflow_version", "2.12.1"}};
+  };
+  Reply first = Post("runs/log-model", {{"run_id", run_id}, {"model_json", model("model").dump()}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.json, json::object());
+  ASSERT_EQ(Post("runs/log-model", {{"run_id", run_id}, {"model_json", model("second").dump()}}).status, 200);
+  Reply got = Get("runs/get?run_id=" + run_id);
+  ASSERT_EQ(got.status, 200);
+  json history;
+  for (const auto& t : got.json["run"]["data"]["tags"]) {
+    if (t["key"] == "mlflow.log-model.history") history = json::parse(t["value"].get<std::string>());
+  }
+  ASSERT_TRUE(history.is_array()) << got.body;
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0], model("model"));
+  EXPECT_EQ(history[1]["artifact_path"], "second");
+
+  auto expect_error = [&](const json& body, int status, const std::string& code, const std::string& words) {
+    Reply r = Post("runs/log-model", body);
+    EXPECT_EQ(r.status, status) << body.dump() << " -> " << r.body;
+    EXPECT_EQ(r.json["error_code"], code) << r.body;
+    EXPECT_NE(r.json.value("message", "").find(words), std::string::npos) << r.body;
+  };
+  expect_error({{"model_json", model("m").dump()}}, 400, "INVALID_PARAMETER_VALUE", "run_id");
+  expect_error({{"run_id", "0123456789abcdef0123456789abcdef"}, {"model_json", model("m").dump()}}, 404,
+               "RESOURCE_DOES_NOT_EXIST", "0123456789abcdef0123456789abcdef");
+  expect_error({{"run_id", run_id}, {"model_json", "{not json"}}, 400, "INVALID_PARAMETER_VALUE", "not a valid JSON");
+  expect_error({{"run_id", run_id}}, 400, "INVALID_PARAMETER_VALUE", "not a valid JSON");
+  json partial = model("m");
+  partial.erase("flavors");
+  partial.erase("utc_time_created");
+  expect_error({{"run_id", run_id}, {"model_json", partial.dump()}}, 400, "INVALID_PARAMETER_VALUE",
+               "missing mandatory fields: {'flavors', 'utc_time_created'}");
+  // The failed calls appended nothing.
+  Reply after = Get("runs/get?run_id=" + run_id);
+  for (const auto& t : after.json["run"]["data"]["tags"]) {
+    if (t["key"] == "mlflow.log-model.history") {
+      EXPECT_EQ(json::parse(t["value"].get<std::string>()).size(), 2u);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, MlflowTrackingApiTest, ::testing::ValuesIn(store::testing::Backends()),
                          store::testing::BackendName);
 
