@@ -194,7 +194,7 @@ Status Import(const ModelsFlags& flags) {
   if (d.num_outputs != 1) {
     fmt::print("note: {} outputs per row ({}); online scoring serves one-score models\n", d.num_outputs, d.objective);
   }
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<api::App> app, OpenApp(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
   train::ImportPublishOptions publish;
   publish.name = flags.name;
   publish.alias = flags.alias;

@@ -107,8 +107,9 @@ Status RunModelServer(const ModelServeFlags& flags, const CLI::App& cmd) {
       std::string rest = flags.target.substr(8);
       name = rest.substr(0, rest.find_first_of("/@"));
     } else {
-      name = std::filesystem::path(flags.target).lexically_normal().filename().string();
-      if (name.empty()) name = std::filesystem::path(flags.target).lexically_normal().parent_path().filename().string();
+      std::filesystem::path path = std::filesystem::path(flags.target).lexically_normal();
+      if (path.filename().empty()) path = path.parent_path();  // "model/"
+      name = std::filesystem::is_regular_file(path) ? path.stem().string() : path.filename().string();
     }
   }
   http::ServerOptions options = ServerOptionsOf(config, flags, cmd);
@@ -145,7 +146,8 @@ void AddModelsServeCommand(CLI::App& models) {
       "serve", "Serve one model over OIP v2 and MLflow /invocations, no feature definitions needed "
                "(like mlflow models serve -m)");
   auto flags = std::make_shared<ModelServeFlags>();
-  cmd->add_option("target", flags->target, "A model folder (gyre package or MLflow model) or a models:/ URI")
+  cmd->add_option("target", flags->target,
+                  "An XGBoost model file, a model folder (gyre package or MLflow model), or a models:/ URI")
       ->required();
   cmd->add_option("--name", flags->name, "The name clients address (default: the model's or the folder's)");
   cmd->add_option("--workspace,-w", flags->workspace, "Workspace whose registry resolves a models:/ URI (default: .)");

@@ -4,7 +4,10 @@
 
 #include <filesystem>
 
+#include "models/model_import.h"
 #include "store/kv_store.h"
+
+#include <stdlib.h>
 
 namespace gyre::services {
 namespace fs = std::filesystem;
@@ -134,9 +137,19 @@ Result<std::unique_ptr<serving::ScoringService>> OpenModelServing(const std::str
   } else {
     std::error_code ec;
     fs::path folder = fs::absolute(target, ec);
-    if (!fs::is_directory(folder, ec)) {
-      return Status::NotFound(fmt::format("{}: no such model folder (give a folder holding gyre-model.json or an "
-                                          "MLflow model, or a models:/ URI)", target));
+    if (fs::is_regular_file(folder, ec)) {
+      // A bare model file (XGBoost JSON, UBJSON or binary): converted into a package beside the process, as
+      // `gyre models import` would, without registering it.
+      GYRE_ASSIGN_OR_RETURN(models::ImportedModel imported, models::ImportModel(folder.string()));
+      std::string pattern = (fs::temp_directory_path() / "gyre-serve-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) {
+        return Status::IOError(fmt::format("cannot create a folder for the package of {}", target));
+      }
+      GYRE_RETURN_IF_ERROR(models::WriteImportedModel(imported, pattern));
+      folder = pattern;
+    } else if (!fs::is_directory(folder, ec)) {
+      return Status::NotFound(fmt::format("{}: no such model file or folder (give an XGBoost model file, a folder "
+                                          "holding gyre-model.json or an MLflow model, or a models:/ URI)", target));
     }
     // A folder on disk has no registry version: it serves as version "1" until the process restarts.
     resolver = [folder = folder.lexically_normal().string(), name](const std::string&) -> Result<serving::ResolvedModel> {

@@ -84,8 +84,9 @@ class WorkspaceServices {
 // Serving for one model outside deployments.yaml (`gyre models serve`, like `mlflow models serve -m`): a
 // deployment named `name` that scores feature rows (OIP v2, /invocations) with no feature definitions.
 // `target` is a models:/ URI resolved through `services` (then predictions are logged under its workspace's
-// .gyre/predictions/), or a model folder on disk (then `services` may be null, and predictions go to
-// `log_path` if given). The model is followed like a deployment's: an alias move swaps it in.
+// .gyre/predictions/), or a model folder (gyre package, MLflow model) or XGBoost model file on disk (then
+// `services` may be null, and predictions go to `log_path` if given; a file is converted into a package in a
+// temporary folder first). The model is followed like a deployment's: an alias move swaps it in.
 Result<std::unique_ptr<serving::ScoringService>> OpenModelServing(const std::string& target, const std::string& name,
                                                                   const std::string& log_path,
                                                                   WorkspaceServices* services);

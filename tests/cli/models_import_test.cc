@@ -11,31 +11,16 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include "tests/cli/run_gyre.h"
 
 namespace fs = std::filesystem;
 
 namespace gyre {
 namespace {
 
-const std::string kGyre = std::string(GYRE_BINARY_DIR) + "/gyre";
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-RunResult RunGyre(const std::string& args) {
-  RunResult r;
-  std::string cmd = kGyre + " " + args + " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::kGyre;
+using testing::RunGyre;
+using testing::RunResult;
 
 std::string Slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
