@@ -47,6 +47,9 @@ class ModelsImportCliTest : public ::testing::Test {
     ws_ = fs::temp_directory_path() / ("gyre_import_ws_" + std::to_string(::getpid()) + "_" +
                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(ws_);
+    // Importing registers into an existing workspace (only init, demo and server create one).
+    RunResult init = RunGyre("init " + ws_.string());
+    ASSERT_EQ(init.exit_code, 0) << init.out;
   }
   void TearDown() override { fs::remove_all(ws_); }
   static std::string Model(const std::string& name) { return (*models_ / name).string(); }
