@@ -92,7 +92,6 @@ Status Score(const ScoreFlags& flags) {
     GYRE_ASSIGN_OR_RETURN(table, serving::SourceFeatures(registry, flags.source, model->descriptor().feature_names,
                                                          keep, start, end, flags.threads));
     options.time_column = time_column;
-    if (table.schema().IndexOf("event_id") >= 0) options.event_id_column = "event_id";
   }
   if (options.event_id_column.empty() && table.schema().IndexOf("event_id") >= 0) options.event_id_column = "event_id";
   double load_seconds = std::chrono::duration<double>(Clock::now() - started).count();

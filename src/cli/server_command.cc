@@ -6,7 +6,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -101,17 +100,8 @@ Status RunModelServer(const ModelServeFlags& flags, const CLI::App& cmd) {
     GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.workspace.empty() ? "." : flags.workspace));
     GYRE_ASSIGN_OR_RETURN(app, services::WorkspaceServices::Open(ws, {.serve = false}));
   }
-  std::string name = flags.name;
-  if (name.empty()) {
-    if (flags.target.starts_with("models:/")) {
-      std::string rest = flags.target.substr(8);
-      name = rest.substr(0, rest.find_first_of("/@"));
-    } else {
-      std::filesystem::path path = std::filesystem::path(flags.target).lexically_normal();
-      if (path.filename().empty()) path = path.parent_path();  // "model/"
-      name = std::filesystem::is_regular_file(path) ? path.stem().string() : path.filename().string();
-    }
-  }
+  GYRE_ASSIGN_OR_RETURN(std::string name,
+                        flags.name.empty() ? services::ModelServingName(flags.target) : Result<std::string>(flags.name));
   http::ServerOptions options = ServerOptionsOf(config, flags, cmd);
   sigset_t signals = PrepareToServe();
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<serving::ScoringService> scoring,

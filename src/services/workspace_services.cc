@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "models/model_import.h"
+#include "registry/model_uri.h"
 #include "store/kv_store.h"
 
 #include <stdlib.h>
@@ -113,6 +114,17 @@ Status WorkspaceServices::EnableServing() {
   scoring_->Start();
   scoring_ptr_.store(scoring_.get());
   return Status::OK();
+}
+
+Result<std::string> ModelServingName(const std::string& target) {
+  if (target.starts_with("models:/")) {
+    GYRE_ASSIGN_OR_RETURN(registry::ModelUri uri, registry::ParseModelUri(target));
+    return uri.name;
+  }
+  fs::path path = fs::path(target).lexically_normal();
+  if (path.filename().empty()) path = path.parent_path();  // "model/"
+  std::error_code ec;
+  return fs::is_regular_file(path, ec) ? path.stem().string() : path.filename().string();
 }
 
 Result<std::unique_ptr<serving::ScoringService>> OpenModelServing(const std::string& target, const std::string& name,

@@ -87,6 +87,9 @@ class WorkspaceServices {
 // .gyre/predictions/), or a model folder (gyre package, MLflow model) or XGBoost model file on disk (then
 // `services` may be null, and predictions go to `log_path` if given; a file is converted into a package in a
 // temporary folder first). The model is followed like a deployment's: an alias move swaps it in.
+// The name a served `target` answers to when none is given: the registered model's for a models:/ URI, else
+// the file's stem or the folder's name.
+Result<std::string> ModelServingName(const std::string& target);
 Result<std::unique_ptr<serving::ScoringService>> OpenModelServing(const std::string& target, const std::string& name,
                                                                   const std::string& log_path,
                                                                   WorkspaceServices* services);

@@ -63,6 +63,16 @@ TEST_F(ServicesTest, ModelSourcesThatServeAndThoseRefusedWithAReason) {
   EXPECT_FALSE(services::LocalModelFolder("file://relative/path", *artifacts).ok());
 }
 
+TEST_F(ServicesTest, AServedModelIsNamedAfterItsRegisteredNameFileOrFolder) {
+  EXPECT_EQ(*services::ModelServingName("models:/ato@champion"), "ato");
+  EXPECT_EQ(*services::ModelServingName("models:/fraud/3"), "fraud");
+  EXPECT_FALSE(services::ModelServingName("models:/").ok());
+  std::ofstream(dir_ / "flowers.ubj") << "x";
+  EXPECT_EQ(*services::ModelServingName((dir_ / "flowers.ubj").string()), "flowers");
+  fs::create_directories(dir_ / "mlflow_model");
+  EXPECT_EQ(*services::ModelServingName((dir_ / "mlflow_model").string() + "/"), "mlflow_model");
+}
+
 // A 3-class multi:softprob model on 4 features with NaNs, trained by libxgboost, in a gyre package folder.
 class MulticlassTest : public ServicesTest {
  protected:
