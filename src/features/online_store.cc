@@ -479,7 +479,9 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
 
     const int64_t now = NowMicros();
     if (has_id) {
-      Result<bool> seen = EventSeen(StripeFor(event_cache_key), event_cache_key, event_key, now, nullptr);
+      std::string receipt;
+      Result<bool> seen = EventSeen(StripeFor(event_cache_key), event_cache_key, event_key, now,
+                                    receipts.empty() ? nullptr : &receipt);
       if (!seen.ok()) {
         count();
         return seen.status();
@@ -487,6 +489,7 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
       if (*seen) {
         ++result.duplicates;
         result.duplicate_rows.push_back(r);
+        if (!receipts.empty()) result.duplicate_receipts.push_back(std::move(receipt));
         locks.clear();
         continue;
       }

@@ -83,6 +83,10 @@ struct PushResult {
   // counted nowhere, their receipts not stored. Their row indices, ascending (empty, unallocated, when none).
   int64_t duplicates = 0;
   std::vector<int64_t> duplicate_rows;
+  // When the push gives receipts: beside each duplicate row, the receipt its id's first push stored (empty if
+  // that push gave none). Checked under the same lock that records ids, so of two concurrent copies of an
+  // event exactly one is counted and the other gets its receipt.
+  std::vector<std::string> duplicate_receipts;
 };
 
 // What the event index holds for one row's id.

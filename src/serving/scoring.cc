@@ -10,7 +10,6 @@
 #include <cmath>
 #include <limits>
 #include <cstdio>
-#include <unordered_map>
 #include <algorithm>
 
 #include "core/time.h"
@@ -388,76 +387,20 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
     }
   }
   // Exactly once: an event whose id was pushed before (a client's retry after a timeout, a queue's
-  // redelivery) gets its first decision back, marked as a replay — not scored, logged or pushed again; so does
-  // a second copy inside this request. The first decision travels as the receipt of the event's id in the
-  // online store, written in the same batch as the event's feature state (features/online_store.h).
+  // redelivery, a second copy inside this request) gets its first decision back, marked as a replay — not
+  // logged or pushed again. The first decision travels as the receipt of the event's id in the online store,
+  // written in the same batch as the event's feature state (features/online_store.h); the push that records
+  // ids says which rows repeat one, so no id is looked up twice and two concurrent copies log once.
   const bool exactly_once = config.push && online_->has_event_ids(rt->source);
-  if (!exactly_once) {
-    GYRE_ASSIGN_OR_RETURN(ScoreResponse response, ScoreFresh(*rt, *plan, events, std::move(times), options, false));
-    scope.Done();
-    return response;
-  }
-  GYRE_ASSIGN_OR_RETURN(std::vector<features::EventLookup> seen, online_->LookupEvents(rt->source, events));
-  // copy_of[r]: -1 to score row r, -2 to answer its stored receipt, or the earlier row of this request it repeats.
-  std::vector<int64_t> copy_of(n, -1);
-  const int id_column = registry_->sources()[rt->source].event_id_index;
-  std::unordered_map<std::string, int64_t> first_row;
-  for (int64_t r = 0; r < n; ++r) {
-    if (seen[r].seen) {
-      copy_of[r] = -2;
-    } else if (n > 1 && events.column(id_column).IsValid(r)) {
-      auto [it, inserted] = first_row.try_emplace(events.column(id_column).ValueToString(r), r);
-      if (!inserted) copy_of[r] = it->second;
-    }
-  }
-  if (std::all_of(copy_of.begin(), copy_of.end(), [](int64_t c) { return c == -1; })) {
-    GYRE_ASSIGN_OR_RETURN(ScoreResponse response, ScoreFresh(*rt, *plan, events, std::move(times), options, true));
-    scope.Done();
-    return response;
-  }
-  // Score the fresh rows alone, then answer every row in the request's order.
-  std::vector<int64_t> fresh;
-  for (int64_t r = 0; r < n; ++r) {
-    if (copy_of[r] == -1) fresh.push_back(r);
-  }
-  ScoreResponse response;
-  if (!fresh.empty()) {
-    TableBuilder builder(events.schema());
-    std::vector<int64_t> fresh_times;
-    for (int64_t r : fresh) {
-      for (int c = 0; c < events.num_columns(); ++c) builder.column(c).AppendFrom(events.column(c), r);
-      fresh_times.push_back(times[r]);
-    }
-    GYRE_ASSIGN_OR_RETURN(Table fresh_events, builder.Finish());
-    GYRE_ASSIGN_OR_RETURN(response, ScoreFresh(*rt, *plan, fresh_events, std::move(fresh_times), options, true));
-  } else {
-    response.request_id = options.request_id;
-    response.deployment = config.name;
-  }
-  std::vector<ScoredEvent> scored = std::move(response.events);
-  response.events.assign(n, ScoredEvent{});
-  for (size_t i = 0; i < fresh.size(); ++i) response.events[fresh[i]] = std::move(scored[i]);
-  for (int64_t r = 0; r < n; ++r) {
-    ScoredEvent& e = response.events[r];
-    if (copy_of[r] == -1) continue;
-    if (copy_of[r] >= 0) {
-      e = response.events[copy_of[r]];
-      e.features.clear();
-    } else if (!DecodeReceipt(seen[r].receipt, &e)) {
-      return Status::Internal(fmt::format("event {}: its id was seen before, but its stored decision cannot be read",
-                                          r));
-    }
-    e.replay = true;
-    if (e.event_id.empty()) e.event_id = events.column(id_column).ValueToString(r);
-  }
-  rt->replays += n - static_cast<int64_t>(fresh.size());
+  GYRE_ASSIGN_OR_RETURN(ScoreResponse response,
+                        ScoreEvents(*rt, *plan, events, std::move(times), options, exactly_once));
   scope.Done();
   return response;
 }
 
-Result<ScoreResponse> ScoringService::ScoreFresh(Runtime& runtime, const Plan& plan, const Table& events,
-                                                 std::vector<int64_t> times, const ScoreOptions& options,
-                                                 bool record_receipts) {
+Result<ScoreResponse> ScoringService::ScoreEvents(Runtime& runtime, const Plan& plan, const Table& events,
+                                                  std::vector<int64_t> times, const ScoreOptions& options,
+                                                  bool record_receipts) {
   Runtime* rt = &runtime;
   const DeploymentConfig& config = *rt->config;
   const size_t path = static_cast<size_t>(options.path);
@@ -508,24 +451,58 @@ Result<ScoreResponse> ScoringService::ScoreFresh(Runtime& runtime, const Plan& p
   response.keep_alive.push_back(plan.servable);
   if (cplan) response.keep_alive.push_back(cplan->servable);
   response.events.resize(n);
-  const int64_t scored_at = NowMicros();
-  std::array<int64_t, models::DecisionPolicy::kActions.size()> action_counts{};
   for (int64_t r = 0; r < n; ++r) {
     ScoredEvent& e = response.events[r];
     const bool from_challenger = canary[r] != 0;
     const Plan& answering = from_challenger ? *cplan : plan;
     e.score = from_challenger ? cscores[r] : scores[r];
-    const int action = answering.decision.policy.ActionIndex(e.score);
-    e.action = models::DecisionPolicy::kActions[action];
+    e.action = models::DecisionPolicy::kActions[answering.decision.policy.ActionIndex(e.score)];
     e.model = answering.servable.get();
     e.challenger = from_challenger;
     if (rt->event_id_column >= 0 && events.column(rt->event_id_column).IsValid(r)) {
       e.event_id = events.column(rt->event_id_column).ValueToString(r);
     }
+    if (options.return_features) {
+      const std::vector<float>& used = from_challenger ? crows : rows;
+      const size_t used_d = answering.feature_ids.size();
+      e.features.assign(used.begin() + r * used_d, used.begin() + (r + 1) * used_d);
+    }
+  }
+
+  // The push comes before the log: it is what decides which rows repeat an event already counted.
+  std::vector<uint8_t> replay(n, 0);
+  int64_t replays = 0;
+  if (config.push) {
+    std::vector<std::string> receipts;
+    if (record_receipts) {
+      receipts.reserve(n);
+      for (const ScoredEvent& e : response.events) receipts.push_back(EncodeReceipt(e));
+    }
+    GYRE_ASSIGN_OR_RETURN(features::PushResult pushed, online_->Push(rt->source, events, {}, receipts));
+    response.pushed = pushed.rows - pushed.duplicates;
+    for (size_t i = 0; i < pushed.duplicate_receipts.size(); ++i) {
+      // An id pushed without a decision (POST /push) was counted but never scored: this decision stands.
+      ScoredEvent first;
+      if (!DecodeReceipt(pushed.duplicate_receipts[i], &first)) continue;
+      const int64_t r = pushed.duplicate_rows[i];
+      first.event_id = std::move(response.events[r].event_id);
+      first.replay = true;
+      response.events[r] = std::move(first);
+      replay[r] = 1;
+      ++replays;
+    }
+  }
+
+  const int64_t scored_at = NowMicros();
+  std::array<int64_t, models::DecisionPolicy::kActions.size()> action_counts{};
+  for (int64_t r = 0; r < n; ++r) {
+    if (replay[r]) continue;
+    const ScoredEvent& e = response.events[r];
+    const bool from_challenger = e.challenger;
+    const Plan& answering = from_challenger ? *cplan : plan;
+    ++action_counts[answering.decision.policy.ActionIndex(e.score)];
     const std::vector<float>& used = from_challenger ? crows : rows;
     const size_t used_d = answering.feature_ids.size();
-    if (options.return_features) e.features.assign(used.begin() + r * used_d, used.begin() + (r + 1) * used_d);
-    ++action_counts[action];
 
     PredictionRecord record;
     record.time_us = times[r];
@@ -557,16 +534,8 @@ Result<ScoreResponse> ScoringService::ScoreFresh(Runtime& runtime, const Plan& p
     }
     if (rt->log) rt->log->Append(std::move(record));
   }
-  if (config.push) {
-    std::vector<std::string> receipts;
-    if (record_receipts) {
-      receipts.reserve(n);
-      for (const ScoredEvent& e : response.events) receipts.push_back(EncodeReceipt(e));
-    }
-    GYRE_ASSIGN_OR_RETURN(features::PushResult pushed, online_->Push(rt->source, events, {}, receipts));
-    response.pushed = pushed.rows;
-  }
-  rt->events[path] += n;
+  rt->events[path] += n - replays;
+  rt->replays += replays;
   for (size_t a = 0; a < action_counts.size(); ++a) rt->actions[a] += action_counts[a];
   return response;
 }

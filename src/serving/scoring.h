@@ -159,10 +159,10 @@ class ScoringService {
  private:
   struct Runtime;
   ScoringService() = default;
-  // Scores, logs and pushes events none of which is a repeat; `record_receipts` stores each decision with its
-  // event's id.
-  Result<ScoreResponse> ScoreFresh(Runtime& runtime, const Plan& plan, const Table& events,
-                                   std::vector<int64_t> times, const ScoreOptions& options, bool record_receipts);
+  // Scores, pushes and logs events; `record_receipts` stores each decision with its event's id, and answers
+  // an event whose id the push finds recorded with the decision stored then (a replay, not logged).
+  Result<ScoreResponse> ScoreEvents(Runtime& runtime, const Plan& plan, const Table& events,
+                                    std::vector<int64_t> times, const ScoreOptions& options, bool record_receipts);
   Result<Runtime*> Find(std::string_view deployment) const;
   // The deployment's source, its columns and the plans of its models for scoring events (needs registry_).
   Status PlanEvents(Runtime& runtime);

@@ -9,8 +9,9 @@
 // that no write touches are still rewritten at least daily.
 //
 // Options are tuned for small random reads and writes: a 10-bit bloom filter per table (a miss rarely
-// reads a data block), a 64 MB block cache holding index and filter blocks too, level compaction, LZ4
-// (when the library has it), and writes through the WAL without fsync.
+// reads a data block) and one over each memtable's whole keys (a miss — every new event id a scored login
+// checks — then skips the memtables' skip lists), a 64 MB block cache holding index and filter blocks too,
+// level compaction, LZ4 (when the library has it), and writes through the WAL without fsync.
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
@@ -277,6 +278,8 @@ Result<std::unique_ptr<KvStore>> OpenRocksDbKvStore(const std::string& dir) {
   options.periodic_compaction_seconds = 24 * 60 * 60;
   options.max_background_jobs = 2;
   options.write_buffer_size = 32 << 20;
+  options.memtable_prefix_bloom_size_ratio = 0.05;  // 1.6 MB of a 32 MB memtable: ~10 bits per small key
+  options.memtable_whole_key_filtering = true;
   options.max_write_buffer_number = 3;
   options.target_file_size_base = 32 << 20;
   options.max_bytes_for_level_base = 256 << 20;

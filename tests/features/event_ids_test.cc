@@ -218,7 +218,7 @@ class EventIdsTest : public ::testing::TestWithParam<std::string> {
                   std::vector<int> only_groups = {}) {
     Result<PushResult> pushed = store.Push(source, rows, only_groups, receipts);
     EXPECT_TRUE(pushed.ok()) << pushed.status().ToString();
-    return pushed.ok() ? *pushed : PushResult{-1, -1, -1, -1, {}};
+    return pushed.ok() ? *pushed : PushResult{-1, -1, -1, -1, {}, {}};
   }
 
   TempDir dir_;
