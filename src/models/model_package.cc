@@ -72,7 +72,7 @@ class Reader {
 
 // The MLflow release whose MLmodel layout gyre writes (and checks against), and the Python it names for the
 // pyfunc environment: Debian 12's, where that check runs.
-constexpr const char* kMlflowVersion = "2.12.1";
+constexpr const char* kMlflowVersion = "2.12.2";
 constexpr const char* kMlflowPythonVersion = "3.11.2";
 
 // A YAML single-quoted scalar: the only escape is a doubled quote.
@@ -266,10 +266,11 @@ Result<PackageDescriptor> ParseDescriptor(const std::string& json_text, const st
 }
 
 std::string MlflowModelFile(const PackageDescriptor& d, const std::string& xgboost_version) {
-  // MLflow reads signature.inputs and .outputs as JSON strings inside the YAML; gyre's features are float32,
-  // which MLflow's column spec calls "float".
+  // MLflow reads signature.inputs and .outputs as JSON strings inside the YAML. gyre scores float32, but the
+  // columns are declared "double": pandas reads numbers as float64, and MLflow refuses to narrow float64 to a
+  // "float" (float32) column, while it widens float32 to "double" — so both kinds of frame load.
   json inputs = json::array();
-  for (const std::string& n : d.feature_names) inputs.push_back({{"type", "float"}, {"name", n}, {"required", true}});
+  for (const std::string& n : d.feature_names) inputs.push_back({{"type", "double"}, {"name", n}, {"required", true}});
   json shape = d.num_outputs == 1 ? json::array({-1}) : json::array({-1, d.num_outputs});
   json outputs = json::array({{{"type", "tensor"}, {"tensor-spec", {{"dtype", "float32"}, {"shape", shape}}}}});
   const bool trees = d.flavor == "xgboost";

@@ -53,8 +53,9 @@ Result<std::unique_ptr<WorkspaceServices>> WorkspaceServices::Open(const Workspa
                         tracking::ArtifactStore::Open(workspace.config().store.artifacts));
   s->artifacts_ = std::make_unique<tracking::ArtifactStore>(std::move(artifacts));
   GYRE_ASSIGN_OR_RETURN(s->registry_, registry::RegistryStore::Open(s->database_.get()));
-  if (options.serve && fs::exists(fs::path(workspace.root()) / "features.yaml")) {
-    GYRE_RETURN_IF_ERROR(s->EnableFeatures());
+  if (options.serve) {
+    // Without features.yaml, deployments serve their models' feature rows (OIP infer, /invocations) only.
+    if (fs::exists(fs::path(workspace.root()) / "features.yaml")) GYRE_RETURN_IF_ERROR(s->EnableFeatures());
     GYRE_RETURN_IF_ERROR(s->EnableServing());
   }
   return s;
@@ -105,10 +106,6 @@ Status WorkspaceServices::EnableServing() {
   if (scoring_ != nullptr) return Status::FailedPrecondition("serving is already enabled");
   GYRE_ASSIGN_OR_RETURN(serving::DeploymentsConfig config, serving::LoadDeployments(workspace_.root()));
   if (config.deployments.empty()) return Status::OK();
-  if (features_ == nullptr) {
-    return Status::FailedPrecondition(
-        "deployments.yaml needs features.yaml: deployments score events with online features");
-  }
   GYRE_ASSIGN_OR_RETURN(scoring_, serving::ScoringService::Open(std::move(config), features_.get(), online_.get(),
                                                                 ModelResolver()));
   scoring_->Start();

@@ -43,8 +43,9 @@ class WorkspaceServices {
   // Loads features.yaml and opens the online store now (e.g. once the demo has generated the sources the
   // definitions read). Until then online_features() is null. Call at most once.
   Status EnableFeatures();
-  // Loads deployments.yaml and every model it names, and starts following their aliases (hot swap). Needs
-  // EnableFeatures first. Without deployments.yaml there is nothing to serve: OK, and scoring() stays null.
+  // Loads deployments.yaml and every model it names, and starts following their aliases (hot swap). Call
+  // EnableFeatures first for deployments to score events; without it they score feature rows only. Without
+  // deployments.yaml there is nothing to serve: OK, and scoring() stays null.
   // Call at most once.
   Status EnableServing();
 

@@ -234,6 +234,9 @@ Status ScoringService::PlanEvents(Runtime& runtime) {
   const features::FeatureRegistry& registry = *registry_;
   std::shared_ptr<const Servable> champion = runtime.champion->load();
   std::string feature_set = !d.feature_set.empty() ? d.feature_set : champion->descriptor().feature_set;
+  // A model imported or logged by MLflow's client knows its inputs but not the events they come from: the
+  // deployment then scores feature rows, and events are refused (EventsRefused) until it names a feature set.
+  if (feature_set.empty()) return Status::OK();
   auto set = registry.FindFeatureSet(feature_set);
   if (!set.ok()) {
     return Status::FailedPrecondition(fmt::format("deployment '{}': feature set '{}' of model {} is not in "
@@ -289,7 +292,19 @@ Result<ScoringService::Runtime*> ScoringService::Find(std::string_view deploymen
 
 Result<const Schema*> ScoringService::EventSchema(std::string_view deployment) const {
   GYRE_ASSIGN_OR_RETURN(Runtime * r, Find(deployment));
+  if (r->source < 0) return EventsRefused(*r);
   return &registry_->sources()[r->source].schema;
+}
+
+Status ScoringService::EventsRefused(const Runtime& r) const {
+  if (registry_ == nullptr || online_ == nullptr) {
+    return Status::FailedPrecondition(fmt::format(
+        "deployment '{}' serves a bare model: score feature rows (OIP infer, /invocations); events need the "
+        "workspace's features.yaml", r.config->name));
+  }
+  return Status::FailedPrecondition(fmt::format(
+      "deployment '{}' serves feature rows only (OIP infer, /invocations): its model {} names no feature set; to "
+      "score events, give the deployment a feature_set of features.yaml", r.config->name, r.config->model));
 }
 
 Result<std::shared_ptr<const Servable>> ScoringService::Model(std::string_view deployment) const {
@@ -351,11 +366,7 @@ Result<ScoreResponse> ScoringService::Score(std::string_view deployment, const T
   const DeploymentConfig& config = *rt->config;
   const size_t path = static_cast<size_t>(options.path);
   RequestScope scope(rt->requests[path], rt->errors, rt->latency);
-  if (registry_ == nullptr || online_ == nullptr) {
-    return Status::FailedPrecondition(fmt::format(
-        "deployment '{}' serves a bare model: score feature rows (OIP infer, /invocations); events need the "
-        "workspace's features.yaml", config.name));
-  }
+  if (rt->source < 0) return EventsRefused(*rt);
   const int64_t n = events.num_rows();
   if (n == 0) return Status::InvalidArgument("no events to score");
   const Column& time = events.column(rt->time_column);

@@ -167,6 +167,8 @@ class ScoringService {
   // The deployment's source, its columns and the plans of its models for scoring events (needs registry_).
   Status PlanEvents(Runtime& runtime);
   Status NotLoaded(const Runtime& runtime) const;
+  // Why a deployment with no event source (a bare model, or a model without a feature set) takes no events.
+  Status EventsRefused(const Runtime& runtime) const;
 
   DeploymentsConfig config_;
   const features::FeatureRegistry* registry_ = nullptr;

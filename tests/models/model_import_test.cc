@@ -322,7 +322,7 @@ TEST_F(ModelImportTest, PackageCarriesAnMlmodelMlflowCanLoad) {
   EXPECT_EQ(mlmodel["utc_time_created"].as<std::string>().size(), 26u);
   json inputs = json::parse(mlmodel["signature"]["inputs"].as<std::string>());
   ASSERT_EQ(inputs.size(), 8u);
-  EXPECT_EQ(inputs[2], json({{"type", "float"}, {"name", "amount_2"}, {"required", true}}));
+  EXPECT_EQ(inputs[2], json({{"type", "double"}, {"name", "amount_2"}, {"required", true}}));
   json outputs = json::parse(mlmodel["signature"]["outputs"].as<std::string>());
   EXPECT_EQ(outputs[0]["tensor-spec"]["shape"], json({-1}));
   EXPECT_NE(FileOf(*m, "requirements.txt")->find("xgboost=="), std::string::npos);

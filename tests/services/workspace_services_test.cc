@@ -17,7 +17,9 @@
 #include "core/table.h"
 #include "http/client.h"
 #include "http/server.h"
+#include "core/workspace.h"
 #include "models/model_package.h"
+#include "registry/registry_store.h"
 #include "serving/batch.h"
 #include "services/workspace_services.h"
 
@@ -198,6 +200,11 @@ TEST_F(MulticlassTest, ServedOverOipAndInvocationsWithEveryClassProbability) {
   auto ready = (*client)->Request("GET", "/v2/models/flowers/ready");
   ASSERT_TRUE(ready.ok());
   EXPECT_EQ(ready->status, 200);
+  // Events need feature definitions: a bare model refuses them, saying what it scores instead.
+  auto event = (*client)->Request("POST", "/v1/score/flowers", R"({"event": {"time": "2026-01-01T00:00:00Z"}})");
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event->status, 409) << event->body;
+  EXPECT_THAT(event->body, HasSubstr("serves a bare model"));
 
   ASSERT_TRUE((*server)->Shutdown().ok());
   (*scoring)->Stop();
@@ -208,7 +215,56 @@ TEST_F(MulticlassTest, ServedOverOipAndInvocationsWithEveryClassProbability) {
     EXPECT_EQ(record["outputs"].size(), static_cast<size_t>(kClasses)) << line;
     EXPECT_TRUE(record["score"].is_null()) << line;  // no decision, so no score it read
   }
-  EXPECT_EQ(lines, 2 * n);  // infer and invocations; the refused request logged nothing
+  EXPECT_EQ(lines, 2 * n);  // infer and invocations; the refused requests logged nothing
+}
+
+// A registered model that names no feature set (imported, or logged by MLflow's client) deployed in a
+// workspace that has features.yaml: the server starts, the deployment scores feature rows, and events are
+// refused with what to do — and without features.yaml at all, deployments still serve rows.
+TEST_F(MulticlassTest, ADeploymentWhoseModelNamesNoFeatureSetServesRows) {
+  for (bool with_features : {true, false}) {
+    SCOPED_TRACE(with_features ? "features.yaml" : "no features.yaml");
+    const fs::path root = dir_ / (with_features ? "ws_features" : "ws_bare");
+    auto ws = Workspace::Init(root.string());
+    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+    {
+      auto services = services::WorkspaceServices::Open(*ws, {.serve = false});
+      ASSERT_TRUE(services.ok()) << services.status().ToString();
+      ASSERT_TRUE((*services)->registry().CreateRegisteredModel("flowers", {}, "", "test").ok());
+      registry::CreateModelVersionRequest version;
+      version.name = "flowers";
+      version.source = package_.string();
+      ASSERT_TRUE((*services)->registry().CreateModelVersion(version, "test").ok());
+    }
+    if (with_features) {
+      std::ofstream(root / "features.yaml") << R"(entities:
+  user: {keys: [user]}
+sources:
+  logins:
+    timestamp: time
+    columns: {time: timestamp, user: string, amount: float64}
+groups:
+  user_logins:
+    entity: user
+    source: logins
+    features:
+      spend: {agg: sum, of: amount, windows: [1h]}
+)";
+    }
+    std::ofstream(root / "deployments.yaml") << "deployments:\n  flowers:\n    model: models:/flowers/1\n";
+    auto services = services::WorkspaceServices::Open(*ws, {.serve = true});
+    ASSERT_TRUE(services.ok()) << services.status().ToString();
+    serving::ScoringService* scoring = (*services)->scoring();
+    ASSERT_NE(scoring, nullptr);
+    auto rows = scoring->ScoreRows("flowers", *scoring->Model("flowers"), test_, {});
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ(rows->outputs, Expected());
+    auto schema = scoring->EventSchema("flowers");
+    EXPECT_EQ(schema.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(schema.status().message(),
+                HasSubstr(with_features ? "give the deployment a feature_set" : "serves a bare model"));
+    scoring->Stop();
+  }
 }
 
 TEST_F(MulticlassTest, BatchScoresEveryClassAndDecidesOnThePositiveClass) {
