@@ -23,7 +23,9 @@
 #include "features/consistency.h"
 #include "http/client.h"
 #include "http/server.h"
+#include "models/model_import.h"
 #include "serving/batch.h"
+#include "train/publish.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -267,6 +269,36 @@ double Percentile(std::vector<double> v, double q) {
 // Batch-scores the training set's last day with the champion, brings the online state up to the last hour of
 // the data (every event before it pushed, as a live system would have), then sends each login of that hour to
 // POST /v1/score/ato one at a time and reports latencies and actions.
+// Any model in: the champion's XGBoost file imported as a model trained in Python would be (`gyre models
+// import FILE --name ato-imported --features ...`), then the last day scored by both: the scores must match.
+Status ImportAndCompare(services::WorkspaceServices& app, const serving::Servable& champion, const Table& day,
+                        std::FILE* out) {
+  GYRE_ASSIGN_OR_RETURN(serving::ResolvedModel resolved, app.ModelResolver()("models:/ato@champion"));
+  const std::string file = (fs::path(resolved.package_dir) / champion.descriptor().model_file).string();
+  models::ImportOptions import;
+  import.feature_names = champion.descriptor().feature_names;  // a bare XGBoost file may not carry its names
+  GYRE_ASSIGN_OR_RETURN(models::ImportedModel imported, models::ImportModel(file, import));
+  train::ImportPublishOptions publish;
+  publish.name = "ato-imported";
+  GYRE_ASSIGN_OR_RETURN(train::PublishedImport published,
+                        train::PublishImportedModel(std::move(imported), publish, app.tracking(), app.artifacts(),
+                                                    app.registry()));
+  const std::string uri = fmt::format("models:/ato-imported/{}", published.version.version);
+  GYRE_ASSIGN_OR_RETURN(std::shared_ptr<const serving::Servable> copy, app.LoadModel(uri));
+  GYRE_ASSIGN_OR_RETURN(Table ours, serving::ScoreTable(champion, day, {}));
+  GYRE_ASSIGN_OR_RETURN(Table theirs, serving::ScoreTable(*copy, day, {}));
+  const Column& a = **ours.ColumnByName("score");
+  const Column& b = **theirs.ColumnByName("score");
+  int64_t same = 0;
+  for (int64_t r = 0; r < ours.num_rows(); ++r) same += a.Float64(r) == b.Float64(r);
+  fmt::print(out, "      imported the champion's {} as {} (a model trained elsewhere comes in the same way): "
+             "{} of {} scores of the last day identical\n", fs::path(file).filename().string(), uri,
+             Thousands(same), Thousands(ours.num_rows()));
+  if (same != ours.num_rows()) return Status::Internal(fmt::format("{} scores {} rows differently", uri,
+                                                                   ours.num_rows() - same));
+  return Status::OK();
+}
+
 Result<ServingSummary> ServeAndReplay(const Workspace& ws, services::WorkspaceServices& app, const std::string& host, int port,
                                       const std::string& training_set, std::FILE* out) {
   ServingSummary summary;
@@ -294,6 +326,7 @@ Result<ServingSummary> ServeAndReplay(const Workspace& ws, services::WorkspaceSe
   for (const auto& [a, n] : stats.actions) actions += fmt::format("{}{} {}", actions.empty() ? "" : ", ", a, Thousands(n));
   fmt::print(out, "      batch: {} logins of the last day scored in {:.3f} s ({:.2f} M rows/s, 2 threads): {}\n",
              Thousands(stats.rows), stats.score_seconds, summary.batch_rows_per_second / 1e6, actions);
+  GYRE_RETURN_IF_ERROR(ImportAndCompare(app, *model, day, out));
 
   // Online: every event before the last hour pushed, then the last hour's logins scored one by one.
   const features::FeatureRegistry& registry = *app.features();
@@ -323,6 +356,7 @@ Result<ServingSummary> ServeAndReplay(const Workspace& ws, services::WorkspaceSe
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Client> client, http::Client::Connect(host, port));
   std::vector<double> latencies;
   std::map<std::string, int64_t> by_action;
+  std::string body, first_answer;
   for (int64_t r = 0; r < replay.num_rows(); ++r) {
     json event = json::object();
     for (int c = 0; c < replay.num_columns(); ++c) {
@@ -336,7 +370,7 @@ Result<ServingSummary> ServeAndReplay(const Workspace& ws, services::WorkspaceSe
         case ColumnType::kTimestamp: event[replay.column_name(c)] = FormatTimestamp(col.Timestamp(r)); break;
       }
     }
-    std::string body = json{{"event", event}}.dump();
+    body = json{{"event", event}}.dump();
     auto sent = std::chrono::steady_clock::now();
     GYRE_ASSIGN_OR_RETURN(http::ClientResponse response, client->Request("POST", "/v1/score/ato", body));
     latencies.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - sent).count());
@@ -346,6 +380,7 @@ Result<ServingSummary> ServeAndReplay(const Workspace& ws, services::WorkspaceSe
     }
     json answer = json::parse(response.body, nullptr, false);
     ++by_action[answer.value("action", "?")];
+    first_answer = std::move(response.body);
   }
   summary.replayed = replay.num_rows();
   summary.p50_us = Percentile(latencies, 0.50);
@@ -356,6 +391,21 @@ Result<ServingSummary> ServeAndReplay(const Workspace& ws, services::WorkspaceSe
              "max {:.0f} µs; {} failed\n", Thousands(summary.replayed), summary.p50_us, Percentile(latencies, 0.90),
              summary.p99_us, Percentile(latencies, 1.0), summary.failed);
   fmt::print(out, "      actions: {}\n", actions.empty() ? "none" : actions);
+  if (!first_answer.empty()) {
+    // Exactly once: the last login sent again, as a client retries after a timeout or a queue redelivers.
+    GYRE_ASSIGN_OR_RETURN(serving::DeploymentStats before, scoring->Stats("ato"));
+    GYRE_ASSIGN_OR_RETURN(http::ClientResponse retry, client->Request("POST", "/v1/score/ato", body));
+    GYRE_ASSIGN_OR_RETURN(serving::DeploymentStats after, scoring->Stats("ato"));
+    json first = json::parse(first_answer, nullptr, false), again = json::parse(retry.body, nullptr, false);
+    if (retry.status != 200 || !again.value("replay", false) || again.value("action", "") != first.value("action", "")) {
+      return Status::Internal(fmt::format("a retried event was not answered as a replay of its first decision: {} {}",
+                                          retry.status, retry.body));
+    }
+    fmt::print(out, "      the last login sent again (a client's retry): answered '{}' as at first, marked replay; "
+               "scored events {} → {}, replays {} → {} (its features count it once)\n",
+               again.value("action", ""), Thousands(before.events), Thousands(after.events), before.replays,
+               after.replays);
+  }
   GYRE_ASSIGN_OR_RETURN(serving::DeploymentStats deployment, scoring->Stats("ato"));
   fmt::print(out, "      prediction log: {} queued, {} dropped → {}\n", Thousands(deployment.events),
              deployment.log_dropped, scoring->config().deployments[0].log_path);
@@ -536,7 +586,8 @@ Status RunDemo(const DemoOptions& options) {
   }));
   stages.End();
 
-  stages.Begin("Serving: batch-score the last day, serve ato@champion, replay the last hour through /v1/score/ato");
+  stages.Begin("Serving: batch-score the last day, import the champion's file, serve ato@champion, replay the last hour "
+               "through /v1/score/ato and retry one");
   GYRE_RETURN_IF_ERROR(TrackedStage(tracker, "serving", [&]() -> Status {
     GYRE_ASSIGN_OR_RETURN(ServingSummary summary,
                           ServeAndReplay(ws, *app, server->host(), server->port(),
@@ -567,6 +618,10 @@ Status RunDemo(const DemoOptions& options) {
              ws.root());
   fmt::print(out, "  gyre train {}/experiments/ato_xgboost.yaml -w {} --register ato\n", ws.root(), ws.root());
   fmt::print(out, "  gyre models show models:/ato@champion -w {}\n", ws.root());
+  fmt::print(out, "  gyre models import model.json --name my-model --alias champion -w {}   # an XGBoost file or MLflow "
+             "model folder\n", ws.root());
+  fmt::print(out, "  gyre models serve models:/ato-imported/1 -w {} --port 5001   # OIP v2 and /invocations\n",
+             ws.root());
   fmt::print(out, "  gyre score -w {} --input {}/training_ato_login.csv --keep event_id -o scores.csv\n", ws.root(),
              data_dir);
   fmt::print(out, "  gyre server -w {}   # then: MLFLOW_TRACKING_URI=http://127.0.0.1:{} mlflow ...\n", ws.root(),

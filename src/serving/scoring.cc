@@ -299,8 +299,8 @@ Result<const Schema*> ScoringService::EventSchema(std::string_view deployment) c
 Status ScoringService::EventsRefused(const Runtime& r) const {
   if (registry_ == nullptr || online_ == nullptr) {
     return Status::FailedPrecondition(fmt::format(
-        "deployment '{}' serves a bare model: score feature rows (OIP infer, /invocations); events need the "
-        "workspace's features.yaml", r.config->name));
+        "deployment '{}' serves a bare model: it scores feature rows (OIP infer, /invocations); events are scored "
+        "by a deployment of gyre server, whose features.yaml says how to compute their features", r.config->name));
   }
   return Status::FailedPrecondition(fmt::format(
       "deployment '{}' serves feature rows only (OIP infer, /invocations): its model {} names no feature set; to "

@@ -105,6 +105,10 @@ TEST_F(CliTest, DemoRunsEndToEnd) {
   EXPECT_NE(r.out.find("Demo finished"), std::string::npos);
   EXPECT_NE(r.out.find("datagen FINISHED, profile-logins FINISHED, features FINISHED"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(": 0 mismatches"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("as models:/ato-imported/1 (a model trained elsewhere"), std::string::npos) << r.out;
+  if (r.out.find("replayed 0 logins") == std::string::npos) {  // a retry needs a login in the last hour
+    EXPECT_NE(r.out.find("as at first, marked replay"), std::string::npos) << r.out;
+  }
   EXPECT_TRUE(fs::exists(dir_ / "demo" / "data" / "training_ato_login.csv"));
   EXPECT_TRUE(fs::exists(dir_ / "demo" / "data" / "logins.csv"));
   RunResult runs = RunGyre("runs list -w " + (dir_ / "demo").string());

@@ -3,8 +3,13 @@
 # Needs Debian's python3 with python3-requests python3-protobuf python3-click python3-cloudpickle python3-git
 # python3-packaging python3-sqlparse python3-cachetools python3-importlib-metadata python3-entrypoints
 # python3-tz python3-yaml, and MLFLOW_SRC pointing at a folder holding the `mlflow/` package of MLflow 2.12.x
-# (../shared/reference/mlflow-rest.md says how to get one here), and for the model scenarios python3-xgboost
-# python3-numpy python3-pandas. Usage:
+# (MLflow's git repository at tag v2.12.2, its mlflow/ folder without mlflow/server/js; releases 2.13+ need
+# opentelemetry, which Debian lacks), and for the model scenarios python3-xgboost python3-numpy python3-pandas.
+# From a clone of MLflow (or a fork carrying its tags), file by file, as a partial clone may lack some blobs:
+#   git ls-tree -r v2.12.2 -- mlflow | grep -v mlflow/server/js/ | awk '$2=="blob"{print $3" "$4}' |
+#     while read sha path; do mkdir -p "/tmp/mlflow-client/$(dirname "$path")";
+#       git cat-file blob "$sha" >"/tmp/mlflow-client/$path"; done
+# Usage:
 #   MLFLOW_SRC=/tmp/mlflow-client bash tests/compat/run_mlflow_client_check.sh
 # GYRE_CHECK_SKIP_DEMO=1 skips the scenarios that need `gyre demo` (about 20 s); GYRE_CHECK_KEEP=1 keeps the
 # temporary folder (workspaces, server logs). Prints PASS/FAIL per scenario; exits 1 if any failed.
