@@ -239,6 +239,14 @@ Result<FeatureRegistry> FeatureRegistry::FromDocument(const ConfigDocument& doc,
       if (source.event_id_column.empty()) obj.Error("event_id_retention", "needs 'event_id' (the id column)");
     }
     if (obj.Has("event_id") && source.event_id_column.empty()) obj.Error("event_id", "expected a column name");
+    std::string skew;
+    obj.Optional("future_skew", &skew);
+    if (skew == "off") {
+      source.future_skew = SourceDef::kNoFutureLimit;
+    } else if (!skew.empty()) {
+      Result<int64_t> d = ParseDuration(skew);
+      if (d.ok()) source.future_skew = *d; else obj.Error("future_skew", d.status().message() + " (or 'off')");
+    }
     std::vector<std::pair<std::string, std::string>> columns;
     obj.Optional("columns", &columns);
     for (const auto& [column, type_name] : columns) {

@@ -83,6 +83,12 @@ struct SourceDef {
   // How long (wall clock, µs) the online store remembers an id after its first push (`event_id_retention:`,
   // default allowed_lateness + 1h, at least allowed_lateness).
   int64_t event_id_retention = 0;
+  // How far (µs) past the receiving server's clock an event's time may be when pushed online (`future_skew:`,
+  // default 5m; `off`: no limit). Further ahead is refused: one event dated 9999-12-31 would otherwise make
+  // every real event of its keys "too late" from then on.
+  int64_t future_skew = kDefaultFutureSkew;
+  static constexpr int64_t kDefaultFutureSkew = 5 * 60 * int64_t{1'000'000};
+  static constexpr int64_t kNoFutureLimit = -1;
 };
 
 // One aggregation as written in YAML (it may expand to several windowed features).

@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "core/background_thread.h"
+#include "core/time.h"
 #include "features/row_values.h"
 #include "features/write_journal.h"
 
@@ -51,6 +52,14 @@ int64_t ExpiryFor(const GroupDef& group, int64_t now) { return group.ttl == kLif
 int64_t StaleAt(const GroupDef& group, int64_t expires_at) {
   if (expires_at == 0) return INT64_MAX;
   return expires_at - std::min(kExpiryMarginMicros, group.ttl / 10);
+}
+
+// How far an event is ahead of the clock, in words a person reads at a glance.
+std::string AheadText(int64_t micros) {
+  const double seconds = static_cast<double>(micros) / 1e6;
+  if (seconds >= 2 * 86400) return fmt::format("{:.0f} days", seconds / 86400);
+  if (seconds >= 3600) return fmt::format("{:.1f} h", seconds / 3600);
+  return fmt::format("{:.0f} s", seconds);
 }
 
 }  // namespace
@@ -162,6 +171,7 @@ OnlineStore::OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store:
       caching_(options.cache_keys > 0 && kv_->single_writer()),
       keys_per_stripe_(static_cast<size_t>(std::max<int64_t>(1, options.cache_keys / static_cast<int64_t>(kStripes)))),
       fold_writes_(std::min(options.fold_writes, std::max<int64_t>(1024, options.cache_keys / 2))),
+      refuse_future_events_(options.refuse_future_events),
       stripes_(new Stripe[kStripes]) {}
 
 OnlineStore::~OnlineStore() {
@@ -395,9 +405,18 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
   // A rebuild (some groups only) replays events the index already holds, into groups that lost them.
   const Column* ids = def.event_id_index >= 0 && only_groups.empty() ? &rows.column(def.event_id_index) : nullptr;
   const Column& ts = rows.column(def.timestamp_index);
+  const int64_t latest_allowed = refuse_future_events_ && def.future_skew != SourceDef::kNoFutureLimit
+                                     ? NowMicros() + def.future_skew
+                                     : INT64_MAX;
   for (int64_t r = 0; r < rows.num_rows(); ++r) {
     if (ts.IsNull(r)) {
       return Status::InvalidArgument(fmt::format("row {}: '{}' (the event time) is missing", r, def.timestamp_column));
+    }
+    if (ts.Timestamp(r) > latest_allowed) {
+      return Status::InvalidArgument(fmt::format(
+          "row {}: '{}' {} is {} ahead of this server's clock; source '{}' takes events at most {} ahead "
+          "(future_skew in features.yaml); nothing was pushed", r, def.timestamp_column, FormatTimestamp(ts.Timestamp(r)),
+          AheadText(ts.Timestamp(r) - (latest_allowed - def.future_skew)), def.name, FormatDuration(def.future_skew)));
     }
   }
   std::vector<SourceGroup> chosen;  // a rebuild's push to some groups of the source

@@ -116,6 +116,9 @@ struct OnlineStoreOptions {
   // also capped at half the shortest expiry margin of the groups (see write_journal.h).
   int64_t fold_interval_ms = 500;
   int64_t fold_writes = 131'072;
+  // Refuse pushed events further in the future than their source's future_skew. Off only for stores that
+  // replay recorded history apart from the live state (features check).
+  bool refuse_future_events = true;
 };
 
 // A read compiled for rows of one schema: which groups, entity key columns, is_new queries and derived
@@ -243,6 +246,7 @@ class OnlineStore {
   const bool caching_;
   const size_t keys_per_stripe_;
   const int64_t fold_writes_;
+  const bool refuse_future_events_;
   int64_t expiry_margin_ = INT64_MAX / 4;  // the shortest of the groups' expiry margins (µs)
   int64_t fold_interval_ = 0;              // µs
   std::vector<std::shared_ptr<const GroupProgram>> programs_;  // per group

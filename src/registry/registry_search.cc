@@ -43,8 +43,10 @@ Result<std::string> OrderClause(const std::vector<std::string>& order_by,
                                 const std::vector<std::pair<std::string, bool>>& tie_breaks) {
   std::string order;
   std::set<std::string> used;
-  for (const std::string& clause : order_by) {
-    GYRE_ASSIGN_OR_RETURN(OrderBy o, tracking::ParseOrderBy(clause));
+  GYRE_ASSIGN_OR_RETURN(std::vector<OrderBy> orders, tracking::ParseOrderByList(order_by));
+  for (size_t i = 0; i < orders.size(); ++i) {
+    const OrderBy& o = orders[i];
+    const std::string& clause = order_by[i];
     auto it = o.entity == EntityType::kAttribute ? columns.find(o.key) : columns.end();
     if (it == columns.end()) {
       return Status::InvalidArgument(

@@ -270,6 +270,9 @@ Result<ModelVersion> RegistryStore::CreateModelVersion(const CreateModelVersionR
   if (request.source.empty()) {
     return Status::InvalidArgument("Missing value for required parameter 'source'.");
   }
+  GYRE_RETURN_IF_ERROR(ValidateLength("source", request.source, kMaxSourceLength));
+  GYRE_RETURN_IF_ERROR(ValidateLength("run_link", request.run_link, kMaxSourceLength));
+  GYRE_RETURN_IF_ERROR(ValidateLength("run_id", request.run_id, kMaxRunIdLength));
   // A relative path means a folder on the client's machine, which no server can load later: refused now
   // rather than accepted and failing at load.
   if (request.source.find(':') == std::string::npos && !request.source.starts_with("/")) {

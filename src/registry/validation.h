@@ -14,6 +14,8 @@ inline constexpr size_t kMaxTagValueLength = 5000;     // MLflow's MAX_MODEL_REG
 inline constexpr size_t kMaxDescriptionLength = 5000;  // MLflow's description column
 inline constexpr size_t kMaxAliasLength = 255;         // MLflow's MAX_REGISTERED_MODEL_ALIAS_LENGTH
 inline constexpr size_t kMaxLineageFieldLength = 1000;
+inline constexpr size_t kMaxSourceLength = 500;  // MLflow's model_versions.source and run_link columns
+inline constexpr size_t kMaxRunIdLength = 32;    // MLflow's model_versions.run_id column
 
 // Not empty, at most kMaxModelNameLength characters.
 Status ValidateModelName(const std::string& name);

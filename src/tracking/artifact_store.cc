@@ -37,8 +37,16 @@ Status Refuse(std::string_view path, std::string_view why) {
   return Status::InvalidArgument(fmt::format("Invalid artifact path '{}': {}", path, why));
 }
 
+// Names beyond what the file system holds are refused as bad input (a 400), not failed as I/O (a 500).
+constexpr size_t kMaxSegmentBytes = 255;  // NAME_MAX
+constexpr size_t kMaxPathBytes = 2048;    // well under PATH_MAX, with the artifact root in front
+
 Status CheckSegment(std::string_view path, std::string_view segment) {
   if (segment.empty()) return Refuse(path, "empty path segment");
+  if (segment.size() > kMaxSegmentBytes) {
+    return Refuse(path.substr(0, 80), fmt::format("a file or folder name of {} bytes; at most {} are allowed",
+                                                  segment.size(), kMaxSegmentBytes));
+  }
   // Decode repeatedly: a segment that turns into "..", or grows a separator, was an escape attempt.
   std::string decoded(segment);
   for (int round = 0; round < 4; ++round) {
@@ -70,6 +78,9 @@ Result<std::string> ArtifactStore::Resolve(std::string_view path) const {
   if (path.find('\\') != std::string_view::npos) return Refuse(path, "backslashes are not allowed");
   if (!path.empty() && path.front() == '/') return Refuse(path, "absolute paths are not allowed");
   if (path.size() >= 2 && path[1] == ':') return Refuse(path, "drive letters are not allowed");
+  if (path.size() > kMaxPathBytes) {
+    return Refuse(path.substr(0, 80), fmt::format("{} bytes long; at most {} are allowed", path.size(), kMaxPathBytes));
+  }
   fs::path full = root_;
   if (!path.empty()) {
     std::string_view rest = path;
@@ -103,7 +114,9 @@ Status ArtifactStore::Put(std::string_view path, std::string_view bytes) const {
   if (ec) return Status::IOError(fmt::format("artifact '{}': {}", path, ec.message()));
   if (fs::is_directory(target, ec)) return Refuse(path, "a folder of that name exists");
   static std::atomic<uint64_t> counter{0};
-  std::string temp = fmt::format("{}.gyre-tmp-{}-{}", target, ::getpid(), counter++);
+  // Named apart from the target, so a name of the longest allowed length still has room for it.
+  std::string temp =
+      (fs::path(target).parent_path() / fmt::format(".gyre-tmp-{}-{}", ::getpid(), counter++)).string();
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(fmt::format("artifact '{}': cannot write: {}", path, std::strerror(errno)));
   size_t written = 0;

@@ -202,7 +202,26 @@ Result<std::vector<Comparison>> ParseFilter(const std::string& filter) {
     GYRE_RETURN_IF_ERROR(p.Identifier(&c.entity, &c.key));
     GYRE_ASSIGN_OR_RETURN(c.op, p.Op());
     GYRE_RETURN_IF_ERROR(p.Value(&c));
+    if (c.text.size() > kMaxFilterValueLength) {
+      return Status::InvalidArgument(fmt::format("invalid filter: the value compared with '{}' has {} characters; at "
+                                                 "most {} are allowed", c.key, c.text.size(), kMaxFilterValueLength));
+    }
+    if (c.list.size() > kMaxFilterListValues) {
+      return Status::InvalidArgument(fmt::format("invalid filter: the list compared with '{}' has {} values; at most "
+                                                 "{} are allowed", c.key, c.list.size(), kMaxFilterListValues));
+    }
+    for (const std::string& v : c.list) {
+      if (v.size() > kMaxFilterValueLength) {
+        return Status::InvalidArgument(fmt::format("invalid filter: a value in the list compared with '{}' has {} "
+                                                   "characters; at most {} are allowed", c.key, v.size(),
+                                                   kMaxFilterValueLength));
+      }
+    }
     out.push_back(std::move(c));
+    if (out.size() > kMaxFilterComparisons) {
+      return Status::InvalidArgument(fmt::format("invalid filter: more than {} comparisons; at most {} are allowed",
+                                                 kMaxFilterComparisons, kMaxFilterComparisons));
+    }
     if (p.AtEnd()) return out;
     std::string word = Lower(p.Word());
     if (word != "and") {
@@ -227,6 +246,20 @@ Result<OrderBy> ParseOrderBy(const std::string& clause) {
   }
   if (!p.AtEnd()) return p.Error("unexpected text after ASC/DESC");
   return order;
+}
+
+Result<std::vector<OrderBy>> ParseOrderByList(const std::vector<std::string>& clauses) {
+  if (clauses.size() > kMaxOrderByTerms) {
+    return Status::InvalidArgument(fmt::format("invalid order_by: {} clauses; at most {} are allowed", clauses.size(),
+                                               kMaxOrderByTerms));
+  }
+  std::vector<OrderBy> out;
+  out.reserve(clauses.size());
+  for (const std::string& clause : clauses) {
+    GYRE_ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(clause));
+    out.push_back(std::move(o));
+  }
+  return out;
 }
 
 std::string_view CompareOpName(CompareOp op) {

@@ -41,8 +41,20 @@ struct OrderBy {
   bool ascending = true;
 };
 
+// Limits that keep every filter within what the SQL stores can plan (SQLite allows 64 tables in a join and
+// crashes on an ORDER BY of 64 terms; each comparison or order-by key may add a join and up to three terms),
+// and LIKE patterns within SQLite's 50,000 bytes. A longer value than kMaxFilterValueLength could not match
+// anything stored anyway: MLflow's longest stored value, a param's, is 6,000 characters.
+inline constexpr size_t kMaxFilterComparisons = 40;
+inline constexpr size_t kMaxOrderByTerms = 16;
+inline constexpr size_t kMaxFilterValueLength = 6000;
+inline constexpr size_t kMaxFilterListValues = 1000;  // IN ('a', 'b', ...)
+
+// InvalidArgument (a 400) past any of the limits above, naming it.
 Result<std::vector<Comparison>> ParseFilter(const std::string& filter);
 Result<OrderBy> ParseOrderBy(const std::string& clause);
+// Every clause of a request's order_by, at most kMaxOrderByTerms.
+Result<std::vector<OrderBy>> ParseOrderByList(const std::vector<std::string>& clauses);
 
 std::string_view CompareOpName(CompareOp op);
 std::string_view EntityTypeName(EntityType type);

@@ -31,6 +31,9 @@ constexpr size_t kMaxKeyLength = 250;
 constexpr size_t kMaxParamValueLength = 6000;
 constexpr size_t kMaxTagValueLength = 8000;
 constexpr size_t kMaxExperimentNameLength = 500;
+constexpr size_t kMaxRunNameLength = 250;           // MLflow's runs.name column
+constexpr size_t kMaxUserIdLength = 256;            // MLflow's runs.user_id column
+constexpr size_t kMaxArtifactLocationLength = 1000;
 constexpr size_t kMaxBatchMetrics = 1000, kMaxBatchParams = 100, kMaxBatchTags = 100, kMaxBatchItems = 1000;
 // Ids fetched per IN (...) query: a fixed count keeps the SQL text constant, so it is prepared once.
 constexpr size_t kIdChunk = 128;
@@ -367,6 +370,9 @@ Status ValidateKey(std::string_view what, const std::string& key) {
 
 Status ValidateValueLength(std::string_view what, const std::string& key, const std::string& value, size_t max) {
   if (value.size() > max) {
+    if (key.empty()) {
+      return Status::InvalidArgument(fmt::format("{} has {} characters; the limit is {}", what, value.size(), max));
+    }
     return Status::InvalidArgument(
         fmt::format("{} '{}' has a value of {} characters; the limit is {}", what, key, value.size(), max));
   }
@@ -412,6 +418,7 @@ Result<std::unique_ptr<TrackingStore>> TrackingStore::Open(store::Database* db, 
 Result<std::string> TrackingStore::CreateExperiment(const std::string& name, const std::string& artifact_location,
                                                     const std::vector<Tag>& tags) {
   GYRE_RETURN_IF_ERROR(ValidateExperimentName(name));
+  GYRE_RETURN_IF_ERROR(ValidateValueLength("artifact_location", "", artifact_location, kMaxArtifactLocationLength));
   for (const Tag& t : tags) GYRE_RETURN_IF_ERROR(ValidateTag(t));
   std::string id;
   Status status = db_->Transaction([&](Connection& conn) -> Status {
@@ -537,8 +544,10 @@ Result<Page<Experiment>> TrackingStore::SearchExperiments(const SearchExperiment
     where += " AND " + clause;
   }
   std::string order;
-  for (const std::string& clause : request.order_by) {
-    GYRE_ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(clause));
+  GYRE_ASSIGN_OR_RETURN(std::vector<OrderBy> orders, ParseOrderByList(request.order_by));
+  for (size_t i = 0; i < orders.size(); ++i) {
+    const OrderBy& o = orders[i];
+    const std::string& clause = request.order_by[i];
     static const std::set<std::string> kAllowed = {"name", "experiment_id", "creation_time", "last_update_time"};
     if (o.entity != EntityType::kAttribute || !kAllowed.count(o.key)) {
       return Status::InvalidArgument(fmt::format(
@@ -669,6 +678,8 @@ Result<Run> TrackingStore::CreateRun(const CreateRunRequest& request) {
     if (t.key == "mlflow.user" && user_id.empty()) user_id = t.value;
   }
   if (run_name.empty()) run_name = RandomRunName();
+  GYRE_RETURN_IF_ERROR(ValidateValueLength("run name", "", run_name, kMaxRunNameLength));
+  GYRE_RETURN_IF_ERROR(ValidateValueLength("user id", "", user_id, kMaxUserIdLength));
   std::vector<Tag> tags = request.tags;
   if (std::none_of(tags.begin(), tags.end(), [](const Tag& t) { return t.key == "mlflow.runName"; })) {
     tags.push_back({"mlflow.runName", run_name});
@@ -706,7 +717,7 @@ Result<Run> TrackingStore::CreateRun(const CreateRunRequest& request) {
 
 Result<RunInfo> TrackingStore::UpdateRun(const UpdateRunRequest& request) {
   if (request.run_name)
-    GYRE_RETURN_IF_ERROR(ValidateValueLength("run name", "", *request.run_name, kMaxTagValueLength));
+    GYRE_RETURN_IF_ERROR(ValidateValueLength("run name", "", *request.run_name, kMaxRunNameLength));
   RunInfo info;
   GYRE_RETURN_IF_ERROR(db_->Transaction([&](Connection& conn) -> Status {
     GYRE_ASSIGN_OR_RETURN(info, ActiveRunInfo(conn, request.run_id));
@@ -906,8 +917,10 @@ Result<Page<Run>> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
   }
 
   std::string order;
-  for (const std::string& text : request.order_by) {
-    GYRE_ASSIGN_OR_RETURN(OrderBy o, ParseOrderBy(text));
+  GYRE_ASSIGN_OR_RETURN(std::vector<OrderBy> orders, ParseOrderByList(request.order_by));
+  for (size_t i = 0; i < orders.size(); ++i) {
+    const OrderBy& o = orders[i];
+    const std::string& text = request.order_by[i];
     std::string dir = o.ascending ? "ASC" : "DESC";
     std::string expr;
     if (o.entity == EntityType::kAttribute) {

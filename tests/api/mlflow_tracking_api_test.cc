@@ -273,6 +273,38 @@ TEST_P(MlflowTrackingApiTest, ArtifactPathEscapesAllGet400) {
   EXPECT_EQ(list.status, 400);
 }
 
+// Regression (issue 20), as an attacker sent them: a search that crashed the process inside SQLite, searches
+// and uploads that earned a 500, fields stored at any size. Each is a 400 naming the limit, and the server
+// answers the next request.
+TEST_P(MlflowTrackingApiTest, RequestsThatCrashedOrFailedAre400s) {
+  CreateRun("0");
+  json order_by = json::array();
+  for (int i = 0; i <= 20; ++i) order_by.push_back("metrics.m" + std::to_string(i));
+  Reply crash = Post("runs/search", {{"experiment_ids", {"0"}}, {"order_by", order_by}});
+  EXPECT_EQ(crash.status, 400) << crash.body;
+  EXPECT_EQ(crash.json["error_code"], "INVALID_PARAMETER_VALUE");
+  std::string filter = "metrics.m0 > 0";
+  for (int i = 1; i < 64; ++i) filter += " AND metrics.m" + std::to_string(i) + " > 0";
+  Reply joins = Post("runs/search", {{"experiment_ids", {"0"}}, {"filter", filter}});
+  EXPECT_EQ(joins.status, 400) << joins.body;
+  EXPECT_EQ(joins.body.find("SQL"), std::string::npos) << joins.body;
+  Reply pattern = Post("runs/search", {{"experiment_ids", {"0"}}, {"filter", "params.p LIKE '" + std::string(50'000, 'x') + "'"}});
+  EXPECT_EQ(pattern.status, 400) << pattern.body;
+  Reply name = Post("runs/create", {{"experiment_id", "0"}, {"run_name", std::string(10 << 20, 'n')}});
+  EXPECT_TRUE(name.status == 400 || name.status == 413) << name.status << " " << name.body.substr(0, 200);
+  Reply long_name = Post("runs/create", {{"experiment_id", "0"}, {"run_name", std::string(251, 'n')}});
+  EXPECT_EQ(long_name.status, 400) << long_name.body;
+
+  std::string run_id = CreateRun("0")["info"]["run_id"];
+  std::string base = "/api/2.0/mlflow-artifacts/artifacts/0/" + run_id + "/artifacts/";
+  EXPECT_EQ(Send("PUT", base + std::string(255, 'f'), "x", "application/octet-stream").status, 200);
+  EXPECT_EQ(Send("PUT", base + std::string(256, 'f'), "x", "application/octet-stream").status, 400);
+  std::string deep;
+  while (deep.size() <= 4096) deep += "d/";
+  EXPECT_EQ(Send("PUT", base + deep + "f", "x", "application/octet-stream").status, 400);
+  EXPECT_EQ(Get("experiments/get?experiment_id=0").status, 200);  // still serving
+}
+
 // mlflow.xgboost.log_model(...): the client posts the MLmodel as JSON; the server appends it to the run's
 // mlflow.log-model.history tag, which the UI lists.
 TEST_P(MlflowTrackingApiTest, LogModelAppendsToTheRunsModelHistory) {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "core/table.h"
+#include "core/time.h"
 #include "features/backfill.h"
 #include "features/consistency.h"
 #include "features/definitions.h"
@@ -611,6 +612,29 @@ TEST(EventIdsOfflineTest, TheConsistencyCheckAgreesWithRepeatedDeliveries) {
 // ---------------------------------------------------------------------------------------------------------
 // Definitions.
 
+// Regression (issue 20): one pushed event dated 9999-12-31 made every real event of its keys "too late". An
+// event further ahead of the clock than the source's future_skew (default 5m) is refused with the row, and
+// nothing of its batch reaches the state; one just inside the skew is taken.
+TEST_P(EventIdsTest, AnEventFromTheFutureIsRefusedAndChangesNothing) {
+  std::unique_ptr<OnlineStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  const int logins = Source("logins");
+  const int64_t now = NowMillis() * 1000;
+  const int64_t far = 253'402'300'800'000'000 - 1;  // 9999-12-31T23:59:59.999999Z
+  Result<PushResult> refused = store->Push(logins, Logins({{now, "u1", "d1", 1, "f1"}, {far, "u1", "d1", 2, "f2"}}));
+  ASSERT_TRUE(refused.status().IsInvalidArgument()) << refused.status().ToString();
+  EXPECT_THAT(refused.status().message(), HasSubstr("row 1: 'time' 9999-12-31T23:59:59"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("days ahead of this server's clock"));
+  EXPECT_EQ(Total(*store, "user_total", "u1", now + Seconds(1)), 0);  // not even the row before it
+  PushResult taken = Push(*store, logins, Logins({{now + Seconds(240), "u1", "d1", 1, "f3"}}));
+  EXPECT_EQ(taken.rows, 1);
+  EXPECT_EQ(Total(*store, "user_total", "u1", now + Seconds(241)), 1);
+  // A real event after the refused one is on time, as it would not have been after the poisoned push.
+  PushResult later = Push(*store, logins, Logins({{now + Seconds(250), "u1", "d1", 2, "f4"}}));
+  EXPECT_EQ(later.too_late, 0);
+  EXPECT_EQ(Total(*store, "user_total", "u1", now + Seconds(251)), 2);
+}
+
 TEST(EventIdDefinitionsTest, StrictKeysNamingWhereAndWhat) {
   const std::string base = R"(entities:
   user: {keys: [user]}
@@ -631,6 +655,12 @@ sources:
   Result<FeatureRegistry> none = testing::ParseDefinitions(base + columns);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->sources()[0].event_id_index, -1);
+  EXPECT_EQ(none->sources()[0].future_skew, SourceDef::kDefaultFutureSkew);
+  EXPECT_EQ(testing::ParseDefinitions(base + "    future_skew: 1h\n" + columns)->sources()[0].future_skew, Seconds(3600));
+  EXPECT_EQ(testing::ParseDefinitions(base + "    future_skew: off\n" + columns)->sources()[0].future_skew,
+            SourceDef::kNoFutureLimit);
+  EXPECT_THAT(testing::ParseError(base + "    future_skew: soon\n" + columns),
+              HasSubstr("features.yaml:7:18: 'sources.logins.future_skew': invalid duration 'soon'"));
 
   EXPECT_EQ(testing::ParseError(base + "    event_id: nope\n" + columns),
             "features.yaml:7:15: source 'logins': event_id column 'nope' is not among its columns (time, user, id, "

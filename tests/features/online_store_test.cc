@@ -752,7 +752,7 @@ TEST_P(OnlineBackendTest, TooLateEventsAreDroppedAndCounted) {
   auto push = [&](const std::vector<SmallRow>& rows) {
     Result<PushResult> r = store.Push(0, SmallTable(rows));
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : PushResult{-1, -1, -1, -1, {}};
+    return r.ok() ? *r : PushResult{-1, -1, -1, -1, {}, {}};
   };
   PushResult r = push({{t, "u", 1, "a"}, {t, "v", 10, "z"}});
   EXPECT_EQ(r.rows, 2);

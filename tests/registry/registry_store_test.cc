@@ -216,6 +216,14 @@ TEST_P(RegistryStoreTest, ModelVersionFieldsAndLineage) {
             "tag 'big' has a value of 5001 characters; the limit is 5000");
   req.tags = {{"../x", "v"}};
   EXPECT_TRUE(store_->CreateModelVersion(req, "bob").status().IsInvalidArgument());
+  req.tags = {};
+  req.source = "s3://bucket/" + std::string(10 << 20, 'm');  // was stored whole (issue 20)
+  EXPECT_EQ(store_->CreateModelVersion(req, "bob").status().message(),
+            "field 'source': 10485772 characters long; the limit is 500");
+  req.source = "s3://bucket/model";
+  req.run_link = std::string(501, 'l');
+  EXPECT_TRUE(store_->CreateModelVersion(req, "bob").status().IsInvalidArgument());
+  req.run_link = "";
   EXPECT_TRUE(store_->SetModelVersionTag("fraud", "1", {"", "v"}, "bob").IsInvalidArgument());
   EXPECT_EQ(store_->SetRegisteredModelTag("fraud", {"k", std::string(5001, 'x')}, "bob").message(),
             "tag 'k' has a value of 5001 characters; the limit is 5000");

@@ -78,6 +78,23 @@ TEST_F(ArtifactStoreTest, SymlinkOutOfTheRootIsRefused) {
   EXPECT_EQ(*store_->Get("alias/f.txt"), "ok");
 }
 
+// Regression (issue 20): a 255-byte file name failed with a 500 "File name too long" (the temporary name
+// beside it overflowed), and so did paths over 4096 bytes. The longest name the file system holds works;
+// longer names and paths are refused as bad input.
+TEST_F(ArtifactStoreTest, LongestNamesWorkLongerOnesAreRefused) {
+  const std::string longest(255, 'x');
+  ASSERT_TRUE(store_->Put("run/" + longest, "bytes").ok());
+  EXPECT_EQ(*store_->Get("run/" + longest), "bytes");
+  Status name = store_->Put("run/" + longest + "y", "bytes");
+  EXPECT_TRUE(name.IsInvalidArgument()) << name.ToString();
+  EXPECT_NE(name.message().find("at most 255"), std::string::npos) << name.message();
+  std::string deep;
+  while (deep.size() <= 4096) deep += "folder/";
+  Status path = store_->Put(deep + "f", "bytes");
+  EXPECT_TRUE(path.IsInvalidArgument()) << path.ToString();
+  EXPECT_TRUE(store_->Get(deep + "f").status().IsInvalidArgument());
+}
+
 TEST_F(ArtifactStoreTest, NamesWithDotsAndSpacesAreFine) {
   ASSERT_TRUE(store_->Put("run/my model..v2/file name.txt", "x").ok());
   EXPECT_EQ(*store_->Get("run/my model..v2/file name.txt"), "x");

@@ -1,5 +1,6 @@
 #include "tracking/tracking_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,6 +8,7 @@
 #include <thread>
 
 #include "tests/store/store_backends.h"
+#include "tracking/search_filter.h"
 
 namespace gyre::tracking {
 namespace {
@@ -178,6 +180,62 @@ TEST_P(TrackingStoreTest, ValidatesKeysValuesAndBatchLimits) {
   std::vector<Param> params(101);
   for (size_t i = 0; i < params.size(); ++i) params[i] = {"p" + std::to_string(i), "v"};
   EXPECT_TRUE(store_->LogBatch(run_id, {}, params, {}).IsInvalidArgument());
+}
+
+// Regression (issue 20): an order_by of 21 metric keys (or 31 params) made SQLite 3.40 crash the whole
+// process; 64 metric comparisons failed with SQL text in a 500; a 50 KB LIKE pattern too. Each is now a
+// refusal naming the limit, and the largest allowed search runs.
+TEST_P(TrackingStoreTest, SearchesPastTheGrammarsLimitsAreRefusedAndTheLimitsWork) {
+  std::string run_id = NewRun();
+  std::vector<Metric> metrics;
+  for (size_t i = 0; i < kMaxFilterComparisons; ++i) metrics.push_back({"m" + std::to_string(i), 1.0, 1, 0});
+  ASSERT_TRUE(store_->LogBatch(run_id, metrics, {}, {}).ok());
+  SearchRunsRequest request;
+  request.experiment_ids = {"0"};
+  // Keys no filter joins already: each adds a join and three ORDER BY terms.
+  for (size_t i = 0; i <= kMaxOrderByTerms; ++i) request.order_by.push_back(fmt::format("metrics.z{} DESC", i));
+  auto too_many_orders = store_->SearchRuns(request);
+  ASSERT_TRUE(too_many_orders.status().IsInvalidArgument()) << too_many_orders.status().ToString();
+  EXPECT_NE(too_many_orders.status().message().find("at most 16"), std::string::npos);
+  request.order_by.pop_back();
+  for (size_t i = 0; i < kMaxFilterComparisons; ++i) {
+    request.filter += fmt::format("{}metrics.m{} > 0", i == 0 ? "" : " AND ", i);
+  }
+  auto largest = store_->SearchRuns(request);  // 40 filter joins + 16 ordering joins
+  ASSERT_TRUE(largest.ok()) << largest.status().ToString();
+  ASSERT_EQ(largest->items.size(), 1u);
+  EXPECT_EQ(largest->items[0].info.run_id, run_id);
+
+  request.order_by.clear();
+  request.filter += " AND metrics.m0 > 0";
+  auto too_many_clauses = store_->SearchRuns(request);
+  ASSERT_TRUE(too_many_clauses.status().IsInvalidArgument()) << too_many_clauses.status().ToString();
+  EXPECT_NE(too_many_clauses.status().message().find("at most 40"), std::string::npos);
+  request.filter = "params.p LIKE '" + std::string(50'000, '%') + "'";
+  auto long_pattern = store_->SearchRuns(request);
+  ASSERT_TRUE(long_pattern.status().IsInvalidArgument()) << long_pattern.status().ToString();
+  EXPECT_NE(long_pattern.status().message().find("at most 6000"), std::string::npos);
+  request.filter = "params.p LIKE '" + std::string(kMaxFilterValueLength, '%') + "'";
+  EXPECT_TRUE(store_->SearchRuns(request).ok());
+}
+
+TEST_P(TrackingStoreTest, RunNamesUsersAndLocationsAreBounded) {
+  CreateRunRequest req;
+  req.experiment_id = "0";
+  req.run_name = std::string(10 << 20, 'n');
+  auto huge = store_->CreateRun(req);
+  ASSERT_TRUE(huge.status().IsInvalidArgument());
+  EXPECT_NE(huge.status().message().find("run name has 10485760 characters; the limit is 250"), std::string::npos)
+      << huge.status().message();
+  req.run_name = std::string(250, 'n');
+  EXPECT_TRUE(store_->CreateRun(req).ok());
+  req.run_name.clear();
+  req.tags = {{"mlflow.runName", std::string(251, 'n')}};  // the name may come from its tag too
+  EXPECT_TRUE(store_->CreateRun(req).status().IsInvalidArgument());
+  req.tags.clear();
+  req.user_id = std::string(257, 'u');
+  EXPECT_TRUE(store_->CreateRun(req).status().IsInvalidArgument());
+  EXPECT_TRUE(store_->CreateExperiment("far", std::string(1001, 'a'), {}).status().IsInvalidArgument());
 }
 
 TEST_P(TrackingStoreTest, MetricHistoryPagesInOrderAndKeepsNaN) {
