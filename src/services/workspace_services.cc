@@ -134,6 +134,7 @@ Result<std::unique_ptr<serving::ScoringService>> OpenModelServing(const std::str
   deployment.push = false;
   deployment.log_path = log_path;
   serving::ModelResolver resolver;
+  std::string temporary_package;  // a bare file's package: needed only until the model is loaded
   if (target.starts_with("models:/")) {
     if (services == nullptr) {
       return Status::InvalidArgument(fmt::format("{}: a registry URI needs a workspace (--workspace DIR)", target));
@@ -154,7 +155,12 @@ Result<std::unique_ptr<serving::ScoringService>> OpenModelServing(const std::str
       if (::mkdtemp(pattern.data()) == nullptr) {
         return Status::IOError(fmt::format("cannot create a folder for the package of {}", target));
       }
-      GYRE_RETURN_IF_ERROR(models::WriteImportedModel(imported, pattern));
+      temporary_package = pattern;
+      Status written = models::WriteImportedModel(imported, pattern);
+      if (!written.ok()) {
+        fs::remove_all(pattern, ec);
+        return written;
+      }
       folder = pattern;
     } else if (!fs::is_directory(folder, ec)) {
       return Status::NotFound(fmt::format("{}: no such model file or folder (give an XGBoost model file, a folder "
@@ -166,10 +172,16 @@ Result<std::unique_ptr<serving::ScoringService>> OpenModelServing(const std::str
     };
   }
   config.deployments.push_back(std::move(deployment));
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<serving::ScoringService> scoring,
-                        serving::ScoringService::Open(std::move(config), nullptr, nullptr, std::move(resolver)));
-  scoring->Start();
-  return scoring;
+  auto scoring = serving::ScoringService::Open(std::move(config), nullptr, nullptr, std::move(resolver));
+  // Open loaded the model into memory, and its version never changes, so the poller never reads the folder
+  // again: a temporary package is removed now rather than left behind.
+  if (!temporary_package.empty()) {
+    std::error_code ec;
+    fs::remove_all(temporary_package, ec);
+  }
+  if (!scoring.ok()) return scoring.status();
+  (*scoring)->Start();
+  return std::move(*scoring);
 }
 
 }  // namespace gyre::services

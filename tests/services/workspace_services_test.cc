@@ -218,6 +218,24 @@ TEST_F(MulticlassTest, ServedOverOipAndInvocationsWithEveryClassProbability) {
   EXPECT_EQ(lines, 2 * n);  // infer and invocations; the refused requests logged nothing
 }
 
+// `gyre models serve FILE`: the bare file becomes a package in a temporary folder, which is gone once the
+// model is loaded; the model serves all the same.
+TEST_F(MulticlassTest, ABareFileServesAndLeavesNoTemporaryPackage) {
+  const fs::path tmp = dir_ / "tmp";
+  fs::create_directories(tmp);
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  const std::string saved = old_tmpdir != nullptr ? old_tmpdir : "";
+  ::setenv("TMPDIR", tmp.c_str(), 1);
+  auto scoring = services::OpenModelServing((package_ / "model.json").string(), "flowers", "", nullptr);
+  if (old_tmpdir != nullptr) ::setenv("TMPDIR", saved.c_str(), 1); else ::unsetenv("TMPDIR");
+  ASSERT_TRUE(scoring.ok()) << scoring.status().ToString();
+  EXPECT_TRUE(fs::is_empty(tmp));
+  auto rows = (*scoring)->ScoreRows("flowers", *(*scoring)->Model("flowers"), test_, {});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->outputs, Expected());
+  (*scoring)->Stop();
+}
+
 // A registered model that names no feature set (imported, or logged by MLflow's client) deployed in a
 // workspace that has features.yaml: the server starts, the deployment scores feature rows, and events are
 // refused with what to do — and without features.yaml at all, deployments still serve rows.
