@@ -432,6 +432,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } else if (ec == bhttp::error::body_limit) {
       SendErrorAndClose(413, Status::ResourceExhausted(fmt::format(
                                  "request body is larger than the limit of {} bytes", options().max_body_bytes)));
+    } else if (ec == bhttp::error::bad_transfer_encoding && !data_.unsupported_transfer_coding.empty()) {
+      SendErrorAndClose(501, Status::Unimplemented(fmt::format(
+                                 "Transfer-Encoding '{}' is not supported (only chunked)",
+                                 data_.unsupported_transfer_coding)));
     } else {
       SendErrorAndClose(400, Status::InvalidArgument(fmt::format("malformed HTTP request: {}", ec.message())));
     }
