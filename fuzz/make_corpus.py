@@ -160,6 +160,24 @@ deployments:
     for i, b in enumerate(push):
         put("push_body_fuzz", json.dumps(b), f"seed-{i:02d}")
 
+    # --- OIP infer (byte 0 even) and /invocations (odd; bits 1-2 pick the Content-Type) -------------------
+    oip = [{"id": "r1", "inputs": [{"name": "features", "datatype": "FP32", "shape": [2, 3],
+                                    "data": [[1, 2, 0], [0.5, None, 1]]}], "outputs": [{"name": "score"}]},
+           {"inputs": [{"name": "failed_1h", "datatype": "INT64", "shape": [2], "data": [1, 2]},
+                       {"name": "geo_velocity", "datatype": "FP64", "shape": [2, 1], "data": [[3.5], [0]]},
+                       {"name": "new_device", "datatype": "BOOL", "shape": [2], "data": [True, False]}]},
+           {"inputs": [{"name": "x", "datatype": "UINT8", "shape": [3], "data": [1, 2, 3]}]}]
+    for i, b in enumerate(oip):
+        put("inference_body_fuzz", b"\x00" + json.dumps(b).encode(), f"seed-infer-{i:02d}")
+    inv = [{"dataframe_split": {"columns": ["new_device", "failed_1h", "geo_velocity"], "data": [[1, 2, 3.5], [0, None, "4"]]}},
+           {"dataframe_records": [{"failed_1h": 1, "geo_velocity": 2, "new_device": True}]},
+           {"instances": [[1, 2, 3], [4, 5, 6]], "params": {"x": 1}},
+           {"inputs": [{"failed_1h": 1, "geo_velocity": None, "new_device": "1e3"}]}]
+    for i, b in enumerate(inv):
+        put("inference_body_fuzz", b"\x01" + json.dumps(b).encode(), f"seed-invocations-{i:02d}")
+    put("inference_body_fuzz", b"\x03failed_1h,geo_velocity,new_device\n1,2.5,1\n0,,0\n", "seed-invocations-csv")
+    put("inference_body_fuzz", b"\x05geo_velocity,failed_1h,new_device,extra\n1,2,3,x\n", "seed-invocations-csv-charset")
+
     # --- models ----------------------------------------------------------------------------------------------
     put("model_package_fuzz", json.dumps({
         "format": "gyre.model_package", "version": 1, "flavor": "xgboost", "model_file": "model.json",
