@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fed += n;
     }
     boost::beast::error_code ec;
-    size_t used = parser->put(in.data(), ec);
+    size_t used = parser->Put(in.data(), ec);  // as the server calls it
     in.consume(used);
     if (ec == boost::beast::http::error::need_more) {
       if (fed == input.size()) break;  // the connection would wait for more

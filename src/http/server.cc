@@ -263,7 +263,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         NewParser();
       }
       error_code ec;
-      size_t used = parser_->put(in_.data(), ec);
+      size_t used = parser_->Put(in_.data(), ec);
       in_.consume(used);
       if (ec == bhttp::error::need_more) break;
       if (ec) {
