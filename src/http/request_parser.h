@@ -75,7 +75,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   // without NDEBUG: the test and debug presets) when a final chunk's "0\r\n" was seen and one more byte
   // arrives. A chunked message cannot complete with fewer than 5 unconsumed bytes ("0\r\n\r\n"; Beast
   // consumes the final chunk only with its trailer), so with fewer this uses nothing and says need_more.
-  std::size_t Put(boost::asio::const_buffer buffer, error_code& ec) {
+  std::size_t Put(boost::asio::const_buffer buffer, boost::beast::error_code& ec) {
     if (is_header_done() && chunked() && !is_done() && buffer.size() < 5) {
       ec = boost::beast::http::error::need_more;
       return 0;
