@@ -89,6 +89,10 @@ Result<InferRows> InferInputs(const http::JsonView& root, int d, const std::vect
     int64_t count = 1;
     for (int64_t s : shape) {
       if (s < 0 || s > (int64_t{1} << 31)) return shape_view.Error(fmt::format("dimension {} is out of range", s));
+      // [2^31, 2^31, 2^31] must not overflow the product (undefined behaviour); no body holds 2^31 values.
+      if (s != 0 && count > (int64_t{1} << 31) / s) {
+        return shape_view.Error(fmt::format("shape [{}] holds more than 2^31 values", fmt::join(shape, ", ")));
+      }
       count *= s;
     }
     GYRE_ASSIGN_OR_RETURN(http::JsonView data_view, in.Get("data"));

@@ -47,6 +47,15 @@ TEST(InferenceBodyTest, OipOneTensorOrOnePerFeature) {
   EXPECT_NE(missing.status().message().find("missing input for feature 'c'"), std::string::npos);
 }
 
+// The product of a shape's dimensions overflowed int64 (undefined behaviour) before the values were
+// counted: [2^31, 2^31, 2^31].
+TEST(InferenceBodyTest, HugeShapeIsA400NotAnOverflow) {
+  auto r = Infer(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[2147483648,2147483648,2147483648],"data":[1]}]})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("holds more than 2^31 values"), std::string::npos) << r.status().message();
+}
+
 TEST(InferenceBodyTest, InvocationsFormats) {
   auto split = Invocations(R"({"dataframe_split":{"columns":["c","a","b"],"data":[[3,1,2]]}})");
   ASSERT_TRUE(split.ok()) << split.status().ToString();
