@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Everything else is a convenience.
-.PHONY: demo test bootstrap release build-test bench clean
+.PHONY: demo test bootstrap release build-test build-fuzz fuzz bench clean
 
 JOBS ?= $(shell nproc)
 DEMO_DIR ?= demo-workspace
@@ -18,7 +18,16 @@ build-test: bootstrap
 	cmake --preset test
 	cmake --build --preset test -j $(JOBS)
 
-test: build-test
+# The libFuzzer targets (clang; fuzz/README.md). `make test` runs each briefly; `make fuzz` longer.
+build-fuzz: bootstrap
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+
+FUZZ_SECONDS ?= 300
+fuzz: build-fuzz
+	bash bench/fuzz_all.sh $(FUZZ_SECONDS)
+
+test: build-test build-fuzz
 	bash scripts/run-tests.sh
 
 bench: release

@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache git
+  clang-14 libclang-rt-14-dev  # the fuzz build: libFuzzer, ASan and UBSan runtimes (make build-fuzz)
   # libraries
   libboost-dev            # Boost.Asio / Beast: the HTTP server
   nlohmann-json3-dev      # JSON

@@ -263,7 +263,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         NewParser();
       }
       error_code ec;
-      size_t used = parser_->put(in_.data(), ec);
+      size_t used = parser_->Put(in_.data(), ec);
       in_.consume(used);
       if (ec == bhttp::error::need_more) break;
       if (ec) {
@@ -432,6 +432,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } else if (ec == bhttp::error::body_limit) {
       SendErrorAndClose(413, Status::ResourceExhausted(fmt::format(
                                  "request body is larger than the limit of {} bytes", options().max_body_bytes)));
+    } else if (ec == bhttp::error::bad_transfer_encoding && !data_.unsupported_transfer_coding.empty()) {
+      SendErrorAndClose(501, Status::Unimplemented(fmt::format(
+                                 "Transfer-Encoding '{}' is not supported (only chunked)",
+                                 data_.unsupported_transfer_coding)));
     } else {
       SendErrorAndClose(400, Status::InvalidArgument(fmt::format("malformed HTTP request: {}", ec.message())));
     }

@@ -352,6 +352,92 @@ TEST_F(ServerTest, GarbageIs400AndClosed) {
   EXPECT_EQ(r->status, 200);
 }
 
+// Issue 20: each of these used to throw out of the error path (a span of the previous request read past
+// the end of the cleared header buffer) and close the connection without an answer.
+TEST_F(ServerTest, OversizeRequestLineOnKeepAliveConnectionIs431) {
+  ServerOptions o = SmallOptions();
+  o.max_header_bytes = 64 << 10;
+  Start(o);
+  RawClient c(port_);
+  ASSERT_TRUE(c.Send(RequestText("GET", "/health")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  ASSERT_TRUE(c.Send("GET /" + std::string(70 << 10, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n"));
+  r = c.Read(3000);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["error_code"], "RESOURCE_EXHAUSTED");
+  EXPECT_TRUE(c.WaitClosed(3000));
+  EXPECT_EQ(server_->responses_by_class()[4], 0);
+}
+
+TEST_F(ServerTest, UnsupportedTransferEncodingIs501) {
+  Start();
+  for (std::string coding : {"gzip", "gzip, chunked", "chunked, gzip", "identity"}) {
+    for (bool keep_alive_first : {false, true}) {
+      RawClient c(port_);
+      if (keep_alive_first) {
+        ASSERT_TRUE(c.Send(RequestText("GET", "/health")));
+        auto ok = c.Read();
+        ASSERT_TRUE(ok);
+        EXPECT_EQ(ok->status, 200);
+      }
+      ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + coding +
+                         "\r\n\r\n\x1f\x8b\x08garbage-that-is-not-a-request\r\n\r\n"));
+      auto r = c.Read(3000);
+      ASSERT_TRUE(r) << coding;
+      EXPECT_EQ(r->status, 501) << coding;
+      auto body = nlohmann::json::parse(r->body);
+      EXPECT_EQ(body["error_code"], "UNIMPLEMENTED") << r->body;
+      EXPECT_NE(body["error"].get<std::string>().find(coding), std::string::npos) << r->body;
+      EXPECT_TRUE(c.WaitClosed(3000));
+    }
+  }
+  // Chunked alone, in any case, is still decoded.
+  RawClient c(port_);
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "abc");
+}
+
+TEST_F(ServerTest, PipelinedValidRequestThenGarbageIs200Then400) {
+  Start();
+  for (std::string garbage : {std::string("THIS IS NOT HTTP\r\n\r\n"), std::string("\x16\x03\x01\x02\r\n\r\n"),
+                              std::string("GET /health HTTP/1.1\r\nBad Header Line\r\n\r\n")}) {
+    RawClient c(port_);
+    ASSERT_TRUE(c.Send(RequestText("POST", "/echo", "first") + garbage));
+    auto r = c.Read(3000);
+    ASSERT_TRUE(r) << garbage;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "first");
+    r = c.Read(3000);
+    ASSERT_TRUE(r) << garbage;
+    EXPECT_EQ(r->status, 400);
+    EXPECT_EQ(nlohmann::json::parse(r->body)["error_code"], "INVALID_ARGUMENT");
+    EXPECT_TRUE(c.WaitClosed(3000));
+  }
+  EXPECT_EQ(server_->responses_by_class()[4], 0);
+}
+
+// Found by fuzz/http_request_fuzz: a chunked body whose final chunk arrives a byte at a time made Beast
+// 1.74 assert inside the parser, which aborts the whole server in builds without NDEBUG (this one).
+TEST_F(ServerTest, ChunkedBodyTrickledByteByByteIsAnswered) {
+  Start();
+  RawClient c(port_);
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  for (char ch : std::string("3\r\nabc\r\n0\r\n\r\n")) {
+    ASSERT_TRUE(c.Send(std::string(1, ch)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "abc");
+}
+
 TEST_F(ServerTest, RandomBytesNeverTakeTheServerDown) {
   Start();
   std::mt19937 rng(12345);
