@@ -433,7 +433,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       SendErrorAndClose(413, Status::ResourceExhausted(fmt::format(
                                  "request body is larger than the limit of {} bytes", options().max_body_bytes)));
     } else if (ec == bhttp::error::bad_transfer_encoding && !data_.unsupported_transfer_coding.empty()) {
-      SendErrorAndClose(501, Status::Unimplemented(fmt::format(
+      // RFC 9112 suggests 501, but the client sent what no gyre server takes: its request is what is wrong, and
+      // a 5xx would read as the server failing (and count against its error budget).
+      SendErrorAndClose(400, Status::InvalidArgument(fmt::format(
                                  "Transfer-Encoding '{}' is not supported (only chunked)",
                                  data_.unsupported_transfer_coding)));
     } else {

@@ -372,7 +372,7 @@ TEST_F(ServerTest, OversizeRequestLineOnKeepAliveConnectionIs431) {
   EXPECT_EQ(server_->responses_by_class()[4], 0);
 }
 
-TEST_F(ServerTest, UnsupportedTransferEncodingIs501) {
+TEST_F(ServerTest, UnsupportedTransferEncodingIs400) {
   Start();
   for (std::string coding : {"gzip", "gzip, chunked", "chunked, gzip", "identity"}) {
     for (bool keep_alive_first : {false, true}) {
@@ -387,7 +387,7 @@ TEST_F(ServerTest, UnsupportedTransferEncodingIs501) {
                          "\r\n\r\n\x1f\x8b\x08garbage-that-is-not-a-request\r\n\r\n"));
       auto r = c.Read(3000);
       ASSERT_TRUE(r) << coding;
-      EXPECT_EQ(r->status, 501) << coding;
+      EXPECT_EQ(r->status, 400) << coding;
       auto body = nlohmann::json::parse(r->body);
       EXPECT_EQ(body["error_code"], "UNIMPLEMENTED") << r->body;
       EXPECT_NE(body["error"].get<std::string>().find(coding), std::string::npos) << r->body;
