@@ -20,6 +20,7 @@ PACKAGES=(
   libhiredis-dev          # online feature state on Redis
   libxgboost-dev          # training (issue 5) and the reference the tree evaluator is tested against
   libssl-dev              # SHA-256 of imported models (libcrypto)
+  libsodium-dev           # users and API tokens: Argon2id hashes, random tokens, BLAKE2b cache keys
   python3-xgboost python3-numpy  # tests: models trained by Python's xgboost, imported by gyre
   libeigen3-dev           # logistic regression training (Newton steps on the normal equations)
   libgtest-dev libgmock-dev libbenchmark-dev

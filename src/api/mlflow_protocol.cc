@@ -194,6 +194,8 @@ Result<std::vector<tracking::Metric>> MlflowFields::Metrics(const std::string& k
 }
 
 std::string ActorOf(const http::Request& request) {
+  // With authentication on, the actor is who the credentials proved, never what a header claims.
+  if (request.auth_enforced) return std::string(request.user);
   std::optional<std::string_view> auth = request.Header("Authorization");
   if (auth && auth->size() > 6 && http::EqualsIgnoreCase(auth->substr(0, 6), "Basic ")) {
     Result<std::string> decoded = Base64Decode(auth->substr(6));

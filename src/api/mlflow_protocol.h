@@ -54,9 +54,10 @@ class MlflowFields {
 // `object_path` prefixes field names in errors ("metrics[3]"); "" for a top-level body.
 Result<tracking::Metric> MetricFromJson(const nlohmann::json& j, const std::string& object_path);
 
-// Who the caller acts for: the user of HTTP Basic credentials (what the MLflow client sends with
-// MLFLOW_TRACKING_USERNAME), else an X-Gyre-User header, else "". Recorded in the registry's audit log;
-// gyre does not authenticate (put it behind a proxy that does).
+// Who the caller acts for. With authentication on (api/route_permissions.h), the authenticated user and
+// nothing else. Off: the user of HTTP Basic credentials (what the MLflow client sends with
+// MLFLOW_TRACKING_USERNAME), else an X-Gyre-User header, else "" — as claimed, unchecked. Recorded in the
+// registry's audit log and as the prediction log's caller.
 std::string ActorOf(const http::Request& request);
 
 // Messages.

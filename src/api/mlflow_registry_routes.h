@@ -2,7 +2,7 @@
 // gyre's RegistryStore, plus gyre's own registry routes:
 //   GET /api/v1/audit?model=&action=&since=&until=&max_results=&page_token=   the audit log, newest first
 //   GET /api/v1/models/resolve?uri=models:/ato@champion                         a model URI → its version
-// The caller's identity for the audit log comes from HTTP Basic credentials or X-Gyre-User (ActorOf).
+// The caller's identity for the audit log is ActorOf's: the authenticated user when the server requires auth.
 #pragma once
 
 #include <nlohmann/json.hpp>

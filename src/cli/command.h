@@ -38,5 +38,7 @@ void AddFeaturesCommand(CLI::App& root);
 void AddTrainCommand(CLI::App& root);
 void AddScoreCommand(CLI::App& root);
 void AddEvaluateCommand(CLI::App& root);
+void AddUsersCommand(CLI::App& root);
+void AddTokensCommand(CLI::App& root);
 
 }  // namespace gyre::cli

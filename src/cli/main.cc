@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   AddModelsCommand(app);
   AddModelsServeCommand(*app.get_subcommand("models"));
   AddDemoCommand(app);
+  AddUsersCommand(app);
+  AddTokensCommand(app);
 
   try {
     app.parse(argc, argv);

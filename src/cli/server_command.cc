@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/route_permissions.h"
 #include "api/routes.h"
+#include "auth/auth_mode.h"
 #include "services/workspace_services.h"
 #include "cli/command.h"
 #include "core/workspace.h"
@@ -25,6 +27,7 @@ struct ServerFlags {
   std::string host;
   int port = 0;
   int threads = 0;
+  std::string auth;  // "required", "off", or empty: gyre.yaml's server.auth, else by the address
 };
 
 // Logs go to stderr: stdout carries the one "listening" line scripts wait for. SIGTERM and SIGINT are blocked
@@ -70,6 +73,8 @@ http::ServerOptions ServerOptionsOf(const ServerConfig& config, const ServerFlag
 Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
   GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
   http::ServerOptions options = ServerOptionsOf(ws.config().server, flags, cmd);
+  GYRE_ASSIGN_OR_RETURN(auth::AuthDecision auth_mode,
+                        auth::DecideServerAuth(flags.auth, ws.config().server.auth, options.host));
   sigset_t signals = PrepareToServe();
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, services::WorkspaceServices::Open(ws));
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<http::Server> server, http::Server::Create(options));
@@ -81,8 +86,13 @@ Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
                             {"routes", router.Describe()}};
     return http::JsonResponse(index);
   });
+  if (auth_mode.required) GYRE_RETURN_IF_ERROR(api::RequireAuth(router, app->auth()));
+  if (!auth_mode.warning.empty()) {
+    spdlog::warn("{}", auth_mode.warning);
+  }
   return ServeUntilSignalled(*server, signals, options.drain_timeout_ms,
-                             fmt::format("workspace {}, metadata {}", ws.root(), app->database().description()));
+                             fmt::format("workspace {}, metadata {}, auth {}", ws.root(),
+                                         app->database().description(), auth_mode.required ? "required" : "off"));
 }
 
 struct ModelServeFlags : ServerFlags {
@@ -128,6 +138,10 @@ void AddServerCommand(CLI::App& root) {
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--threads", flags->threads, "I/O threads (default: gyre.yaml server.threads; 0: one per core)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--auth", flags->auth,
+                  "required: every route but health, readiness and /metrics needs an API token (gyre users add); "
+                  "off: no checks (default: gyre.yaml server.auth, else required unless --host is loopback)")
+      ->check(CLI::IsMember({"required", "off"}));
   SetAction(cmd, [flags, cmd]() { return RunServer(*flags, *cmd); });
 }
 

@@ -40,6 +40,7 @@ server:
   read_timeout_ms: 30000
   idle_timeout_ms: 60000
   drain_timeout_ms: 10000
+  # auth: required        # required or off; unset: required unless host is a loopback address
 )",
                      name);
 }
@@ -76,6 +77,10 @@ Result<WorkspaceConfig> Workspace::LoadConfig(const std::string& path, const std
     server.OptionalInRange("read_timeout_ms", &s.read_timeout_ms, 1, 3'600'000);
     server.OptionalInRange("idle_timeout_ms", &s.idle_timeout_ms, 1, 86'400'000);
     server.OptionalInRange("drain_timeout_ms", &s.drain_timeout_ms, 0, 3'600'000);
+    server.Optional("auth", &s.auth);
+    if (!s.auth.empty() && s.auth != "required" && s.auth != "off") {
+      server.Error("auth", "expected required or off, got '" + s.auth + "'");
+    }
   });
   GYRE_RETURN_IF_ERROR(root.Finish());
   fs::path artifacts = config.store.artifacts.empty() ? fs::path(kStateDir) / "artifacts" : fs::path(config.store.artifacts);

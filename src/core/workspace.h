@@ -30,6 +30,9 @@ struct ServerConfig {
   int64_t read_timeout_ms = 30'000;         // a request must arrive within this once started (408)
   int64_t idle_timeout_ms = 60'000;         // keep-alive connections idle longer are closed
   int64_t drain_timeout_ms = 10'000;        // on SIGTERM, in-flight requests get this long to finish
+  // "required" (every route but health, readiness and /metrics needs an API token), "off", or empty: required
+  // unless the server binds a loopback address (docs/auth.md).
+  std::string auth;
 };
 
 struct StoreConfig {

@@ -42,6 +42,11 @@ struct Request {
   std::string_view body;        // de-chunked; at most the server's max_body_bytes
   std::string_view request_id;  // the client's X-Request-Id if sane, else one generated per request
   int version = 11;             // 10 for HTTP/1.0, 11 for HTTP/1.1
+  // Who sent it, as the router's guard established (Router::SetGuard). `auth_enforced`: this server checks
+  // credentials, so claims such as X-Gyre-User must be ignored; `user`: the authenticated user's name, empty
+  // on an open route or when nothing checks. Without a guard both stay false/empty.
+  bool auth_enforced = false;
+  std::string_view user;
 
   // First header with this name (case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const;

@@ -233,6 +233,13 @@ Response Router::Error(std::string_view path, const ErrorInfo& info) const {
   return DefaultErrorFormatter(info);
 }
 
+std::vector<RouteRef> Router::Routes() const {
+  std::vector<RouteRef> out;
+  out.reserve(routes_.size());
+  for (const Route* r : routes_) out.push_back(RouteRef{r->method, r->pattern});
+  return out;
+}
+
 Response Router::Handle(Request& req, RequestScratch* scratch) const {
   auto fail = [&](int http_status, const Status& status, ErrorSource source) {
     return Error(req.path, ErrorInfo{http_status, status, req.request_id, source});
@@ -306,6 +313,14 @@ Response Router::Handle(Request& req, RequestScratch* scratch) const {
     }
   } timer{route->latency, std::chrono::steady_clock::now()};
   try {
+    if (guard_) {
+      scratch->user.clear();
+      if (std::optional<Response> denied = guard_(req, RouteRef{route->method, route->pattern}, &scratch->user)) {
+        return std::move(*denied);
+      }
+      req.auth_enforced = true;
+      req.user = scratch->user;
+    }
     Result<Response> result = route->handler(req);
     if (result.ok()) return std::move(result).value();
     return fail(HttpStatusFor(result.status().code()), result.status(), ErrorSource::kHandler);

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,17 @@ namespace gyre::http {
 
 using Handler = std::function<Result<Response>(const Request&)>;
 
+// The route a request matched, as registered.
+struct RouteRef {
+  std::string_view method;
+  std::string_view pattern;
+};
+// Runs after routing and before the handler (authentication and authorisation: api/route_permissions.h).
+// Returns nullopt to let the request through, having written the authenticated user's name (or nothing)
+// to *user, which the handler then sees as req.user; or the response to send instead of calling the handler.
+// Called concurrently on server threads; must not throw.
+using Guard = std::function<std::optional<Response>(const Request& req, const RouteRef& route, std::string* user)>;
+
 // Storage one connection reuses from request to request, so steady-state routing does not allocate.
 // Request::params and Request::query point into it after Handle().
 struct RequestScratch {
@@ -50,6 +62,7 @@ struct RequestScratch {
   std::string rest;  // decoded value of a trailing {rest...}
   std::vector<QueryParam> query;
   size_t query_count = 0;
+  std::string user;  // the guard's authenticated user (Request::user points here)
 };
 
 class Router {
@@ -67,6 +80,14 @@ class Router {
   // are built by `formatter`, including their 404s and 405s. The longest matching prefix wins; elsewhere
   // DefaultErrorFormatter is used.
   void SetErrorFormatter(std::string_view prefix, ErrorFormatter formatter);
+
+  // Installs the guard every matched request passes before its handler (one per router; a later call
+  // replaces it). Requests the router answers itself (400, 404, 405) do not reach it. With a guard,
+  // every request reaching a handler has auth_enforced set. Not thread-safe: call before Server::Start.
+  void SetGuard(Guard guard) { guard_ = std::move(guard); }
+
+  // Every registered route, in registration order (for checks such as "each route has a permission").
+  std::vector<RouteRef> Routes() const;
 
   // OK, or the first registration error.
   const Status& status() const { return status_; }
@@ -108,6 +129,7 @@ class Router {
   std::vector<const Route*> routes_;  // registration order; Routes live on the heap, so the pointers stay valid
   std::vector<std::pair<std::string, ErrorFormatter>> formatters_;
   Status status_;
+  Guard guard_;
 };
 
 }  // namespace gyre::http

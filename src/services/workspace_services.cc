@@ -53,6 +53,7 @@ Result<std::unique_ptr<WorkspaceServices>> WorkspaceServices::Open(const Workspa
                         tracking::ArtifactStore::Open(workspace.config().store.artifacts));
   s->artifacts_ = std::make_unique<tracking::ArtifactStore>(std::move(artifacts));
   GYRE_ASSIGN_OR_RETURN(s->registry_, registry::RegistryStore::Open(s->database_.get()));
+  GYRE_ASSIGN_OR_RETURN(s->auth_, auth::AuthStore::Open(s->database_.get()));
   if (options.serve) {
     // Without features.yaml, deployments serve their models' feature rows (OIP infer, /invocations) only.
     if (fs::exists(fs::path(workspace.root()) / "features.yaml")) GYRE_RETURN_IF_ERROR(s->EnableFeatures());

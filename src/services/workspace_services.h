@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "auth/auth_store.h"
 #include "core/status.h"
 #include "core/workspace.h"
 #include "features/definitions.h"
@@ -59,6 +60,8 @@ class WorkspaceServices {
   tracking::TrackingStore& tracking() { return *tracking_; }
   tracking::ArtifactStore& artifacts() { return *artifacts_; }
   registry::RegistryStore& registry() { return *registry_; }
+  // Users and API tokens (whether a server checks them is the server's choice: gyre server --auth).
+  auth::AuthStore& auth() { return *auth_; }
   // The workspace's feature definitions and online store; null before EnableFeatures.
   const features::FeatureRegistry* features() const { return features_ptr_.load(); }
   features::OnlineStore* online_features() { return online_ptr_.load(); }
@@ -73,6 +76,7 @@ class WorkspaceServices {
   std::unique_ptr<tracking::TrackingStore> tracking_;
   std::unique_ptr<tracking::ArtifactStore> artifacts_;
   std::unique_ptr<registry::RegistryStore> registry_;
+  std::unique_ptr<auth::AuthStore> auth_;
   std::unique_ptr<features::FeatureRegistry> features_;
   std::atomic<const features::FeatureRegistry*> features_ptr_{nullptr};
   std::unique_ptr<features::OnlineStore> online_;

@@ -43,7 +43,7 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, HelpListsTheCommands) {
   RunResult r = RunGyre("--help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* cmd : {"init", "data", "datagen", "features", "server", "runs", "models", "demo"}) {
+  for (const char* cmd : {"init", "data", "datagen", "features", "server", "runs", "models", "demo", "users", "tokens"}) {
     EXPECT_NE(r.out.find(cmd), std::string::npos) << cmd;
   }
   EXPECT_NE(RunGyre("no-such-command").exit_code, 0);
@@ -186,27 +186,32 @@ TEST_F(CliTest, FeaturesBackfillCheckAndErrors) {
 // A `gyre server` child process; its stdout goes to a file we poll for the "listening" line.
 class ServerProcess {
  public:
-  explicit ServerProcess(const fs::path& workspace) {
+  explicit ServerProcess(const fs::path& workspace, std::vector<std::string> extra = {}) {
     log_ = workspace.string() + ".server.log";
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     std::string ws = workspace.string();
-    const char* argv[] = {kGyre.c_str(), "server", "--workspace", ws.c_str(), "--port", "0", nullptr};
-    posix_spawn(&pid_, kGyre.c_str(), &actions, nullptr, const_cast<char**>(argv), environ);
+    std::vector<const char*> argv = {kGyre.c_str(), "server", "--workspace", ws.c_str(), "--port", "0"};
+    for (const std::string& a : extra) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    posix_spawn(&pid_, kGyre.c_str(), &actions, nullptr, const_cast<char**>(argv.data()), environ);
     posix_spawn_file_actions_destroy(&actions);
-    const std::string prefix = "http://127.0.0.1:";
+    const std::string prefix = "listening on http://";
     for (int i = 0; i < 200 && port_ == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       std::ifstream in(log_);
       std::string text((std::istreambuf_iterator<char>(in)), {});
       size_t at = text.find(prefix);
-      if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + prefix.size());
+      size_t colon = at == std::string::npos ? at : text.find(':', at + prefix.size());
+      if (colon != std::string::npos) port_ = std::atoi(text.c_str() + colon + 1);
+      log_text_ = std::move(text);
     }
   }
   ~ServerProcess() { Kill(SIGKILL); }
   int port() const { return port_; }
+  const std::string& log_text() const { return log_text_; }
   // Returns the exit code (or 128 + signal).
   int Kill(int signal) {
     if (pid_ <= 0) return -1;
@@ -221,6 +226,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   std::string log_;
+  std::string log_text_;
 };
 
 TEST_F(CliTest, AcknowledgedWritesSurviveKill9) {
@@ -254,6 +260,59 @@ TEST_F(CliTest, AcknowledgedWritesSurviveKill9) {
   EXPECT_EQ(nlohmann::json::parse(history->body)["metrics"].size(), 50u) << history->body;
   // SIGTERM drains and exits 0.
   EXPECT_EQ(restarted.Kill(SIGTERM), 0);
+}
+
+// Users and tokens from the CLI; a server bound to a non-loopback address requires them without being told.
+TEST_F(CliTest, UsersTokensAndAuthRequiredOffLoopback) {
+  fs::path ws = dir_ / "ws";
+  ASSERT_EQ(RunGyre("init " + ws.string()).exit_code, 0);
+  RunResult bad = RunGyre("users add sam --role wizard -w " + ws.string());
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  RunResult added = RunGyre("users add sam --role scientist -w " + ws.string());
+  ASSERT_EQ(added.exit_code, 0) << added.out;
+  size_t at = added.out.find("gyre_", added.out.find('\n'));
+  ASSERT_NE(at, std::string::npos) << added.out;
+  std::string token = added.out.substr(at, added.out.find('\n', at) - at);
+  EXPECT_EQ(RunGyre("users add sam --role admin -w " + ws.string()).exit_code, 2);
+  RunResult users = RunGyre("users list -w " + ws.string());
+  EXPECT_NE(users.out.find("scientist"), std::string::npos) << users.out;
+  RunResult second = RunGyre("tokens create --user sam -w " + ws.string());
+  ASSERT_EQ(second.exit_code, 0) << second.out;
+  RunResult listed = RunGyre("tokens list -w " + ws.string());
+  EXPECT_EQ(listed.out.find(token), std::string::npos) << "a listing never shows a secret";
+  std::string first_id = token.substr(5, 12);
+  EXPECT_NE(listed.out.find(first_id), std::string::npos) << listed.out;
+
+  ServerProcess server(ws, {"--host", "0.0.0.0"});
+  ASSERT_NE(server.port(), 0) << "server did not start: " << server.log_text();
+  EXPECT_NE(server.log_text().find("auth required"), std::string::npos) << server.log_text();
+  auto client = http::Client::Connect("127.0.0.1", server.port());
+  ASSERT_TRUE(client.ok());
+  const std::string body = R"({"experiment_id": "0"})";
+  auto anonymous = (*client)->Request("POST", "/api/2.0/mlflow/runs/create", body);
+  ASSERT_TRUE(anonymous.ok());
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  std::vector<std::pair<std::string, std::string>> headers = {{"Authorization", "Bearer " + token}};
+  auto authed = (*client)->Request("POST", "/api/2.0/mlflow/runs/create", body, "application/json", headers);
+  ASSERT_TRUE(authed.ok());
+  EXPECT_EQ(authed->status, 200) << authed->body;
+  auto health = (*client)->Request("GET", "/v2/health/live");
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->status, 200);
+  // Revoked from the CLI while the server runs: refused once the server's cache entry expires (10 s).
+  ASSERT_EQ(RunGyre("tokens revoke " + first_id + " -w " + ws.string()).exit_code, 0);
+  EXPECT_EQ(RunGyre("tokens revoke ffffffffffff -w " + ws.string()).exit_code, 2);
+  EXPECT_EQ(server.Kill(SIGTERM), 0);
+
+  // Explicitly off on 0.0.0.0: starts, warns, and lets anonymous writes through as before.
+  ServerProcess open_server(ws, {"--host", "0.0.0.0", "--auth", "off"});
+  ASSERT_NE(open_server.port(), 0);
+  EXPECT_NE(open_server.log_text().find("auth off"), std::string::npos) << open_server.log_text();
+  auto open_client = http::Client::Connect("127.0.0.1", open_server.port());
+  ASSERT_TRUE(open_client.ok());
+  auto open_write = (*open_client)->Request("POST", "/api/2.0/mlflow/runs/create", body);
+  ASSERT_TRUE(open_write.ok());
+  EXPECT_EQ(open_write->status, 200);
 }
 
 }  // namespace
