@@ -389,7 +389,7 @@ TEST_F(ServerTest, UnsupportedTransferEncodingIs400) {
       ASSERT_TRUE(r) << coding;
       EXPECT_EQ(r->status, 400) << coding;
       auto body = nlohmann::json::parse(r->body);
-      EXPECT_EQ(body["error_code"], "UNIMPLEMENTED") << r->body;
+      EXPECT_EQ(body["error_code"], "INVALID_ARGUMENT") << r->body;
       EXPECT_NE(body["error"].get<std::string>().find(coding), std::string::npos) << r->body;
       EXPECT_TRUE(c.WaitClosed(3000));
     }
