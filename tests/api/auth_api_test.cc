@@ -42,27 +42,8 @@ class AuthApiTest : public MlflowServerTest {
   Reply Call(const std::string& method, const std::string& endpoint, const nlohmann::json& body,
              const std::vector<std::string>& headers) {
     std::string target = endpoint.starts_with("/") ? endpoint : std::string(kMlflowApiPrefix) + "/" + endpoint;
-    std::string text = method == "GET" ? "" : body.dump();
-    std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-    for (const std::string& h : headers) request += h + "\r\n";
-    if (method != "GET") {
-      request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(text.size()) + "\r\n";
-    }
-    request += "\r\n" + text;
-    if (!client_.connected()) client_.Connect(server_->port());
-    EXPECT_TRUE(client_.Send(request));
-    auto response = client_.Read(10000);
-    Reply reply;
-    EXPECT_TRUE(response.has_value()) << method << " " << target;
-    if (!response) {
-      client_.Close();
-      return reply;
-    }
-    reply.status = response->status;
-    reply.body = response->body;
-    www_authenticate_ = response->Header("www-authenticate");
-    if (response->Header("connection") == "close") client_.Close();
-    reply.json = nlohmann::json::parse(response->body, nullptr, false);
+    Reply reply = Send(method, target, method == "GET" ? "" : body.dump(), "application/json", headers);
+    www_authenticate_ = reply.www_authenticate;
     return reply;
   }
   std::string Bearer(const std::string& user) { return "Authorization: Bearer " + tokens_[user]; }

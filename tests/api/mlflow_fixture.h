@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/mlflow_tracking_routes.h"
 #include "http/server.h"
@@ -21,6 +22,7 @@ struct Reply {
   int status = 0;
   nlohmann::json json;
   std::string body;
+  std::string www_authenticate;  // the WWW-Authenticate header of a 401
 };
 
 class MlflowServerTest : public store::testing::BackendTest {
@@ -55,9 +57,11 @@ class MlflowServerTest : public store::testing::BackendTest {
 
   virtual void AddRoutes(http::Router& router) { AddMlflowTrackingRoutes(router, tracking_.get(), artifacts_.get()); }
 
+  // `headers`: whole header lines ("Authorization: Bearer ...") sent after the client's own.
   Reply Send(const std::string& method, const std::string& target, const std::string& body,
-             const std::string& content_type = "application/json") {
+             const std::string& content_type = "application/json", const std::vector<std::string>& headers = {}) {
     std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: mlflow-python-client/2.12.2\r\n";
+    for (const std::string& h : headers) request += h + "\r\n";
     if (!body.empty() || method != "GET") {
       request += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     }
@@ -73,6 +77,7 @@ class MlflowServerTest : public store::testing::BackendTest {
     }
     reply.status = response->status;
     reply.body = response->body;
+    reply.www_authenticate = response->Header("www-authenticate");
     if (response->Header("connection") == "close") client_.Close();
     reply.json = nlohmann::json::parse(response->body, nullptr, false);
     return reply;
