@@ -31,6 +31,9 @@ store:
   online: rocksdb         # embedded RocksDB under .gyre/, or redis://host:port
   # artifacts: .gyre/artifacts
 
+online:
+  durability: window      # window: pushes journaled within ~2 ms of their answer; sync: fsynced before it
+
 server:
   host: 127.0.0.1
   port: 8080
@@ -62,6 +65,12 @@ Result<WorkspaceConfig> Workspace::LoadConfig(const std::string& path, const std
     const std::string& o = config.store.online;
     if (o != "rocksdb" && !o.starts_with("rocksdb://") && !o.starts_with("redis://")) {
       store.Error("online", "expected rocksdb, rocksdb://PATH or a redis:// URL, got '" + o + "'");
+    }
+  });
+  root.Object("online", [&](ConfigObject& online) {
+    online.Optional("durability", &config.online.durability);
+    if (config.online.durability != "window" && config.online.durability != "sync") {
+      online.Error("durability", "expected window or sync, got '" + config.online.durability + "'");
     }
   });
   root.Object("server", [&](ConfigObject& server) {

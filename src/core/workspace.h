@@ -41,9 +41,18 @@ struct StoreConfig {
   std::string artifacts;            // folder for artifacts; default <workspace>/.gyre/artifacts
 };
 
+// The online feature state's settings (the store itself is StoreConfig::online).
+struct OnlineConfig {
+  // "window" (the default): a push is acknowledged once applied and queued, and journaled within ~2 ms, so a
+  // crash of the process loses at most the pushes of that window. "sync": acknowledged once journaled and
+  // fsynced (group commit), so no acknowledged push is lost (features/online_store.h).
+  std::string durability = "window";
+};
+
 struct WorkspaceConfig {
   std::string name = "gyre";
   StoreConfig store;
+  OnlineConfig online;
   ServerConfig server;
 };
 

@@ -104,6 +104,8 @@ struct OnlineStore::Writer {
   std::mutex mu;         // guards the queue and what follows it
   std::condition_variable has_work;
   std::vector<store::KvWrite> queue;
+  uint64_t queued_total = 0;     // writes ever queued (the last one's ticket)
+  uint64_t journaled_total = 0;  // of those, the first this many are journaled (and fsynced, in kSync)
   int64_t queue_since = 0;          // when the oldest queued write was decided (µs), while the queue is not empty
   size_t assist_at = 0;             // queue length from which pushers journal the queue themselves
   size_t journal_at = 0;            // queue length at which a push wakes the writer (half of assist_at)
@@ -172,6 +174,7 @@ OnlineStore::OnlineStore(const FeatureRegistry* registry, std::unique_ptr<store:
       keys_per_stripe_(static_cast<size_t>(std::max<int64_t>(1, options.cache_keys / static_cast<int64_t>(kStripes)))),
       fold_writes_(std::min(options.fold_writes, std::max<int64_t>(1024, options.cache_keys / 2))),
       refuse_future_events_(options.refuse_future_events),
+      sync_(options.durability == Durability::kSync),
       stripes_(new Stripe[kStripes]) {}
 
 OnlineStore::~OnlineStore() {
@@ -366,6 +369,7 @@ Result<std::vector<EventLookup>> OnlineStore::LookupEvents(int source, const Tab
   std::vector<size_t> missed_rows;
   const int64_t now = NowMicros();
   std::string key;
+  bool seen_pending = false;  // an id answered by the stripes: pushed, maybe not journaled yet
   for (int64_t r = 0; r < rows.num_rows(); ++r) {
     if (!EventKeyOf(def, ids, r, &key)) continue;
     if (caching_) {
@@ -374,7 +378,10 @@ Result<std::vector<EventLookup>> OnlineStore::LookupEvents(int source, const Tab
       std::lock_guard<std::mutex> lock(stripe.mu);
       auto it = stripe.events.find(cache_key);
       if (it != stripe.events.end()) {
-        if (now < it->second.expires_at) out[static_cast<size_t>(r)] = {true, it->second.receipt};
+        if (now < it->second.expires_at) {
+          out[static_cast<size_t>(r)] = {true, it->second.receipt};
+          seen_pending = true;
+        }
         continue;
       }
     }
@@ -383,12 +390,27 @@ Result<std::vector<EventLookup>> OnlineStore::LookupEvents(int source, const Tab
     missed.push_back(key);
     missed_rows.push_back(static_cast<size_t>(r));
   }
+  if (sync_ && seen_pending) {
+    // Those writes may be queued still, and "seen" must not rest on a write a crash could undo.
+    GYRE_RETURN_IF_ERROR(MakeQueuedDurable());
+  }
   if (missed.empty()) return out;
   GYRE_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored, kv_->MultiGet(missed));
   for (size_t i = 0; i < missed.size(); ++i) {
     if (stored[i]) out[missed_rows[i]] = {true, std::move(*stored[i])};
   }
   return out;
+}
+
+Result<Durability> ParseDurability(std::string_view text) {
+  if (text == "window") return Durability::kWindow;
+  if (text == "sync") return Durability::kSync;
+  return Status::InvalidArgument(fmt::format("online durability '{}': expected 'window' (acknowledged pushes are "
+                                             "journaled within ~2 ms) or 'sync' (fsynced before acknowledged)", text));
+}
+
+std::string_view DurabilityName(Durability durability) {
+  return durability == Durability::kSync ? "sync" : "window";
 }
 
 Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<const int> only_groups,
@@ -584,6 +606,8 @@ Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<co
     locks.clear();
   }
   count();
+  // Also after a push of duplicates only: what it answers rests on the first copies' writes.
+  if (sync_) GYRE_RETURN_IF_ERROR(MakeQueuedDurable());
   pushed_ += result.rows;
   if (result.too_late > 0) too_late_ += result.too_late;
   if (result.duplicates > 0) duplicates_ += result.duplicates;
@@ -599,26 +623,30 @@ void OnlineStore::Enqueue(std::vector<store::KvWrite>& writes, int64_t decided_a
     const size_t before = w.queue.size();
     if (before == 0) w.queue_since = decided_at;
     for (store::KvWrite& write : writes) w.queue.push_back(std::move(write));
+    w.queued_total += writes.size();
     // The writer, unless parked, wakes by itself when the oldest write has waited kJournalDelayMicros.
     wake = (before == 0 && w.parked) || (before < w.journal_at && w.queue.size() >= w.journal_at);
   }
   if (wake) w.has_work.notify_one();
 }
 
-void OnlineStore::JournalQueued() {
+void OnlineStore::JournalQueued(uint64_t through) {
   Writer& w = *writer_;
   std::vector<store::KvWrite> batch;
   Status written;
   {
     // Batches are taken from the queue and journaled under commit_mu, so they reach the journal in queue order
-    // (and a key's writes in the order its state changed).
+    // (and a key's writes in the order its state changed). In kSync the pushes waiting here meanwhile find
+    // their writes in the next batch: one entry and one fsync for all of them (group commit).
     std::lock_guard<std::mutex> commit(w.commit_mu);
     int64_t since;
+    uint64_t taken_through;
     {
       std::lock_guard<std::mutex> lock(w.mu);
-      if (w.queue.empty()) return;
+      if (w.queue.empty() || w.journaled_total >= through) return;
       batch.swap(w.queue);
       since = w.queue_since;
+      taken_through = w.queued_total;
       written = w.failure;
     }
     // Once a write failed nothing more is journaled: later records would follow a hole in their key's history.
@@ -626,6 +654,7 @@ void OnlineStore::JournalQueued() {
       store::KvWrite entry{JournalKey(w.next_seq), std::string(), 0, false};
       EncodeBatch(batch, &*entry.value);
       written = kv_->WriteBatch(std::span<const store::KvWrite>(&entry, 1));
+      if (written.ok() && sync_) written = kv_->Sync();
     }
     ++write_batches_;
     if (written.ok()) {
@@ -633,6 +662,7 @@ void OnlineStore::JournalQueued() {
       w.unfolded_since = std::min(w.unfolded_since, since);
       for (store::KvWrite& write : batch) w.unfolded.Add(std::move(write));
       std::lock_guard<std::mutex> lock(w.mu);
+      w.journaled_total = taken_through;
       w.unfolded_writes = w.unfolded.added();
       w.fold_due_at = w.unfolded_writes >= fold_writes_ ? 0 : w.unfolded_since + fold_interval_;
       return;
@@ -834,6 +864,20 @@ void OnlineStore::WriterLoop() {
     }
     if (fold_due) Fold();
   }
+}
+
+Status OnlineStore::MakeQueuedDurable() {
+  if (writer_ == nullptr) return kv_->Sync();
+  Writer& w = *writer_;
+  uint64_t through;
+  {
+    std::lock_guard<std::mutex> lock(w.mu);
+    through = w.queued_total;
+  }
+  JournalQueued(through);
+  std::lock_guard<std::mutex> lock(w.mu);
+  if (w.journaled_total >= through) return Status::OK();
+  return w.failure.ok() ? Status::Internal("online store: queued writes were not journaled") : w.failure;
 }
 
 Status OnlineStore::Persist() {

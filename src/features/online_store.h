@@ -46,6 +46,14 @@
 //   both). If the store refuses a journal entry, its keys leave the cache, and every later Push returns that
 //   error; if it refuses a fold, the cache keeps answering for those keys and a restart replays them. Without
 //   the cache (Redis, cache_keys: 0) a push is written to the keys' values before Push returns.
+//   That is Durability::kWindow, the default: a process crash (kill -9) loses the pushes of the last ~2 ms
+//   (those not journaled yet), a power loss also what the OS had not written to disk. Durability::kSync
+//   makes "returned" mean "durable": Push journals its rows' writes and fsyncs the journal (KvStore::Sync)
+//   before it returns, so nothing acknowledged is lost to a crash or a power loss. Concurrent pushes share
+//   one journal entry and one fsync (group commit: whoever finds the queue not yet journaled writes all of
+//   it while the others wait for that write), so throughput grows with the pushes waiting at once; a push
+//   takes at least one fsync. A push that finds its event id already recorded, and a LookupEvents that
+//   finds one, also wait until that id is durable, so no answer depends on a write a crash could undo.
 //
 // Storage and cache, for reads and pushes in microseconds whatever a key's history: a key's stored value is
 // a snapshot followed by one appended record per event since (KeyState::AppendSnapshot/AppendEventRecord),
@@ -106,6 +114,15 @@ struct OnlineValues {
   std::vector<std::vector<ReadStatus>> statuses;
 };
 
+// When a push is durable (see Durability above).
+enum class Durability {
+  kWindow,  // journaled within ~2 ms after Push returns; on disk when the OS writes it back (seconds)
+  kSync,    // before Push returns: journaled and fsynced, with group commit
+};
+// "window" and "sync" (gyre.yaml's online.durability); InvalidArgument naming the value otherwise.
+Result<Durability> ParseDurability(std::string_view text);
+std::string_view DurabilityName(Durability durability);
+
 struct OnlineStoreOptions {
   // Decoded key states kept in memory (when the KvStore is single-writer); 0 turns the cache off.
   int64_t cache_keys = 200'000;
@@ -119,6 +136,7 @@ struct OnlineStoreOptions {
   // Refuse pushed events further in the future than their source's future_skew. Off only for stores that
   // replay recorded history apart from the live state (features check).
   bool refuse_future_events = true;
+  Durability durability = Durability::kWindow;
 };
 
 // A read compiled for rows of one schema: which groups, entity key columns, is_new queries and derived
@@ -197,8 +215,13 @@ class OnlineStore {
   // Queues a row's writes, decided at `decided_at` (the stripes of their keys locked, so a key's writes queue
   // in order).
   void Enqueue(std::vector<store::KvWrite>& writes, int64_t decided_at);
-  // Takes the whole queue and journals it as one entry. No stripe may be locked (nor below: no lock held).
-  void JournalQueued();
+  // Takes the whole queue and journals it as one entry (fsynced in kSync), unless the queue's first
+  // `through` writes are journaled already (a concurrent push's group commit took them). No stripe may be
+  // locked (nor below: no lock held).
+  void JournalQueued(uint64_t through = UINT64_MAX);
+  // kSync: journals (if no one else has) every write queued so far and waits for its fsync; the writer's
+  // failure if the store refused it. Without the cache: one KvStore::Sync.
+  Status MakeQueuedDurable();
   // Folds every journaled write into the keys' values, one batch.
   void Fold();
   Status WriteFold(std::vector<store::KvWrite>& writes, uint64_t from, uint64_t to, int64_t since,
@@ -247,6 +270,7 @@ class OnlineStore {
   const size_t keys_per_stripe_;
   const int64_t fold_writes_;
   const bool refuse_future_events_;
+  const bool sync_;  // Durability::kSync
   int64_t expiry_margin_ = INT64_MAX / 4;  // the shortest of the groups' expiry margins (µs)
   int64_t fold_interval_ = 0;              // µs
   std::vector<std::shared_ptr<const GroupProgram>> programs_;  // per group

@@ -69,7 +69,9 @@ Status WorkspaceServices::EnableFeatures() {
   features_ = std::make_unique<features::FeatureRegistry>(std::move(definitions));
   GYRE_ASSIGN_OR_RETURN(std::unique_ptr<store::KvStore> kv,
                         store::KvStore::Open(workspace_.config().store.online, workspace_.state_dir()));
-  GYRE_ASSIGN_OR_RETURN(online_, features::OnlineStore::Open(features_.get(), std::move(kv)));
+  features::OnlineStoreOptions online_options;
+  GYRE_ASSIGN_OR_RETURN(online_options.durability, features::ParseDurability(workspace_.config().online.durability));
+  GYRE_ASSIGN_OR_RETURN(online_, features::OnlineStore::Open(features_.get(), std::move(kv), online_options));
   features_ptr_.store(features_.get());
   online_ptr_.store(online_.get());
   return Status::OK();

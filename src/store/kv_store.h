@@ -28,7 +28,9 @@
 // - DeletePrefix() is not atomic against concurrent writers: a key written under the prefix while it
 //   runs may survive. On Redis it walks the keyspace with SCAN (cost grows with the whole database).
 // - Durability: RocksDB writes go through its WAL (no fsync per write: a process crash loses nothing, a
-//   power loss may lose the last writes); Redis is as durable as the server is configured; memory is not.
+//   power loss may lose the last writes); Sync() fsyncs the WAL, making every write returned before it
+//   survive a power loss too. Redis is as durable as the server is configured (appendfsync always makes each
+//   write durable before Redis answers it; Sync() does nothing); memory is not (Sync() does nothing).
 // - A RocksDB folder is open in one KvStore at a time: a second Open fails with FailedPrecondition
 //   "online store <dir> is in use by another gyre process (...)" (or "... is in use: it is already open in
 //   this gyre process").
@@ -86,6 +88,9 @@ class KvStore {
   virtual Status Delete(std::string_view key) = 0;
   // An empty batch is OK and does nothing.
   virtual Status WriteBatch(std::span<const KvWrite> writes) = 0;
+  // Makes every write that returned before the call durable on disk (see Durability above). Concurrent callers
+  // may share one fsync.
+  virtual Status Sync() = 0;
   // Removes every key starting with `prefix` (used when a feature group is redefined or in tests). The
   // empty prefix removes every key (of the Redis DB, for Redis).
   virtual Status DeletePrefix(std::string_view prefix) = 0;

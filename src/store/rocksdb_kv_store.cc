@@ -171,6 +171,11 @@ class RocksDbKvStore final : public KvStore {
     return s.ok() ? Status::OK() : Convert(s, fmt::format("write batch of {}", writes.size()), std::nullopt);
   }
 
+  Status Sync() override {
+    rocksdb::Status s = db_->SyncWAL();
+    return s.ok() ? Status::OK() : Convert(s, "sync of the write-ahead log", std::nullopt);
+  }
+
   Status DeletePrefix(std::string_view prefix) override {
     // The iterator finds whether anything is there (so an empty prefix costs no tombstone) and, when no
     // upper bound exists, the last key; one range tombstone then covers the rest.

@@ -45,6 +45,21 @@ TEST_F(WorkspaceTest, DefaultYamlRoundTripsToDefaults) {
   EXPECT_EQ(config->server.max_body_bytes, defaults.max_body_bytes);
   EXPECT_EQ(config->server.read_timeout_ms, defaults.read_timeout_ms);
   EXPECT_EQ(config->name, "x");
+  EXPECT_EQ(config->online.durability, "window");
+}
+
+TEST_F(WorkspaceTest, OnlineDurabilityIsWindowOrSync) {
+  Write(dir_ / "gyre.yaml", "online:\n  durability: sync\n");
+  auto config = Workspace::LoadConfig((dir_ / "gyre.yaml").string(), dir_.string());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->online.durability, "sync");
+  Write(dir_ / "gyre.yaml", "online:\n  durability: always\n");
+  config = Workspace::LoadConfig((dir_ / "gyre.yaml").string(), dir_.string());
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("durability"), std::string::npos) << config.status().message();
+  EXPECT_NE(config.status().message().find("expected window or sync, got 'always'"), std::string::npos)
+      << config.status().message();
+  EXPECT_NE(config.status().message().find("gyre.yaml:2:"), std::string::npos) << config.status().message();
 }
 
 TEST_F(WorkspaceTest, OpenRefusesNonEmptyFolderWithoutConfig) {
