@@ -106,6 +106,10 @@ struct OnlineStore::Writer {
   std::vector<store::KvWrite> queue;
   uint64_t queued_total = 0;     // writes ever queued (the last one's ticket)
   uint64_t journaled_total = 0;  // of those, the first this many are journaled (and fsynced, in kSync)
+  // kSync's group commit: one push journals and fsyncs the queue while the others wait on `durable` (not on
+  // commit_mu, which the next round's push may already hold for its fsync).
+  bool committing = false;
+  std::condition_variable durable;
   int64_t queue_since = 0;          // when the oldest queued write was decided (µs), while the queue is not empty
   size_t assist_at = 0;             // queue length from which pushers journal the queue themselves
   size_t journal_at = 0;            // queue length at which a push wakes the writer (half of assist_at)
@@ -869,15 +873,22 @@ void OnlineStore::WriterLoop() {
 Status OnlineStore::MakeQueuedDurable() {
   if (writer_ == nullptr) return kv_->Sync();
   Writer& w = *writer_;
-  uint64_t through;
-  {
-    std::lock_guard<std::mutex> lock(w.mu);
-    through = w.queued_total;
+  std::unique_lock<std::mutex> lock(w.mu);
+  const uint64_t through = w.queued_total;
+  while (w.journaled_total < through && w.failure.ok()) {
+    if (w.committing) {
+      w.durable.wait(lock);
+      continue;
+    }
+    w.committing = true;
+    lock.unlock();
+    JournalQueued(through);
+    lock.lock();
+    w.committing = false;
+    w.durable.notify_all();
   }
-  JournalQueued(through);
-  std::lock_guard<std::mutex> lock(w.mu);
   if (w.journaled_total >= through) return Status::OK();
-  return w.failure.ok() ? Status::Internal("online store: queued writes were not journaled") : w.failure;
+  return w.failure;
 }
 
 Status OnlineStore::Persist() {
