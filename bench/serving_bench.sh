@@ -120,34 +120,7 @@ fi
 # --- request bodies: distinct real login events; real feature rows for /v2 ------------------------------
 # Events: EVENTS rows spread evenly over the last day of logins.csv (distinct users, IPs and devices, and
 # the times they really happened). JSON types follow the column types of the logins source.
-python3 - "$WS/data/logins.csv" "$EVENTS" "$TMP/data_end_ms" "$FRESH" >"$TMP/score_bodies.jsonl" <<'EOF'
-import csv, datetime, json, sys
-path, n, fresh = sys.argv[1], int(sys.argv[2]), sys.argv[4] == "1"
-with open(path, newline="") as f:
-    rows = list(csv.DictReader(f))
-end = max(datetime.datetime.fromisoformat(r["time"].replace("Z", "+00:00")) for r in rows)
-with open(sys.argv[3], "w") as f:
-    print(int(end.timestamp() * 1000) + 1000, file=f)
-last_day = rows[-min(len(rows), max(n * 4, len(rows) // 30)):]
-step = max(1, len(last_day) // n)
-ints, floats, bools = {"event_id", "asn"}, {"lat", "lon"}, {"success", "mfa"}
-for row in last_day[::step][:n]:
-    event = {}
-    for k, v in row.items():
-        if v == "":
-            event[k] = None
-        elif k in ints:
-            event[k] = int(v)
-        elif k in floats:
-            event[k] = float(v)
-        elif k in bools:
-            event[k] = v.lower() == "true"
-        else:
-            event[k] = v
-    if fresh:  # 16 digits the load generators overwrite with a new id per request (exactly-once: no replays)
-        event["event_id"] = 1000000000000000
-    print(json.dumps({"event": event}, separators=(",", ":")))
-EOF
+python3 bench/serving/login_bodies.py "$WS/data/logins.csv" "$EVENTS" "$TMP/data_end_ms" "$FRESH" >"$TMP/score_bodies.jsonl"
 
 "${SERVER_CPU[@]}" "$GYRE_BIN" server --workspace "$WS" --host 127.0.0.1 --port 0 --threads "$SERVER_THREADS" \
   >"$TMP/gyre.out" 2>"$TMP/gyre.err" &

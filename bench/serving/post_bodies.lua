@@ -4,7 +4,8 @@
 --   wrk -t2 -c32 -d10s -s bench/serving/post_bodies.lua http://127.0.0.1:PORT/v1/score/ato -- bodies.jsonl
 --
 -- Fresh events: with `-- bodies.jsonl FROM_MS ZERO_MS`, the 16-digit value of the first "event_id" field (which
--- must come before "time") becomes a new id per request (the start second, the thread and a counter), and
+-- must come before "time"; a one-row push's columns [1...] and ["..."] work too) becomes a new id per request
+-- (the start second, the thread and a counter), and
 -- the 24-character value of the first "time" field
 -- of each body ("2026-01-31T23:59:59.123Z") is replaced in every request by FROM_MS + (now - ZERO_MS), now the
 -- wall clock in milliseconds: replayed events then arrive as new events, in time order, instead of as
@@ -49,12 +50,19 @@ function init(args)
     if #line > 0 then
       local request = wrk.format("POST", nil, {["Content-Type"] = "application/json"}, line)
       if from_ms ~= nil then
+        -- An event ({"event_id":1...,"time":"..."}) or a push's columns ({"event_id":[1...],"time":["..."]}).
         local id_at = string.find(request, '"event_id":', 1, true)
-        local at = string.find(request, '"time":"', 1, true)
+        local at, time_key = string.find(request, '"time":"', 1, true), 8
+        if at == nil then
+          at, time_key = string.find(request, '"time":["', 1, true), 9
+        end
         if at == nil or id_at == nil or id_at > at then
           error("post_bodies.lua: a body has no \"event_id\" before its \"time\" field: " .. line)
         end
-        local id_value_at, value_at = id_at + 11, at + 8
+        local id_value_at, value_at = id_at + 11, at + time_key
+        if string.sub(request, id_value_at, id_value_at) == "[" then
+          id_value_at = id_value_at + 1
+        end
         requests[#requests + 1] = string.sub(request, 1, id_value_at - 1)
         before_time[#requests] = string.sub(request, id_value_at + 16, value_at - 1)
         after_time[#requests] = string.sub(request, value_at + 24)

@@ -72,7 +72,9 @@ http::ServerOptions ServerOptionsOf(const ServerConfig& config, const ServerFlag
 
 Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
   GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::Open(flags.workspace));
-  http::ServerOptions options = ServerOptionsOf(ws.config().server, flags, cmd);
+  ServerConfig server_config = ws.config().server;
+  server_config.threads = services::DefaultServerThreads(ws.config());
+  http::ServerOptions options = ServerOptionsOf(server_config, flags, cmd);
   GYRE_ASSIGN_OR_RETURN(auth::AuthDecision auth_mode,
                         auth::DecideServerAuth(flags.auth, ws.config().server.auth, options.host));
   sigset_t signals = PrepareToServe();
@@ -91,8 +93,9 @@ Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
     spdlog::warn("{}", auth_mode.warning);
   }
   return ServeUntilSignalled(*server, signals, options.drain_timeout_ms,
-                             fmt::format("workspace {}, metadata {}, auth {}", ws.root(),
-                                         app->database().description(), auth_mode.required ? "required" : "off"));
+                             fmt::format("workspace {}, metadata {}, online durability {}, auth {}", ws.root(),
+                                         app->database().description(), ws.config().online.durability,
+                                         auth_mode.required ? "required" : "off"));
 }
 
 struct ModelServeFlags : ServerFlags {

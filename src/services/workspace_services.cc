@@ -116,6 +116,11 @@ Status WorkspaceServices::EnableServing() {
   return Status::OK();
 }
 
+int DefaultServerThreads(const WorkspaceConfig& config) {
+  if (config.server.threads != 0) return config.server.threads;
+  return config.online.durability == "sync" ? kSyncDurabilityServerThreads : 0;
+}
+
 Result<std::string> ModelServingName(const std::string& target) {
   if (target.starts_with("models:/")) {
     GYRE_ASSIGN_OR_RETURN(registry::ModelUri uri, registry::ParseModelUri(target));

@@ -86,6 +86,13 @@ class WorkspaceServices {
   std::atomic<serving::ScoringService*> scoring_ptr_{nullptr};
 };
 
+// The worker threads `gyre server` runs when neither --threads nor server.threads sets them: 0 (one per core),
+// but kSyncDurabilityServerThreads with online.durability: sync. There a push waits for its fsync on its
+// worker thread, blocking that worker's other connections meanwhile, and group commit shares one fsync among
+// the pushes waiting at once: more workers, more pushes per fsync.
+inline constexpr int kSyncDurabilityServerThreads = 32;
+int DefaultServerThreads(const WorkspaceConfig& config);
+
 // Serving for one model outside deployments.yaml (`gyre models serve`, like `mlflow models serve -m`): a
 // deployment named `name` that scores feature rows (OIP v2, /invocations) with no feature definitions.
 // `target` is a models:/ URI resolved through `services` (then predictions are logged under its workspace's

@@ -9,10 +9,14 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "http/client.h"
 #include "tests/cli/run_gyre.h"
@@ -259,6 +263,145 @@ TEST_F(CliTest, AcknowledgedWritesSurviveKill9) {
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(nlohmann::json::parse(history->body)["metrics"].size(), 50u) << history->body;
   // SIGTERM drains and exits 0.
+  EXPECT_EQ(restarted.Kill(SIGTERM), 0);
+}
+
+// The fields of one CSV line (quoted fields may hold commas; "" is a quote).
+std::vector<std::string> CsvFields(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      fields.back() += '"';
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+// A CSV value as JSON: empty is null, then booleans, integers, decimals, strings.
+nlohmann::json JsonValueOf(const std::string& text) {
+  if (text.empty()) return nullptr;
+  if (text == "true" || text == "false") return text == "true";
+  char* end = nullptr;
+  const long long integer = std::strtoll(text.c_str(), &end, 10);
+  if (*end == '\0') return integer;
+  const double decimal = std::strtod(text.c_str(), &end);
+  if (*end == '\0') return decimal;
+  return text;
+}
+
+// online.durability: sync, end to end: a real server under concurrent /v1/score (each scored login pushed) and
+// /push load is killed with SIGKILL mid-load; after a restart, every event it acknowledged (a 200) is in the
+// online state: pushed again, each is answered as a duplicate (its id is recorded in the same write as its
+// features, so a recorded id means a counted event).
+TEST_F(CliTest, SyncDurabilityKeepsEveryAcknowledgedEventThroughKill9) {
+  fs::path ws = dir_ / "demo";
+  RunResult demo = RunGyre("demo --users 300 --days 5 -w " + ws.string());
+  ASSERT_EQ(demo.exit_code, 0) << demo.out;
+  {
+    std::ifstream in(ws / "gyre.yaml");
+    std::string yaml((std::istreambuf_iterator<char>(in)), {});
+    const size_t at = yaml.find("durability: window");
+    if (at == std::string::npos) {
+      yaml += "\nonline:\n  durability: sync\n";
+    } else {
+      yaml.replace(at, std::string("durability: window").size(), "durability: sync");
+    }
+    Write(ws / "gyre.yaml", yaml);
+  }
+  // Login templates: the last rows of the demo's logins, each request with a new id and the time it is sent.
+  std::ifstream csv(ws / "data" / "logins.csv");
+  std::string line;
+  ASSERT_TRUE(std::getline(csv, line));
+  const std::vector<std::string> columns = CsvFields(line);
+  std::vector<nlohmann::json> templates;
+  while (std::getline(csv, line)) {
+    nlohmann::json event;
+    std::vector<std::string> fields = CsvFields(line);
+    for (size_t c = 0; c < columns.size() && c < fields.size(); ++c) event[columns[c]] = JsonValueOf(fields[c]);
+    templates.push_back(std::move(event));
+    if (templates.size() > 64) templates.erase(templates.begin());
+  }
+  ASSERT_FALSE(templates.empty());
+  auto fresh_event = [&](int64_t id) {
+    nlohmann::json event = templates[static_cast<size_t>(id) % templates.size()];
+    event["event_id"] = id;
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    std::array<char, 32> text{};
+    std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+    event["time"] = text.data();
+    return event;
+  };
+  auto as_columns = [&](const std::vector<nlohmann::json>& events) {
+    nlohmann::json df = nlohmann::json::object();
+    for (const std::string& c : columns) {
+      df[c] = nlohmann::json::array();
+      for (const nlohmann::json& e : events) df[c].push_back(e[c]);
+    }
+    return nlohmann::json{{"push_source_name", "logins"}, {"df", df}, {"to", "online"}};
+  };
+
+  std::vector<std::vector<nlohmann::json>> acknowledged(6);  // per client thread
+  std::atomic<int> server_errors{0};
+  {
+    ServerProcess server(ws);
+    ASSERT_NE(server.port(), 0) << "server did not start: " << server.log_text();
+    EXPECT_NE(server.log_text().find("online durability sync"), std::string::npos) << server.log_text();
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 6; ++c) {
+      clients.emplace_back([&, c] {
+        auto client = http::Client::Connect("127.0.0.1", server.port(), 5'000);
+        if (!client.ok()) return;
+        const bool scores = c % 2 == 0;  // half score (and push) one login per request, half push 1-3 per request
+        for (int64_t n = 0; !stop; ++n) {
+          const int64_t first_id = 1'000'000'000 + c * 10'000'000 + n * 4;
+          std::vector<nlohmann::json> events;
+          for (int64_t i = 0; i < (scores ? 1 : 1 + n % 3); ++i) events.push_back(fresh_event(first_id + i));
+          auto answer = scores ? (*client)->Request("POST", "/v1/score/ato", nlohmann::json{{"event", events[0]}}.dump())
+                               : (*client)->Request("POST", "/push", as_columns(events).dump());
+          if (!answer.ok()) break;  // the server is gone
+          if (answer->status >= 500) ++server_errors;
+          if (answer->status != 200) continue;
+          for (nlohmann::json& e : events) acknowledged[static_cast<size_t>(c)].push_back(std::move(e));
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    EXPECT_EQ(server.Kill(SIGKILL), 128 + SIGKILL);
+    stop = true;
+    for (std::thread& t : clients) t.join();
+  }
+  EXPECT_EQ(server_errors.load(), 0);
+  std::vector<nlohmann::json> all;
+  for (auto& per_thread : acknowledged) all.insert(all.end(), per_thread.begin(), per_thread.end());
+  ASSERT_GT(all.size(), 20u) << "the load did not get going";
+
+  ServerProcess restarted(ws);
+  ASSERT_NE(restarted.port(), 0) << restarted.log_text();
+  auto client = http::Client::Connect("127.0.0.1", restarted.port());
+  ASSERT_TRUE(client.ok());
+  int64_t duplicates = 0;
+  for (size_t at = 0; at < all.size(); at += 500) {
+    std::vector<nlohmann::json> chunk(all.begin() + static_cast<std::ptrdiff_t>(at),
+                                      all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), at + 500)));
+    auto pushed = (*client)->Request("POST", "/push", as_columns(chunk).dump());
+    ASSERT_TRUE(pushed.ok());
+    ASSERT_EQ(pushed->status, 200) << pushed->body;
+    duplicates += nlohmann::json::parse(pushed->body)["duplicates"].get<int64_t>();
+  }
+  EXPECT_EQ(duplicates, static_cast<int64_t>(all.size())) << "acknowledged events lost: " << all.size() - duplicates;
   EXPECT_EQ(restarted.Kill(SIGTERM), 0);
 }
 
