@@ -102,10 +102,11 @@ Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
     spdlog::warn("{}", auth_mode.warning);
   }
   if (auth_mode.required && !server->tls() && !auth::IsLoopbackHost(options.host)) {
-    spdlog::warn("serving plain HTTP on {}, a non-loopback address: API tokens and data travel in clear text. "
-                 "Turn on TLS (gyre.yaml server.tls.cert and server.tls.key, or --tls-cert and --tls-key) or "
-                 "put a TLS-terminating proxy in front.",
-                 options.host);
+    spdlog::warn(
+        "serving plain HTTP on {}, a non-loopback address: API tokens and data travel in clear text. "
+        "Turn on TLS (gyre.yaml server.tls.cert and server.tls.key, or --tls-cert and --tls-key) or "
+        "put a TLS-terminating proxy in front.",
+        options.host);
   }
   return ServeUntilSignalled(*server, signals, options.drain_timeout_ms,
                              fmt::format("workspace {}, metadata {}, auth {}", ws.root(),

@@ -277,8 +277,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       if (ec || self->phase_ == Phase::kClosed) {
         if (ec && self->phase_ != Phase::kClosed) {
           error_code ignored;
-          spdlog::debug("TLS handshake with {} failed: {}", self->socket().remote_endpoint(ignored).address().to_string(),
-                        ec.message());
+          spdlog::debug("TLS handshake with {} failed: {}",
+                        self->socket().remote_endpoint(ignored).address().to_string(), ec.message());
         }
         self->Close();
         return;
@@ -685,8 +685,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     return Status::InvalidArgument(fmt::format(
         "TLS needs both a certificate and a key: the {} is set ({}) but not the {} (gyre.yaml server.tls.cert "
         "and server.tls.key, or --tls-cert and --tls-key)",
-        options.tls_cert.empty() ? "key" : "certificate",
-        options.tls_cert.empty() ? options.tls_key : options.tls_cert,
+        options.tls_cert.empty() ? "key" : "certificate", options.tls_cert.empty() ? options.tls_key : options.tls_cert,
         options.tls_cert.empty() ? "certificate" : "key"));
   }
 
@@ -833,9 +832,7 @@ Status Server::Shutdown() {
   if (impl->accept_thread.joinable()) impl->accept_thread.join();
   for (auto& w : impl->workers) {
     Worker* worker = w.get();
-    asio::post(worker->ctx, [worker] {
-      worker->ForEachConnection([](auto* c) { c->OnDrain(); });
-    });
+    asio::post(worker->ctx, [worker] { worker->ForEachConnection([](auto* c) { c->OnDrain(); }); });
   }
   bool clean;
   {

@@ -21,7 +21,9 @@ namespace ssl = boost::asio::ssl;
 template <auto Free>
 struct Deleter {
   template <typename T>
-  void operator()(T* p) const { Free(p); }
+  void operator()(T* p) const {
+    Free(p);
+  }
 };
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
@@ -54,7 +56,9 @@ int RefusePassphrase(char*, int, int, void* asked) {
   return -1;
 }
 
-BioPtr MemoryBio(const std::string& text) { return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))); }
+BioPtr MemoryBio(const std::string& text) {
+  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
 
 Result<std::string> ReadPemFile(std::string_view what, const std::string& path) {
   std::error_code ec;
@@ -71,8 +75,8 @@ void WarnIfExpired(X509* cert, const std::string& cert_file) {
   if (X509_cmp_current_time(not_after) >= 0) return;
   std::tm tm{};
   ASN1_TIME_to_tm(not_after, &tm);
-  spdlog::warn("TLS certificate {} expired on {:04}-{:02}-{:02}: clients will refuse it", cert_file,
-               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  spdlog::warn("TLS certificate {} expired on {:04}-{:02}-{:02}: clients will refuse it", cert_file, tm.tm_year + 1900,
+               tm.tm_mon + 1, tm.tm_mday);
 }
 
 }  // namespace
@@ -99,17 +103,16 @@ Result<std::unique_ptr<ssl::context>> MakeServerTlsContext(const std::string& ce
   BioPtr cert_bio = MemoryBio(cert_pem);
   X509Ptr cert(PEM_read_bio_X509_AUX(cert_bio.get(), nullptr, nullptr, nullptr));
   if (cert == nullptr) {
-    return Status::InvalidArgument(fmt::format("TLS certificate {}: no PEM certificate in it ({})", cert_file,
-                                               TakeOpenSslError()));
+    return Status::InvalidArgument(
+        fmt::format("TLS certificate {}: no PEM certificate in it ({})", cert_file, TakeOpenSslError()));
   }
   if (SSL_CTX_use_certificate(ctx, cert.get()) != 1) {
-    return Status::InvalidArgument(
-        fmt::format("TLS certificate {}: refused ({})", cert_file, TakeOpenSslError()));
+    return Status::InvalidArgument(fmt::format("TLS certificate {}: refused ({})", cert_file, TakeOpenSslError()));
   }
   while (X509Ptr extra{PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr)}) {
     if (SSL_CTX_add0_chain_cert(ctx, extra.get()) != 1) {
-      return Status::InvalidArgument(
-          fmt::format("TLS certificate {}: an intermediate certificate is refused ({})", cert_file, TakeOpenSslError()));
+      return Status::InvalidArgument(fmt::format("TLS certificate {}: an intermediate certificate is refused ({})",
+                                                 cert_file, TakeOpenSslError()));
     }
     (void)extra.release();  // owned by the context now
   }
@@ -121,18 +124,17 @@ Result<std::unique_ptr<ssl::context>> MakeServerTlsContext(const std::string& ce
   if (key == nullptr) {
     if (asked_passphrase) {
       ERR_clear_error();
-      return Status::InvalidArgument(fmt::format(
-          "TLS key {}: encrypted with a passphrase; gyre reads unencrypted keys only (decrypt it with "
-          "'openssl pkey -in {} -out KEY' and protect the file by its permissions)",
-          key_file, key_file));
+      return Status::InvalidArgument(
+          fmt::format("TLS key {}: encrypted with a passphrase; gyre reads unencrypted keys only (decrypt it with "
+                      "'openssl pkey -in {} -out KEY' and protect the file by its permissions)",
+                      key_file, key_file));
     }
     return Status::InvalidArgument(
         fmt::format("TLS key {}: no PEM private key in it ({})", key_file, TakeOpenSslError()));
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
-    return Status::InvalidArgument(
-        fmt::format("TLS key {} does not match the certificate {}", key_file, cert_file));
+    return Status::InvalidArgument(fmt::format("TLS key {} does not match the certificate {}", key_file, cert_file));
   }
   if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
     return Status::InvalidArgument(fmt::format("TLS key {}: refused ({})", key_file, TakeOpenSslError()));

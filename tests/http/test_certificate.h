@@ -46,9 +46,12 @@ inline std::unique_ptr<EVP_PKEY, KeyFree> NewKey() {
 }
 
 inline void WriteKey(const std::string& path, EVP_PKEY* key) {
-  WritePem(path, [](std::FILE* f, void* k) {
-    return PEM_write_PrivateKey(f, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0, nullptr, nullptr) == 1;
-  }, key);
+  WritePem(
+      path,
+      [](std::FILE* f, void* k) {
+        return PEM_write_PrivateKey(f, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+      },
+      key);
 }
 
 }  // namespace internal
@@ -65,7 +68,8 @@ inline TestCertificate MakeTestCertificate(const std::filesystem::path& dir, con
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days_valid) * 86400);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* subject = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), subject);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
@@ -80,8 +84,8 @@ inline TestCertificate MakeTestCertificate(const std::filesystem::path& dir, con
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) throw std::runtime_error("certificate signing failed");
 
   TestCertificate files{(dir / (name + ".pem")).string(), (dir / (name + "-key.pem")).string()};
-  internal::WritePem(files.cert, [](std::FILE* f, void* x) { return PEM_write_X509(f, static_cast<X509*>(x)) == 1; },
-                     cert.get());
+  internal::WritePem(
+      files.cert, [](std::FILE* f, void* x) { return PEM_write_X509(f, static_cast<X509*>(x)) == 1; }, cert.get());
   internal::WriteKey(files.key, key.get());
   return files;
 }

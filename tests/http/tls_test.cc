@@ -2,6 +2,8 @@
 // verifies the certificate, curl and Python's requests (the MLflow client's HTTP library) as real clients;
 // refused TLS 1.1, plain HTTP sent to the TLS port, a client that never handshakes, close_notify on
 // Connection: close, the drain; and every startup error naming its file.
+#include "http/tls.h"
+
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 
@@ -23,7 +25,6 @@
 #include <thread>
 
 #include "http/server.h"
-#include "http/tls.h"
 #include "test_certificate.h"
 #include "test_client.h"
 
@@ -62,10 +63,12 @@ class TlsClient {
     context_.set_verify_callback(ssl::host_name_verification("127.0.0.1"));
     stream_.emplace(io_, context_);
     boost::system::error_code ec;
-    stream_->next_layer().connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                                          static_cast<unsigned short>(port)), ec);
-    if (!ec) stream_->handshake(ssl::stream_base::client, handshake_error_);
-    else handshake_error_ = ec;
+    stream_->next_layer().connect(
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)), ec);
+    if (!ec)
+      stream_->handshake(ssl::stream_base::client, handshake_error_);
+    else
+      handshake_error_ = ec;
   }
 
   const boost::system::error_code& handshake_error() const { return handshake_error_; }
@@ -214,16 +217,15 @@ TEST_F(TlsServerTest, CurlGetsHealthOverOneReusedConnection) {
   Start(TlsOptions());
   int code = -1;
   std::string out = Shell("/usr/bin/curl -sS --cacert " + cert_.cert + " -w ' %{http_code} %{num_connects}\\n' " +
-                            Url("/health") + " " + Url("/health") + " " + Url("/health") + " 2>&1",
-                        &code);
+                              Url("/health") + " " + Url("/health") + " " + Url("/health") + " 2>&1",
+                          &code);
   EXPECT_EQ(code, 0) << out;
   // One TCP connection and TLS session for three requests.
   EXPECT_EQ(out, "{\"status\":\"ok\"} 200 1\n{\"status\":\"ok\"} 200 0\n{\"status\":\"ok\"} 200 0\n");
 
   // curl's own refusal of TLS 1.1 comes from its OpenSSL before any byte is sent; either way, no answer.
-  std::string old = Shell("/usr/bin/curl -sS --cacert " + cert_.cert + " --tlsv1.1 --tls-max 1.1 " + Url("/health") +
-                            " 2>&1",
-                        &code);
+  std::string old =
+      Shell("/usr/bin/curl -sS --cacert " + cert_.cert + " --tlsv1.1 --tls-max 1.1 " + Url("/health") + " 2>&1", &code);
   EXPECT_NE(code, 0) << old;
   EXPECT_EQ(old.find("\"ok\""), std::string::npos) << old;
 }
@@ -233,10 +235,11 @@ TEST_F(TlsServerTest, PythonRequestsVerifiesAndFetches) {
   Shell("python3 -c 'import requests' 2>/dev/null", &code);
   if (code != 0) GTEST_SKIP() << "python3 with requests is not installed";
   Start(TlsOptions());
-  std::string out = Shell("python3 -c 'import requests, sys; s = requests.Session(); "
-                        "print(*[s.get(sys.argv[1], verify=sys.argv[2]).json()[\"status\"] for _ in range(3)])' " +
-                            Url("/health") + " " + cert_.cert + " 2>&1",
-                        &code);
+  std::string out = Shell(
+      "python3 -c 'import requests, sys; s = requests.Session(); "
+      "print(*[s.get(sys.argv[1], verify=sys.argv[2]).json()[\"status\"] for _ in range(3)])' " +
+          Url("/health") + " " + cert_.cert + " 2>&1",
+      &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "ok ok ok\n");
   // Without the certificate to trust, requests refuses the server (as MLflow would without
@@ -337,8 +340,7 @@ TEST_F(TlsServerTest, StartupErrorsNameTheFileAndTheProblem) {
   EXPECT_EQ(s.message(), "TLS key " + dir_.string() + ": is a folder, not a PEM file");
   s = CreateError(cert_.cert, cert_.cert);  // the certificate given as the key
   EXPECT_TRUE(s.IsInvalidArgument());
-  EXPECT_NE(s.message().find("TLS key " + cert_.cert + ": no PEM private key in it"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("TLS key " + cert_.cert + ": no PEM private key in it"), std::string::npos) << s.message();
   s = CreateError(cert_.key, cert_.key);  // the key given as the certificate
   EXPECT_NE(s.message().find("TLS certificate " + cert_.key + ": no PEM certificate in it"), std::string::npos)
       << s.message();
@@ -354,13 +356,14 @@ TEST_F(TlsServerTest, StartupErrorsNameTheFileAndTheProblem) {
   }
 
   std::string weak_key = (dir_ / "weak-key.pem").string(), weak = (dir_ / "weak.pem").string();
-  Shell("openssl req -x509 -newkey rsa:1024 -nodes -days 1 -subj /CN=localhost -keyout " + weak_key + " -out " +
-            weak + " 2>&1",
+  Shell("openssl req -x509 -newkey rsa:1024 -nodes -days 1 -subj /CN=localhost -keyout " + weak_key + " -out " + weak +
+            " 2>&1",
         &code);
   if (code == 0) {
     s = CreateError(weak, weak_key);
-    EXPECT_EQ(s.message(), "TLS certificate " + weak +
-                               ": refused (its key is too small for security level 2: RSA keys need 2048 bits or more)");
+    EXPECT_EQ(s.message(),
+              "TLS certificate " + weak +
+                  ": refused (its key is too small for security level 2: RSA keys need 2048 bits or more)");
   }
 
   // An expired certificate starts (clients will refuse it; the log says so).
