@@ -288,10 +288,12 @@ TEST_F(TlsServerTest, ClientThatNeverHandshakesIsDroppedAtTheTimeout) {
 
 TEST_F(TlsServerTest, ConnectionCloseEndsWithCloseNotifyAndDrainClosesIdleAndHandshakingOnes) {
   Start(TlsOptions());
-  TlsClient closing(port_, cert_.cert);
-  auto response = closing.Fetch("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(response.result_int(), 200);
-  EXPECT_EQ(closing.ReadToClose(), asio::error::eof);  // a clean TLS close, not a truncation
+  {
+    TlsClient closing(port_, cert_.cert);
+    auto response = closing.Fetch("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(response.result_int(), 200);
+    EXPECT_EQ(closing.ReadToClose(), asio::error::eof);  // a clean TLS close, not a truncation
+  }  // closes our end, which ends the server's linger
 
   TlsClient idle(port_, cert_.cert);
   EXPECT_EQ(idle.Fetch(RequestText("GET", "/health")).result_int(), 200);
