@@ -19,15 +19,16 @@ PACKAGES=(
   libjemalloc-dev         # the gyre binary's allocator (release builds)
   libhiredis-dev          # online feature state on Redis
   libxgboost-dev          # training (issue 5) and the reference the tree evaluator is tested against
-  libssl-dev              # SHA-256 of imported models (libcrypto)
+  libssl-dev              # SHA-256 of imported models (libcrypto); the server's HTTPS (libssl)
   libsodium-dev           # users and API tokens: Argon2id hashes, random tokens, BLAKE2b cache keys
   python3-xgboost python3-numpy  # tests: models trained by Python's xgboost, imported by gyre
   libeigen3-dev           # logistic regression training (Newton steps on the normal equations)
   libgtest-dev libgmock-dev libbenchmark-dev
   # real servers the tests run against (started on loopback by scripts/test-services.sh)
   postgresql redis-server
-  # test tools: promtool (`promtool check metrics`) lints GET /metrics
+  # test tools: promtool (`promtool check metrics`) lints GET /metrics; HTTPS clients (tests/http/tls_test.cc)
   prometheus
+  curl openssl python3-requests
   # benchmark peers
   wrk nginx-light
 )

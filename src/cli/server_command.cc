@@ -28,6 +28,8 @@ struct ServerFlags {
   int port = 0;
   int threads = 0;
   std::string auth;  // "required", "off", or empty: gyre.yaml's server.auth, else by the address
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // Logs go to stderr: stdout carries the one "listening" line scripts wait for. SIGTERM and SIGINT are blocked
@@ -67,7 +69,16 @@ http::ServerOptions ServerOptionsOf(const ServerConfig& config, const ServerFlag
   if (cmd.count("--host") > 0) options.host = flags.host;
   if (cmd.count("--port") > 0) options.port = flags.port;
   if (cmd.count("--threads") > 0) options.threads = flags.threads;
+  if (cmd.count("--tls-cert") > 0) options.tls_cert = flags.tls_cert;
+  if (cmd.count("--tls-key") > 0) options.tls_key = flags.tls_key;
   return options;
+}
+
+// --tls-cert and --tls-key, for both server commands.
+void AddTlsFlags(CLI::App* cmd, ServerFlags& flags, const std::string& defaults) {
+  cmd->add_option("--tls-cert", flags.tls_cert,
+                  "PEM certificate (then any intermediates): serve HTTPS only, TLS 1.2+; needs --tls-key" + defaults);
+  cmd->add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert, unencrypted" + defaults);
 }
 
 Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
@@ -91,6 +102,13 @@ Status RunServer(const ServerFlags& flags, const CLI::App& cmd) {
   if (auth_mode.required) GYRE_RETURN_IF_ERROR(api::RequireAuth(router, app->auth()));
   if (!auth_mode.warning.empty()) {
     spdlog::warn("{}", auth_mode.warning);
+  }
+  if (auth_mode.required && !server->tls() && !auth::IsLoopbackHost(options.host)) {
+    spdlog::warn(
+        "serving plain HTTP on {}, a non-loopback address: API tokens and data travel in clear text. "
+        "Turn on TLS (gyre.yaml server.tls.cert and server.tls.key, or --tls-cert and --tls-key) or "
+        "put a TLS-terminating proxy in front.",
+        options.host);
   }
   return ServeUntilSignalled(*server, signals, options.drain_timeout_ms,
                              fmt::format("workspace {}, metadata {}, online durability {}, auth {}", ws.root(),
@@ -145,6 +163,7 @@ void AddServerCommand(CLI::App& root) {
                   "required: every route but health, readiness and /metrics needs an API token (gyre users add); "
                   "off: no checks (default: gyre.yaml server.auth, else required unless --host is loopback)")
       ->check(CLI::IsMember({"required", "off"}));
+  AddTlsFlags(cmd, *flags, " (default: gyre.yaml server.tls; relative paths there are to the workspace)");
   SetAction(cmd, [flags, cmd]() { return RunServer(*flags, *cmd); });
 }
 
@@ -164,6 +183,7 @@ void AddModelsServeCommand(CLI::App& models) {
   cmd->add_option("--host", flags->host, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port,-p", flags->port, "Port (default 5000; 0 picks a free one)")->check(CLI::Range(0, 65535));
   cmd->add_option("--threads", flags->threads, "I/O threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  AddTlsFlags(cmd, *flags, "");
   SetAction(cmd, [flags, cmd]() { return RunModelServer(*flags, *cmd); });
 }
 

@@ -44,6 +44,9 @@ server:
   idle_timeout_ms: 60000
   drain_timeout_ms: 10000
   # auth: required        # required or off; unset: required unless host is a loopback address
+  # tls:                  # HTTPS only on this port (TLS 1.2+); paths relative to this folder
+  #   cert: tls/cert.pem  # PEM: the certificate, then any intermediates
+  #   key: tls/key.pem    # PEM: its private key, unencrypted
 )",
                      name);
 }
@@ -90,10 +93,17 @@ Result<WorkspaceConfig> Workspace::LoadConfig(const std::string& path, const std
     if (!s.auth.empty() && s.auth != "required" && s.auth != "off") {
       server.Error("auth", "expected required or off, got '" + s.auth + "'");
     }
+    server.Object("tls", [&](ConfigObject& tls) {
+      tls.Optional("cert", &s.tls_cert);
+      tls.Optional("key", &s.tls_key);
+    });
   });
   GYRE_RETURN_IF_ERROR(root.Finish());
   fs::path artifacts = config.store.artifacts.empty() ? fs::path(kStateDir) / "artifacts" : fs::path(config.store.artifacts);
   config.store.artifacts = (fs::path(workspace_dir) / artifacts).lexically_normal().string();
+  for (std::string* tls_file : {&config.server.tls_cert, &config.server.tls_key}) {
+    if (!tls_file->empty()) *tls_file = (fs::path(workspace_dir) / *tls_file).lexically_normal().string();
+  }
   return config;
 }
 

@@ -33,6 +33,10 @@ struct ServerConfig {
   // "required" (every route but health, readiness and /metrics needs an API token), "off", or empty: required
   // unless the server binds a loopback address (docs/auth.md).
   std::string auth;
+  // server.tls.cert / server.tls.key: PEM files (absolute, resolved against the workspace folder). Both set:
+  // the port speaks HTTPS only, TLS 1.2 and later (docs/auth.md#tls). Both empty: plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 struct StoreConfig {

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -20,9 +22,11 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "http/request_parser.h"
+#include "http/tls.h"
 #include "http/url.h"
 
 namespace gyre::http {
@@ -31,6 +35,9 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
+// What a connection reads and writes: the TCP socket itself, or TLS over it.
+using PlainStream = tcp::socket;
+using TlsStream = asio::ssl::stream<tcp::socket>;
 
 namespace {
 
@@ -83,16 +90,19 @@ bool BodyAllowed(int status) { return status >= 200 && status != 204 && status !
 
 }  // namespace
 
+template <typename Stream>
 class Connection;
 
-// One I/O thread: its io_context, its connections (an intrusive list, touched only on this thread), and
-// the sweep timer that enforces their deadlines. `connections` is declared before `ctx` so it outlives
-// the handlers (which own Connections) that the io_context destroys.
+// One I/O thread: its io_context, its connections (intrusive lists, one per stream type, touched only on
+// this thread; a server uses one of them), and the sweep timer that enforces their deadlines. The lists
+// are declared before `ctx` so they outlive the handlers (which own Connections) that the io_context
+// destroys.
 struct Worker {
   Worker(Server::Impl* s, uint32_t i) : server(s), index(i), ctx(1), sweep(ctx) {}
   Server::Impl* server;
   uint32_t index;
-  Connection* connections = nullptr;
+  Connection<PlainStream>* plain_connections = nullptr;
+  Connection<TlsStream>* tls_connections = nullptr;
   uint64_t next_request = 0;
   bool stopping = false;
   std::atomic<int64_t> requests{0};
@@ -100,6 +110,19 @@ struct Worker {
   asio::io_context ctx;
   asio::steady_timer sweep;
   std::thread thread;
+
+  template <typename Stream>
+  Connection<Stream>*& connections() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      return tls_connections;
+    } else {
+      return plain_connections;
+    }
+  }
+  // Calls f(Connection<S>*) for every connection of this worker. f may close a connection: destruction
+  // waits for its pending handler to run, so the lists are not modified during the walk.
+  template <typename F>
+  void ForEachConnection(F&& f);
 };
 
 // Member order matters for destruction: the workers (whose io_contexts may still own Connections) go
@@ -119,6 +142,8 @@ struct Server::Impl {
   bool started = false;  // guarded by mu
   bool stopped = false;  // guarded by mu
 
+  // Set when serving HTTPS; declared before `workers` so it outlives every connection's SSL object.
+  std::unique_ptr<asio::ssl::context> tls;
   std::vector<std::unique_ptr<Worker>> workers;
   // Accepting runs on its own small thread, so a slow handler never delays new connections or the
   // moment Shutdown stops accepting.
@@ -138,28 +163,43 @@ struct Server::Impl {
   }
 };
 
-// One client connection. Lives on one worker's thread; owned by the shared_ptrs its pending operations
-// hold, so it is destroyed when its last operation completes after Close().
-class Connection : public std::enable_shared_from_this<Connection> {
+// One client connection over `Stream` (PlainStream or TlsStream). Lives on one worker's thread; owned by
+// the shared_ptrs its pending operations hold, so it is destroyed when its last operation completes after
+// Close(). The two instantiations share every line but the handshake, the close_notify and the check for
+// buffered input; `if constexpr` keeps TLS out of the plain one.
+template <typename Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(Worker* worker, tcp::socket socket)
-      : worker_(worker), server_(worker->server), socket_(std::move(socket)) {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // `tls_context...`: nothing for PlainStream, the server's asio::ssl::context for TlsStream.
+  template <typename... TlsContext>
+  Connection(Worker* worker, tcp::socket socket, TlsContext&... tls_context)
+      : worker_(worker), server_(worker->server), stream_(std::move(socket), tls_context...) {
     server_->live_connections.fetch_add(1);
-    next_ = worker_->connections;
+    Connection*& head = worker_->connections<Stream>();
+    next_ = head;
     if (next_ != nullptr) next_->prev_ = this;
-    worker_->connections = this;
+    head = this;
   }
 
   ~Connection() {
     if (prev_ != nullptr) prev_->next_ = next_;
     if (next_ != nullptr) next_->prev_ = prev_;
-    if (worker_->connections == this) worker_->connections = next_;
+    Connection*& head = worker_->connections<Stream>();
+    if (head == this) head = next_;
     server_->ConnectionClosed();
   }
 
   Connection* next() const { return next_; }
 
-  void Start() { DoRead(); }
+  void Start() {
+    if constexpr (kTls) {
+      Handshake();
+    } else {
+      DoRead();
+    }
+  }
 
   // Called by the sweep on this connection's thread.
   void CheckDeadline(int64_t now) {
@@ -169,8 +209,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case Phase::kReading:
         // Cancel the read; OnRead sees kTimedOut and answers 408.
         phase_ = Phase::kTimedOut;
-        socket_.cancel();
+        socket().cancel();
         break;
+      case Phase::kHandshake:
       case Phase::kIdle:
       case Phase::kDrainIdle:
       case Phase::kWriting:
@@ -184,8 +225,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Drain began: an idle connection is closed now; a busy one closes after its current response. A
   // connection whose next request has reached the socket but not been read yet (its worker was busy) is
-  // not idle: it is read and answered (/health says "draining").
+  // not idle: it is read and answered (/health says "draining"). A TLS handshake still under way has no
+  // request yet either: it is closed.
   void OnDrain() {
+    if (phase_ == Phase::kHandshake) {
+      Close();
+      return;
+    }
     if (phase_ == Phase::kLingering) {
       // Its response is out; do not hold the drain for a client slow to close its end.
       deadline_ms_ = std::min(deadline_ms_, NowMs() + kDrainLingerMs);
@@ -195,28 +241,63 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // The pending read may already hold bytes the socket no longer shows, so do not close here: cancel
     // the read and let OnRead decide with everything known.
     phase_ = Phase::kDrainIdle;
-    socket_.cancel();
+    socket().cancel();
   }
 
+  // Closes the TCP socket at once (no TLS close_notify: Linger sends that after a last response).
   void Close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
     deadline_ms_ = 0;
     error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
   }
 
  private:
-  enum class Phase { kIdle, kDrainIdle, kReading, kTimedOut, kHandling, kWriting, kLingering, kClosed };
+  enum class Phase { kHandshake, kIdle, kDrainIdle, kReading, kTimedOut, kHandling, kWriting, kLingering, kClosed };
 
   const ServerOptions& options() const { return server_->options; }
+  tcp::socket& socket() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+  std::shared_ptr<Connection> self() { return this->shared_from_this(); }
 
-  // No request started: nothing buffered and nothing waiting in the socket.
+  // TLS only: the handshake, within tls_handshake_timeout_ms (the sweep closes the connection after it).
+  // Failures are the client's (plain HTTP to this port, TLS 1.1, our certificate refused): no response
+  // can be sent, and a scanner must not fill the log, so they are logged at debug level.
+  void Handshake() {
+    phase_ = Phase::kHandshake;
+    deadline_ms_ = NowMs() + options().tls_handshake_timeout_ms;
+    stream_.async_handshake(asio::ssl::stream_base::server, [self = self()](error_code ec) {
+      if (ec || self->phase_ == Phase::kClosed) {
+        if (ec && self->phase_ != Phase::kClosed) {
+          error_code ignored;
+          spdlog::debug("TLS handshake with {} failed: {}",
+                        self->socket().remote_endpoint(ignored).address().to_string(), ec.message());
+        }
+        self->Close();
+        return;
+      }
+      self->DoRead();
+    });
+  }
+
+  // No request started: nothing buffered and nothing waiting in the socket. With TLS, also nothing
+  // received but not yet decrypted by OpenSSL (bytes Asio read from the socket and holds outside OpenSSL
+  // are not visible: in a drain, such a request would be cut rather than answered).
   bool NothingPending() {
     if (parser_ || in_.size() != 0) return false;
+    if constexpr (kTls) {
+      SSL* ssl = stream_.native_handle();
+      if (SSL_has_pending(ssl) != 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) != 0) return false;
+    }
     error_code ec;
-    return socket_.available(ec) == 0 || ec;
+    return socket().available(ec) == 0 || ec;
   }
 
   void DoRead() {
@@ -233,8 +314,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       phase_ = Phase::kReading;
       deadline_ms_ = request_started_ms_ + options().read_timeout_ms;
     }
-    socket_.async_read_some(in_.prepare(kReadChunk),
-                            [self = shared_from_this()](error_code ec, size_t n) { self->OnRead(ec, n); });
+    stream_.async_read_some(in_.prepare(kReadChunk), [self = self()](error_code ec, size_t n) { self->OnRead(ec, n); });
   }
 
   void OnRead(error_code ec, size_t n) {
@@ -405,8 +485,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     phase_ = Phase::kWriting;
     deadline_ms_ = NowMs() + options().read_timeout_ms;
     std::array<asio::const_buffer, 2> buffers{asio::buffer(out_), asio::buffer(large_body_)};
-    asio::async_write(socket_, buffers,
-                      [self = shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
+    asio::async_write(stream_, buffers, [self = self()](error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(error_code ec) {
@@ -465,15 +544,33 @@ class Connection : public std::enable_shared_from_this<Connection> {
     phase_ = Phase::kLingering;
     int64_t linger = server_->draining.load(std::memory_order_relaxed) ? kDrainLingerMs : kLingerMs;
     deadline_ms_ = NowMs() + std::min(linger, options().read_timeout_ms);
-    error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
     parser_.reset();
     in_.consume(in_.size());
+    if constexpr (kTls) {
+      // Send close_notify without waiting for the client's (marking it received makes OpenSSL's shutdown
+      // one-way: waiting would fail on the body a client may still be sending), then linger on the TCP
+      // socket like plain HTTP, discarding ciphertext. The sweep's deadline bounds the write.
+      SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
+      stream_.async_shutdown([self = self()](error_code ec) {
+        if (ec || self->phase_ != Phase::kLingering) {
+          self->Close();
+          return;
+        }
+        self->ShutdownSendAndDiscard();
+      });
+    } else {
+      ShutdownSendAndDiscard();
+    }
+  }
+
+  void ShutdownSendAndDiscard() {
+    error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
     Discard();
   }
 
   void Discard() {
-    socket_.async_read_some(in_.prepare(kReadChunk), [self = shared_from_this()](error_code ec, size_t) {
+    socket().async_read_some(in_.prepare(kReadChunk), [self = self()](error_code ec, size_t) {
       if (ec || self->phase_ != Phase::kLingering) {
         self->Close();
         return;
@@ -484,7 +581,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Worker* worker_;
   Server::Impl* server_;
-  tcp::socket socket_;
+  Stream stream_;
   boost::beast::flat_buffer in_;
   std::string out_;
   std::string large_body_;
@@ -501,6 +598,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection* prev_ = nullptr;
   Connection* next_ = nullptr;
 };
+
+template <typename F>
+void Worker::ForEachConnection(F&& f) {
+  for (Connection<PlainStream>* c = plain_connections; c != nullptr; c = c->next()) f(c);
+  for (Connection<TlsStream>* c = tls_connections; c != nullptr; c = c->next()) f(c);
+}
 
 // --- Server::Impl -------------------------------------------------------------------------------------
 
@@ -519,14 +622,18 @@ void Server::Impl::DoAccept() {
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::post(target->ctx, [target, socket = std::move(socket)]() mutable {
+    asio::post(target->ctx, [target, tls = tls.get(), socket = std::move(socket)]() mutable {
       // Accepted before the drain began: it is served if its request has arrived (DoRead decides).
       if (target->stopping) {
         error_code ignored_close;
         socket.close(ignored_close);
         return;
       }
-      std::make_shared<Connection>(target, std::move(socket))->Start();
+      if (tls != nullptr) {
+        std::make_shared<Connection<TlsStream>>(target, std::move(socket), *tls)->Start();
+      } else {
+        std::make_shared<Connection<PlainStream>>(target, std::move(socket))->Start();
+      }
     });
     DoAccept();
   });
@@ -537,9 +644,7 @@ void Server::Impl::ArmSweep(Worker* worker) {
   worker->sweep.async_wait([this, worker](error_code ec) {
     if (ec || worker->stopping) return;
     int64_t now = NowMs();
-    // CheckDeadline may close a connection, but destruction waits for its pending handler to run, so
-    // the list is not modified during this walk.
-    for (Connection* c = worker->connections; c != nullptr; c = c->next()) c->CheckDeadline(now);
+    worker->ForEachConnection([now](auto* c) { c->CheckDeadline(now); });
     ArmSweep(worker);
   });
 }
@@ -556,6 +661,8 @@ ServerOptions ServerOptions::FromConfig(const ServerConfig& config) {
   options.read_timeout_ms = config.read_timeout_ms;
   options.idle_timeout_ms = config.idle_timeout_ms;
   options.drain_timeout_ms = config.drain_timeout_ms;
+  options.tls_cert = config.tls_cert;
+  options.tls_key = config.tls_key;
   return options;
 }
 
@@ -572,12 +679,26 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (options.read_timeout_ms <= 0) return bad("read_timeout_ms", "must be positive");
   if (options.idle_timeout_ms <= 0) return bad("idle_timeout_ms", "must be positive");
   if (options.drain_timeout_ms < 0) return bad("drain_timeout_ms", "must not be negative");
+  if (options.tls_handshake_timeout_ms <= 0) return bad("tls_handshake_timeout_ms", "must be positive");
+  bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
+  if (tls && (options.tls_cert.empty() || options.tls_key.empty())) {
+    return Status::InvalidArgument(fmt::format(
+        "TLS needs both a certificate and a key: the {} is set ({}) but not the {} (gyre.yaml server.tls.cert "
+        "and server.tls.key, or --tls-cert and --tls-key)",
+        options.tls_cert.empty() ? "key" : "certificate", options.tls_cert.empty() ? options.tls_key : options.tls_cert,
+        options.tls_cert.empty() ? "certificate" : "key"));
+  }
 
   auto impl = std::make_unique<Impl>();
   int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   for (int i = 0; i < threads; ++i) impl->workers.push_back(std::make_unique<Worker>(impl.get(), i));
-  impl->sweep_ms = std::clamp<int64_t>(std::min(options.read_timeout_ms, options.idle_timeout_ms) / 4, 5, 250);
+  if (tls) {
+    GYRE_ASSIGN_OR_RETURN(impl->tls, MakeServerTlsContext(options.tls_cert, options.tls_key));
+  }
+  int64_t shortest_timeout = std::min(options.read_timeout_ms, options.idle_timeout_ms);
+  if (tls) shortest_timeout = std::min(shortest_timeout, options.tls_handshake_timeout_ms);
+  impl->sweep_ms = std::clamp<int64_t>(shortest_timeout / 4, 5, 250);
   impl->id_nonce = static_cast<uint64_t>(std::random_device{}()) * 0x9E3779B97F4A7C15ull;
 
   // Resolve: a literal address directly, a name ("localhost") through the resolver.
@@ -632,6 +753,7 @@ int Server::port() const { return impl_->bound_port; }
 const ServerOptions& Server::options() const { return impl_->options; }
 bool Server::draining() const { return impl_->draining.load(); }
 int64_t Server::open_connections() const { return impl_->live_connections.load(); }
+bool Server::tls() const { return impl_->tls != nullptr; }
 
 int64_t Server::requests_served() const {
   int64_t total = 0;
@@ -648,10 +770,11 @@ std::array<int64_t, 5> Server::responses_by_class() const {
 }
 
 std::string Server::url() const {
+  std::string_view scheme = tls() ? "https" : "http";
   if (impl_->bound_host.find(':') != std::string::npos) {
-    return fmt::format("http://[{}]:{}", impl_->bound_host, impl_->bound_port);
+    return fmt::format("{}://[{}]:{}", scheme, impl_->bound_host, impl_->bound_port);
   }
-  return fmt::format("http://{}:{}", impl_->bound_host, impl_->bound_port);
+  return fmt::format("{}://{}:{}", scheme, impl_->bound_host, impl_->bound_port);
 }
 
 Status Server::Start() {
@@ -709,9 +832,7 @@ Status Server::Shutdown() {
   if (impl->accept_thread.joinable()) impl->accept_thread.join();
   for (auto& w : impl->workers) {
     Worker* worker = w.get();
-    asio::post(worker->ctx, [worker] {
-      for (Connection* c = worker->connections; c != nullptr; c = c->next()) c->OnDrain();
-    });
+    asio::post(worker->ctx, [worker] { worker->ForEachConnection([](auto* c) { c->OnDrain(); }); });
   }
   bool clean;
   {
@@ -726,7 +847,7 @@ Status Server::Shutdown() {
     asio::post(worker->ctx, [worker] {
       worker->stopping = true;
       worker->sweep.cancel();
-      for (Connection* c = worker->connections; c != nullptr; c = c->next()) c->Close();
+      worker->ForEachConnection([](auto* c) { c->Close(); });
     });
   }
   for (auto& w : impl->workers) {

@@ -21,6 +21,13 @@
 // closed (after reading and discarding what the client is still sending, for up to a second, so the
 // client sees the response instead of a reset).
 //
+// TLS (tls.h): when ServerOptions names a certificate and key, the port speaks HTTPS only (TLS 1.2+) and
+// url() says https. A connection must complete its handshake within tls_handshake_timeout_ms; a failed
+// handshake (plain HTTP sent to the port, an old TLS version, a client refusing the certificate) closes the
+// connection without a response and is logged at debug level only. A Connection: close or error response
+// is followed by a TLS close_notify. The plain HTTP path is unchanged by TLS: connections are a template
+// over the stream type, so there is no per-request indirection either way.
+//
 // GET /health is built in: {"status":"ok"} (200) while serving, {"status":"draining"} (503) during drain.
 //
 // Lifecycle: Create (binds and listens, so port() is known and a taken port fails here) → routes are
@@ -50,6 +57,10 @@ struct ServerOptions {
   int64_t read_timeout_ms = 30'000;  // also bounds writing a response to a client that does not read
   int64_t idle_timeout_ms = 60'000;
   int64_t drain_timeout_ms = 10'000;
+  // HTTPS: both or neither (PEM files; see tls.h for what each holds). Both empty: plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
+  int64_t tls_handshake_timeout_ms = 10'000;  // not in gyre.yaml; a connection silent this long is closed
 
   // gyre.yaml's `server:` section (core/workspace.h) field by field.
   static ServerOptions FromConfig(const ServerConfig& config);
@@ -57,8 +68,10 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Validates `options`, resolves the host, binds and listens. Errors: InvalidArgument for a bad option
-  // or unresolvable host, Unavailable when the address is taken or cannot be bound.
+  // Validates `options`, loads the TLS certificate and key if named, resolves the host, binds and listens.
+  // Errors: InvalidArgument for a bad option, an unresolvable host, or a certificate or key that cannot be
+  // used (NotFound / IOError when its file is missing or unreadable; the message names the file);
+  // Unavailable when the address is taken or cannot be bound.
   static Result<std::unique_ptr<Server>> Create(ServerOptions options);
 
   // Shuts down (drains) if still serving.
@@ -76,7 +89,8 @@ class Server {
   // The bound address; port() is the real port even when options.port was 0.
   const std::string& host() const;
   int port() const;
-  std::string url() const;  // "http://127.0.0.1:8080" (IPv6 hosts in brackets)
+  std::string url() const;  // "http://127.0.0.1:8080", "https://..." with TLS (IPv6 hosts in brackets)
+  bool tls() const;
   const ServerOptions& options() const;
 
   // True from the moment Shutdown begins.

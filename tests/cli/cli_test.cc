@@ -20,6 +20,7 @@
 
 #include "http/client.h"
 #include "tests/cli/run_gyre.h"
+#include "tests/http/test_certificate.h"
 
 extern char** environ;
 namespace fs = std::filesystem;
@@ -187,7 +188,7 @@ TEST_F(CliTest, FeaturesBackfillCheckAndErrors) {
   EXPECT_NE(typo.out.find("features.yaml:3:80: unknown column 'okk' in source 'events'"), std::string::npos) << typo.out;
 }
 
-// A `gyre server` child process; its stdout goes to a file we poll for the "listening" line.
+// A `gyre server` child process; its stdout and stderr go to a file we poll for the "listening" line.
 class ServerProcess {
  public:
   explicit ServerProcess(const fs::path& workspace, std::vector<std::string> extra = {}) {
@@ -195,20 +196,20 @@ class ServerProcess {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
     std::string ws = workspace.string();
     std::vector<const char*> argv = {kGyre.c_str(), "server", "--workspace", ws.c_str(), "--port", "0"};
     for (const std::string& a : extra) argv.push_back(a.c_str());
     argv.push_back(nullptr);
     posix_spawn(&pid_, kGyre.c_str(), &actions, nullptr, const_cast<char**>(argv.data()), environ);
     posix_spawn_file_actions_destroy(&actions);
-    const std::string prefix = "listening on http://";
+    const std::string prefix = "listening on http";  // http:// or https://
     for (int i = 0; i < 200 && port_ == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       std::ifstream in(log_);
       std::string text((std::istreambuf_iterator<char>(in)), {});
       size_t at = text.find(prefix);
-      size_t colon = at == std::string::npos ? at : text.find(':', at + prefix.size());
+      size_t colon = at == std::string::npos ? at : text.find(':', text.find("://", at) + 3);
       if (colon != std::string::npos) port_ = std::atoi(text.c_str() + colon + 1);
       log_text_ = std::move(text);
     }
@@ -429,6 +430,7 @@ TEST_F(CliTest, UsersTokensAndAuthRequiredOffLoopback) {
   ServerProcess server(ws, {"--host", "0.0.0.0"});
   ASSERT_NE(server.port(), 0) << "server did not start: " << server.log_text();
   EXPECT_NE(server.log_text().find("auth required"), std::string::npos) << server.log_text();
+  EXPECT_NE(server.log_text().find("API tokens and data travel in clear text"), std::string::npos) << server.log_text();
   auto client = http::Client::Connect("127.0.0.1", server.port());
   ASSERT_TRUE(client.ok());
   const std::string body = R"({"experiment_id": "0"})";
@@ -456,6 +458,63 @@ TEST_F(CliTest, UsersTokensAndAuthRequiredOffLoopback) {
   auto open_write = (*open_client)->Request("POST", "/api/2.0/mlflow/runs/create", body);
   ASSERT_TRUE(open_write.ok());
   EXPECT_EQ(open_write->status, 200);
+}
+
+// HTTPS from gyre.yaml (paths relative to the workspace) or from flags; a real client (curl) with a token;
+// startup refusals that name the file.
+TEST_F(CliTest, ServerSpeaksHttpsFromConfigOrFlagsAndRefusesBadCertificates) {
+  if (!fs::exists("/usr/bin/curl")) GTEST_SKIP() << "no /usr/bin/curl";
+  fs::path ws = dir_ / "ws";
+  ASSERT_EQ(RunGyre("init " + ws.string()).exit_code, 0);
+  fs::create_directories(ws / "tls");
+  http::testing::TestCertificate cert = http::testing::MakeTestCertificate(ws / "tls");
+  {
+    std::ifstream in(ws / "gyre.yaml");
+    std::string yaml((std::istreambuf_iterator<char>(in)), {});
+    Write(ws / "gyre.yaml", yaml + "  tls:\n    cert: tls/cert.pem\n    key: tls/cert-key.pem\n");
+  }
+  RunResult added = RunGyre("users add ana --role scientist -w " + ws.string());
+  ASSERT_EQ(added.exit_code, 0) << added.out;
+  size_t at = added.out.find("gyre_", added.out.find('\n'));
+  ASSERT_NE(at, std::string::npos) << added.out;
+  std::string token = added.out.substr(at, added.out.find('\n', at) - at);
+
+  {
+    ServerProcess server(ws, {"--host", "0.0.0.0"});
+    ASSERT_NE(server.port(), 0) << "server did not start: " << server.log_text();
+    EXPECT_NE(server.log_text().find("listening on https://0.0.0.0:"), std::string::npos) << server.log_text();
+    EXPECT_EQ(server.log_text().find("clear text"), std::string::npos) << server.log_text();
+    std::string url = "https://127.0.0.1:" + std::to_string(server.port());
+    std::string curl = "/usr/bin/curl -sS --cacert " + cert.cert + " ";
+    FILE* pipe = ::popen((curl + "-H 'Authorization: Bearer " + token + "' " + url +
+                          "/api/2.0/mlflow/experiments/search?max_results=1 -w ' %{http_code}' 2>&1")
+                             .c_str(),
+                         "r");
+    ASSERT_NE(pipe, nullptr);
+    std::array<char, 4096> buf{};
+    std::string out(buf.data(), fread(buf.data(), 1, buf.size(), pipe));
+    EXPECT_EQ(::pclose(pipe), 0) << out;
+    EXPECT_TRUE(out.ends_with(" 200")) << out;
+    EXPECT_EQ(server.Kill(SIGTERM), 0);
+  }
+
+  // Flags override gyre.yaml; relative flag paths are the caller's (here: absolute).
+  http::testing::TestCertificate other = http::testing::MakeTestCertificate(dir_, "other");
+  RunResult mismatch = RunGyre("server -w " + ws.string() + " --port 0 --tls-key " + other.key);
+  EXPECT_EQ(mismatch.exit_code, 2) << mismatch.out;
+  EXPECT_NE(mismatch.out.find("error: TLS key " + other.key + " does not match the certificate " +
+                              (ws / "tls" / "cert.pem").string()),
+            std::string::npos)
+      << mismatch.out;
+  std::string missing = (dir_ / "nope.pem").string();
+  RunResult absent = RunGyre("server -w " + ws.string() + " --port 0 --tls-cert " + missing);
+  EXPECT_EQ(absent.exit_code, 2) << absent.out;
+  EXPECT_NE(absent.out.find("error: TLS certificate " + missing + ": no such file"), std::string::npos) << absent.out;
+  fs::path plain_ws = dir_ / "plain";
+  ASSERT_EQ(RunGyre("init " + plain_ws.string()).exit_code, 0);
+  RunResult half = RunGyre("server -w " + plain_ws.string() + " --port 0 --tls-cert " + cert.cert);
+  EXPECT_EQ(half.exit_code, 2) << half.out;
+  EXPECT_NE(half.out.find("TLS needs both a certificate and a key"), std::string::npos) << half.out;
 }
 
 }  // namespace

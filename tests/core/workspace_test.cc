@@ -125,6 +125,26 @@ TEST_F(WorkspaceTest, BadConfigNamesFileLineAndKey) {
   EXPECT_NE(ws.status().message().find("gyre.yaml:2:13: 'store.metadata'"), std::string::npos) << ws.status().message();
 }
 
+TEST_F(WorkspaceTest, TlsFilesResolveAgainstTheWorkspace) {
+  Write(dir_ / "gyre.yaml", "server:\n  tls:\n    cert: tls/cert.pem\n    key: /etc/gyre/key.pem\n");
+  auto config = Workspace::LoadConfig((dir_ / "gyre.yaml").string(), dir_.string());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->server.tls_cert, (dir_ / "tls" / "cert.pem").string());
+  EXPECT_EQ(config->server.tls_key, "/etc/gyre/key.pem");
+  Write(dir_ / "gyre.yaml", "server:\n  tls:\n    certificate: c.pem\n");
+  config = Workspace::LoadConfig((dir_ / "gyre.yaml").string(), dir_.string());
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("gyre.yaml:3:5: unknown key 'certificate' in 'server.tls'"),
+            std::string::npos)
+      << config.status().message();
+  // Not set: plain HTTP.
+  Write(dir_ / "gyre.yaml", DefaultWorkspaceYaml("x"));
+  config = Workspace::LoadConfig((dir_ / "gyre.yaml").string(), dir_.string());
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->server.tls_cert, "");
+  EXPECT_EQ(config->server.tls_key, "");
+}
+
 TEST_F(WorkspaceTest, StatePathCreatesParents) {
   auto ws = Workspace::Open(dir_.string());
   ASSERT_TRUE(ws.ok());

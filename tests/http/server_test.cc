@@ -637,6 +637,8 @@ TEST(ServerOptionsTest, FromConfigCopiesEveryField) {
   c.read_timeout_ms = 13;
   c.idle_timeout_ms = 14;
   c.drain_timeout_ms = 15;
+  c.tls_cert = "/c.pem";
+  c.tls_key = "/k.pem";
   ServerOptions o = ServerOptions::FromConfig(c);
   EXPECT_EQ(o.host, "0.0.0.0");
   EXPECT_EQ(o.port, 9);
@@ -646,6 +648,8 @@ TEST(ServerOptionsTest, FromConfigCopiesEveryField) {
   EXPECT_EQ(o.read_timeout_ms, 13);
   EXPECT_EQ(o.idle_timeout_ms, 14);
   EXPECT_EQ(o.drain_timeout_ms, 15);
+  EXPECT_EQ(o.tls_cert, "/c.pem");
+  EXPECT_EQ(o.tls_key, "/k.pem");
 }
 
 }  // namespace
