@@ -40,5 +40,6 @@ void AddScoreCommand(CLI::App& root);
 void AddEvaluateCommand(CLI::App& root);
 void AddUsersCommand(CLI::App& root);
 void AddTokensCommand(CLI::App& root);
+void AddAuditCommand(CLI::App& root);
 
 }  // namespace gyre::cli

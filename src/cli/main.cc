@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   AddDemoCommand(app);
   AddUsersCommand(app);
   AddTokensCommand(app);
+  AddAuditCommand(app);
 
   try {
     app.parse(argc, argv);

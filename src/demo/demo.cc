@@ -624,8 +624,11 @@ Status RunDemo(const DemoOptions& options) {
              ws.root());
   fmt::print(out, "  gyre score -w {} --input {}/training_ato_login.csv --keep event_id -o scores.csv\n", ws.root(),
              data_dir);
+  fmt::print(out, "  gyre audit -w {} --model ato   # who registered, staged and aliased which version\n", ws.root());
   fmt::print(out, "  gyre server -w {}   # then: MLFLOW_TRACKING_URI=http://127.0.0.1:{} mlflow ...\n", ws.root(),
              ws.config().server.port);
+  fmt::print(out, "    # off loopback: gyre users add NAME --role scientist, server.tls.cert/key in gyre.yaml (HTTPS), and\n"
+                  "    # online.durability: sync so no acknowledged event is lost to a crash (README: The server)\n");
   return Status::OK();
 }
 

@@ -48,7 +48,8 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, HelpListsTheCommands) {
   RunResult r = RunGyre("--help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* cmd : {"init", "data", "datagen", "features", "server", "runs", "models", "demo", "users", "tokens"}) {
+  for (const char* cmd : {"init", "data", "datagen", "features", "server", "runs", "models", "demo", "users", "tokens",
+                          "audit"}) {
     EXPECT_NE(r.out.find(cmd), std::string::npos) << cmd;
   }
   EXPECT_NE(RunGyre("no-such-command").exit_code, 0);
@@ -119,6 +120,24 @@ TEST_F(CliTest, DemoRunsEndToEnd) {
   RunResult runs = RunGyre("runs list -w " + (dir_ / "demo").string());
   EXPECT_EQ(runs.exit_code, 0);
   EXPECT_NE(runs.out.find("profile-logins"), std::string::npos) << runs.out;
+  // The registry's audit log: the demo registered ato and pointed its champion alias.
+  RunResult audit = RunGyre("audit --model ato --action alias.set -w " + (dir_ / "demo").string());
+  EXPECT_EQ(audit.exit_code, 0) << audit.out;
+  EXPECT_NE(audit.out.find("alias.set"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("champion"), std::string::npos) << audit.out;
+  EXPECT_EQ(audit.out.find("version.create"), std::string::npos) << "filtered by action: " << audit.out;
+  RunResult audit_json = RunGyre("audit --json -n 3 --since 1h -w " + (dir_ / "demo").string());
+  EXPECT_EQ(audit_json.exit_code, 0) << audit_json.out;
+  int lines = 0;
+  for (size_t at = 0; (at = audit_json.out.find('\n', at)) != std::string::npos; ++at) ++lines;
+  EXPECT_EQ(lines, 3) << audit_json.out;
+  EXPECT_TRUE(nlohmann::json::parse(audit_json.out.substr(0, audit_json.out.find('\n')), nullptr, false).contains("actor"))
+      << audit_json.out;
+  RunResult audit_future = RunGyre("audit --since 2099-01-01 -w " + (dir_ / "demo").string());
+  EXPECT_NE(audit_future.out.find("no audit entries match"), std::string::npos) << audit_future.out;
+  RunResult bad_since = RunGyre("audit --since yesterday -w " + (dir_ / "demo").string());
+  EXPECT_EQ(bad_since.exit_code, 2) << bad_since.out;
+  EXPECT_NE(bad_since.out.find("--since 'yesterday'"), std::string::npos) << bad_since.out;
   // A folder that is neither empty nor a workspace is refused, untouched.
   Write(dir_ / "notes.txt", "mine");
   RunResult refused = RunGyre("demo -w " + dir_.string());

@@ -18,11 +18,8 @@ namespace {
 using testing::RawClient;
 using testing::RawResponse;
 using testing::RequestText;
-using Clock = std::chrono::steady_clock;
-
-int64_t MsSince(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
+using testing::Clock;
+using testing::MsSince;
 
 class ServerTest : public ::testing::Test {
  protected:

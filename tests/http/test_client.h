@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <chrono>
 #include <map>
@@ -19,6 +20,12 @@
 #include <string_view>
 
 namespace gyre::http::testing {
+
+using Clock = std::chrono::steady_clock;
+
+inline int64_t MsSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
 
 struct RawResponse {
   int status = 0;

@@ -38,11 +38,8 @@ namespace fs = std::filesystem;
 using testing::RawClient;
 using testing::RequestText;
 using testing::TestCertificate;
-using Clock = std::chrono::steady_clock;
-
-int64_t MsSince(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
+using testing::Clock;
+using testing::MsSince;
 
 // A blocking TLS client that verifies the server's certificate against `ca_file` and the name 127.0.0.1.
 // `version` pins the protocol (0: whatever both sides support).
