@@ -17,6 +17,10 @@
 #include "http/status_mapping.h"
 #include "tracking/types.h"
 
+namespace gyre::auth {
+class AuthStore;
+}
+
 namespace gyre::api {
 
 inline constexpr const char* kMlflowApiPrefix = "/api/2.0/mlflow";
@@ -83,7 +87,16 @@ struct MlflowRoute {
   const char* method;
   const char* path;  // after the MLflow prefix, e.g. "runs/create"
   RouteMethod<Routes> handler;
+  // A change worth a line in the log of audited requests (auth::AuthStore::RecordRequest): experiments and
+  // runs created, renamed, deleted... — not the metrics, params and tags logged into a run, which are data.
+  bool audited = false;
 };
+
+// `handler`, then, when it answered 2xx, a record of who made the change (ActorOf), `method` and `route`, the
+// request's target, status and id in `audit`'s log. A record that cannot be written is logged as an error
+// (the change is made by then; the caller still gets its answer). Defined with the routes that use it
+// (mlflow_tracking_routes.cc), so the fuzz targets that link this file's parsers need no auth store.
+http::Handler AuditedHandler(http::Handler handler, auth::AuthStore* audit, std::string method, std::string route);
 
 // A handler that calls `method` on the shared route object.
 template <typename Routes>
@@ -91,14 +104,18 @@ http::Handler BindRoute(std::shared_ptr<Routes> routes, RouteMethod<Routes> meth
   return [routes = std::move(routes), method](const http::Request& req) { return (*routes.*method)(req); };
 }
 
-// Adds every route under both MLflow prefixes (the API's and the UI's ajax-api), with MLflow's errors.
+// Adds every route under both MLflow prefixes (the API's and the UI's ajax-api), with MLflow's errors; the
+// table's audited routes record their changes in `audit` when it is given.
 template <typename Routes, size_t N>
 void AddMlflowRoutes(http::Router& router, const std::shared_ptr<Routes>& routes,
-                     const MlflowRoute<Routes> (&table)[N]) {
+                     const MlflowRoute<Routes> (&table)[N], auth::AuthStore* audit = nullptr) {
   for (const char* prefix : {kMlflowApiPrefix, kMlflowAjaxPrefix}) {
     router.SetErrorFormatter(prefix, MlflowErrorFormatter);
     for (const MlflowRoute<Routes>& r : table) {
-      router.Add(r.method, std::string(prefix) + "/" + r.path, BindRoute(routes, r.handler));
+      std::string pattern = std::string(prefix) + "/" + r.path;
+      http::Handler handler = BindRoute(routes, r.handler);
+      if (audit != nullptr && r.audited) handler = AuditedHandler(std::move(handler), audit, r.method, pattern);
+      router.Add(r.method, pattern, std::move(handler));
     }
   }
 }

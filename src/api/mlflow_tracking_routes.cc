@@ -1,10 +1,13 @@
 #include "api/mlflow_tracking_routes.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <mutex>
 
 #include "api/mlflow_protocol.h"
+#include "auth/auth_store.h"
+#include "core/time.h"
 #include "http/json.h"
 
 namespace gyre::api {
@@ -378,22 +381,39 @@ class TrackingRoutes {
 
 }  // namespace
 
-void AddMlflowTrackingRoutes(http::Router& router, TrackingStore* store, ArtifactStore* artifacts) {
+http::Handler AuditedHandler(http::Handler handler, auth::AuthStore* audit, std::string method, std::string route) {
+  return [handler = std::move(handler), audit, method = std::move(method),
+          route = std::move(route)](const http::Request& req) -> Result<http::Response> {
+    Result<http::Response> response = handler(req);
+    if (!response.ok() || response->status < 200 || response->status >= 300) return response;
+    auth::AuditedRequest record{NowMillis(), ActorOf(req), method, route, std::string(req.target), response->status,
+                                std::string(req.request_id)};
+    Status recorded = audit->RecordRequest(record);
+    if (!recorded.ok()) {
+      spdlog::error("audit log: {} {} by '{}' answered {} but could not be recorded: {}", method, record.target,
+                    record.actor, record.status, recorded.message());
+    }
+    return response;
+  };
+}
+
+void AddMlflowTrackingRoutes(http::Router& router, TrackingStore* store, ArtifactStore* artifacts,
+                             auth::AuthStore* audit) {
   auto routes = std::make_shared<TrackingRoutes>(store, artifacts);
   static const MlflowRoute<TrackingRoutes> kRoutes[] = {
-      {"POST", "experiments/create", &TrackingRoutes::CreateExperiment},
+      {"POST", "experiments/create", &TrackingRoutes::CreateExperiment, true},
       {"GET", "experiments/get", &TrackingRoutes::GetExperiment},
       {"GET", "experiments/get-by-name", &TrackingRoutes::GetExperimentByName},
       {"POST", "experiments/search", &TrackingRoutes::SearchExperiments},
       {"GET", "experiments/search", &TrackingRoutes::SearchExperiments},
-      {"POST", "experiments/delete", &TrackingRoutes::DeleteExperiment},
-      {"POST", "experiments/restore", &TrackingRoutes::RestoreExperiment},
-      {"POST", "experiments/update", &TrackingRoutes::UpdateExperiment},
+      {"POST", "experiments/delete", &TrackingRoutes::DeleteExperiment, true},
+      {"POST", "experiments/restore", &TrackingRoutes::RestoreExperiment, true},
+      {"POST", "experiments/update", &TrackingRoutes::UpdateExperiment, true},
       {"POST", "experiments/set-experiment-tag", &TrackingRoutes::SetExperimentTag},
-      {"POST", "runs/create", &TrackingRoutes::CreateRun},
-      {"POST", "runs/update", &TrackingRoutes::UpdateRun},
-      {"POST", "runs/delete", &TrackingRoutes::DeleteRun},
-      {"POST", "runs/restore", &TrackingRoutes::RestoreRun},
+      {"POST", "runs/create", &TrackingRoutes::CreateRun, true},
+      {"POST", "runs/update", &TrackingRoutes::UpdateRun, true},
+      {"POST", "runs/delete", &TrackingRoutes::DeleteRun, true},
+      {"POST", "runs/restore", &TrackingRoutes::RestoreRun, true},
       {"GET", "runs/get", &TrackingRoutes::GetRun},
       {"POST", "runs/log-metric", &TrackingRoutes::LogMetric},
       {"POST", "runs/log-parameter", &TrackingRoutes::LogParam},
@@ -401,18 +421,24 @@ void AddMlflowTrackingRoutes(http::Router& router, TrackingStore* store, Artifac
       {"POST", "runs/delete-tag", &TrackingRoutes::DeleteTag},
       {"POST", "runs/log-batch", &TrackingRoutes::LogBatch},
       {"POST", "runs/log-inputs", &TrackingRoutes::LogInputs},
-      {"POST", "runs/log-model", &TrackingRoutes::LogModel},
+      {"POST", "runs/log-model", &TrackingRoutes::LogModel, true},
       {"POST", "runs/search", &TrackingRoutes::SearchRuns},
       {"GET", "metrics/get-history", &TrackingRoutes::GetMetricHistory},
       {"GET", "artifacts/list", &TrackingRoutes::ListRunArtifacts},
   };
-  AddMlflowRoutes(router, routes, kRoutes);
+  AddMlflowRoutes(router, routes, kRoutes, audit);
   router.SetErrorFormatter(kMlflowArtifactsPrefix, MlflowErrorFormatter);
   const std::string artifacts_path = std::string(kMlflowArtifactsPrefix) + "/artifacts";
   router.Add("GET", artifacts_path, BindRoute(routes, &TrackingRoutes::ListArtifacts));
   router.Add("GET", artifacts_path + "/{path...}", BindRoute(routes, &TrackingRoutes::DownloadArtifact));
-  router.Add("PUT", artifacts_path + "/{path...}", BindRoute(routes, &TrackingRoutes::UploadArtifact));
-  router.Add("DELETE", artifacts_path + "/{path...}", BindRoute(routes, &TrackingRoutes::DeleteArtifact));
+  // Writing and deleting artifacts (a model's files among them) are audited.
+  for (auto [method, handler] : {std::pair{"PUT", &TrackingRoutes::UploadArtifact},
+                                 std::pair{"DELETE", &TrackingRoutes::DeleteArtifact}}) {
+    const std::string pattern = artifacts_path + "/{path...}";
+    http::Handler bound = BindRoute(routes, handler);
+    if (audit != nullptr) bound = AuditedHandler(std::move(bound), audit, method, pattern);
+    router.Add(method, pattern, std::move(bound));
+  }
 }
 
 }  // namespace gyre::api

@@ -14,7 +14,10 @@
 
 namespace gyre::api {
 
-// The stores must outlive the router's use of the routes.
-void AddMlflowTrackingRoutes(http::Router& router, tracking::TrackingStore* store, tracking::ArtifactStore* artifacts);
+// The stores must outlive the router's use of the routes. With `audit`, the changes that matter to an auditor
+// (experiments and runs created, updated, deleted, restored; models logged; artifacts written or deleted) are
+// recorded in its log of audited requests once they succeed.
+void AddMlflowTrackingRoutes(http::Router& router, tracking::TrackingStore* store, tracking::ArtifactStore* artifacts,
+                             auth::AuthStore* audit = nullptr);
 
 }  // namespace gyre::api

@@ -10,7 +10,7 @@ namespace gyre::api {
 
 void AddRoutes(http::Server& server, services::WorkspaceServices& services) {
   http::Router& router = server.router();
-  AddMlflowTrackingRoutes(router, &services.tracking(), &services.artifacts());
+  AddMlflowTrackingRoutes(router, &services.tracking(), &services.artifacts(), &services.auth());
   AddMlflowRegistryRoutes(router, &services.registry());
   AddFeatureRoutes(router, [&services] { return services.online_features(); });
   AddServingRoutes(router, [&services] { return services.scoring(); });

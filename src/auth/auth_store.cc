@@ -13,6 +13,23 @@ using store::Value;
 
 namespace {
 
+// The log of audited requests, with `id` (the dialect's auto-increment key).
+std::string RequestAuditTable(std::string_view id) {
+  return fmt::format(R"(
+CREATE TABLE auth_request_audit (
+  id {},
+  time_ms BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  method TEXT NOT NULL,
+  route TEXT NOT NULL,
+  target TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  request_id TEXT NOT NULL);
+CREATE INDEX auth_request_audit_by_time ON auth_request_audit (time_ms);
+)",
+                     id);
+}
+
 const std::vector<store::Migration>& Migrations() {
   static const std::vector<store::Migration> kMigrations = {
       {1, "users and API tokens", R"(
@@ -29,6 +46,23 @@ CREATE TABLE auth_tokens (
 CREATE INDEX auth_tokens_by_user ON auth_tokens (user_name, created_ms);
 )",
        ""},
+      {2, "audited requests", RequestAuditTable("INTEGER PRIMARY KEY AUTOINCREMENT") + R"(
+CREATE TRIGGER auth_request_audit_no_update BEFORE UPDATE ON auth_request_audit
+  BEGIN SELECT RAISE(ABORT, 'auth_request_audit is append-only'); END;
+CREATE TRIGGER auth_request_audit_no_delete BEFORE DELETE ON auth_request_audit
+  BEGIN SELECT RAISE(ABORT, 'auth_request_audit is append-only'); END;
+)",
+       RequestAuditTable("BIGSERIAL PRIMARY KEY") + R"(
+CREATE FUNCTION auth_request_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'auth_request_audit is append-only';
+END;
+$$;
+CREATE TRIGGER auth_request_audit_no_change BEFORE UPDATE OR DELETE ON auth_request_audit
+  FOR EACH ROW EXECUTE PROCEDURE auth_request_audit_append_only();
+CREATE TRIGGER auth_request_audit_no_truncate BEFORE TRUNCATE ON auth_request_audit
+  FOR EACH STATEMENT EXECUTE PROCEDURE auth_request_audit_append_only();
+)"},
   };
   return kMigrations;
 }
@@ -235,6 +269,54 @@ Result<Identity> AuthStore::Authenticate(const Credentials& credentials) {
       return Status::PermissionDenied("malformed Authorization header (expected Bearer or Basic)");
   }
   return Denied();
+}
+
+}  // namespace gyre::auth
+
+namespace gyre::auth {
+
+Status AuthStore::RecordRequest(const AuditedRequest& request) {
+  constexpr size_t kMaxTarget = 2048;  // the artifact proxy's longest path, with room for a query
+  std::vector<Value> row{request.time_ms,
+                         request.actor,
+                         request.method,
+                         request.route,
+                         request.target.substr(0, kMaxTarget),
+                         static_cast<int64_t>(request.status),
+                         request.request_id};
+  return db_->Execute(
+      "INSERT INTO auth_request_audit (time_ms, actor, method, route, target, status, request_id) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      row);
+}
+
+Result<std::vector<AuditedRequest>> AuthStore::ListRequests(const RequestAuditQuery& query) {
+  if (query.max_results <= 0 || query.max_results > 100'000) {
+    return Status::InvalidArgument(fmt::format("max_results {}: must be between 1 and 100000", query.max_results));
+  }
+  std::string sql = "SELECT time_ms, actor, method, route, target, status, request_id FROM auth_request_audit WHERE 1 = 1";
+  std::vector<Value> params;
+  if (query.since) {
+    sql += " AND time_ms >= ?";
+    params.emplace_back(*query.since);
+  }
+  if (query.until) {
+    sql += " AND time_ms < ?";
+    params.emplace_back(*query.until);
+  }
+  if (query.actor) {
+    sql += " AND actor = ?";
+    params.emplace_back(*query.actor);
+  }
+  sql += " ORDER BY id DESC LIMIT ?";
+  params.emplace_back(query.max_results);
+  GYRE_ASSIGN_OR_RETURN(QueryResult r, db_->Query(sql, params));
+  std::vector<AuditedRequest> out;
+  for (size_t i = 0; i < r.size(); ++i) {
+    out.push_back({r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), static_cast<int>(r.Int(i, 5)),
+                   r.Text(i, 6)});
+  }
+  return out;
 }
 
 }  // namespace gyre::auth

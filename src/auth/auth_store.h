@@ -1,5 +1,6 @@
 // AuthStore: gyre's users and API tokens, in the workspace's metadata database (SQLite or PostgreSQL,
-// component "auth" of store/migrations.h), and the check of presented credentials.
+// component "auth" of store/migrations.h), the check of presented credentials, and the log of audited
+// requests (who changed what through the HTTP API outside the registry, which keeps its own).
 //
 // A user has a unique name and one role (auth/roles.h). A user holds any number of API tokens
 // (auth/secrets.h: "gyre_<id>_<secret>"); only an Argon2id hash of each is stored, so a token is shown
@@ -59,6 +60,26 @@ struct Identity {
   std::string token_id;
 };
 
+// One audited request (api/route_permissions.h names which routes are): a change the caller made through the
+// HTTP API, recorded after it succeeded. The registry's changes have their own, richer log (registry_store.h).
+struct AuditedRequest {
+  int64_t time_ms = 0;
+  std::string actor;   // the authenticated user with auth on; else as claimed (api::ActorOf), "" if none
+  std::string method;  // "POST"
+  std::string route;   // the route's pattern, e.g. "/api/2.0/mlflow/runs/delete"
+  std::string target;  // the request's path and query, at most 2048 bytes
+  int status = 0;      // the HTTP status answered
+  std::string request_id;
+  bool operator==(const AuditedRequest&) const = default;
+};
+
+struct RequestAuditQuery {
+  std::optional<int64_t> since;  // ms, inclusive
+  std::optional<int64_t> until;  // ms, exclusive
+  std::optional<std::string> actor;
+  int64_t max_results = 100;     // 1 .. 100000
+};
+
 // What a request presented, parsed from its Authorization header (ParseAuthorization).
 struct Credentials {
   enum class Kind { kNone, kBearer, kBasic, kMalformed } kind = Kind::kNone;
@@ -102,6 +123,11 @@ class AuthStore {
   // Checks parsed credentials: Bearer → AuthenticateToken; Basic → the password must be a token of the
   // named user. kNone and kMalformed are PermissionDenied too (the caller tells "none" apart by kind).
   Result<Identity> Authenticate(const Credentials& credentials);
+
+  // The log of audited requests: append-only (the database refuses updates and deletes of it), newest first.
+  // A record is written after its request's change committed, so a crash between the two loses the record.
+  Status RecordRequest(const AuditedRequest& request);
+  Result<std::vector<AuditedRequest>> ListRequests(const RequestAuditQuery& query);
 
  private:
   AuthStore(store::Database* db, Options options) : db_(db), options_(options) {}

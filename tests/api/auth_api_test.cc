@@ -16,7 +16,12 @@ namespace {
 class AuthApiTest : public MlflowServerTest {
  protected:
   void AddRoutes(http::Router& router) override {
-    MlflowServerTest::AddRoutes(router);
+    auth::AuthStore::Options options;
+    options.kdf = auth::kFastKdf;
+    auto auth = auth::AuthStore::Open(db_.get(), options);
+    ASSERT_TRUE(auth.ok()) << auth.status().ToString();
+    auth_ = std::move(auth).value();
+    AddMlflowTrackingRoutes(router, tracking_.get(), artifacts_.get(), auth_.get());
     auto registry = registry::RegistryStore::Open(db_.get());
     ASSERT_TRUE(registry.ok()) << registry.status().ToString();
     registry_ = std::move(registry).value();
@@ -24,11 +29,6 @@ class AuthApiTest : public MlflowServerTest {
     router.Add("GET", "/v2/health/live", [](const http::Request&) -> Result<http::Response> {
       return http::Response(200, "{}");
     });
-    auth::AuthStore::Options options;
-    options.kdf = auth::kFastKdf;
-    auto auth = auth::AuthStore::Open(db_.get(), options);
-    ASSERT_TRUE(auth.ok()) << auth.status().ToString();
-    auth_ = std::move(auth).value();
     for (auto [name, role] : {std::pair{"ann", auth::Role::kAnalyst}, std::pair{"sam", auth::Role::kScientist},
                               std::pair{"eve", auth::Role::kMlEngineer}}) {
       auto user = auth_->AddUser(name, role);
@@ -133,6 +133,41 @@ TEST_P(AuthApiTest, AuditNamesTheAuthenticatedUserNotTheClaimedOne) {
   auto all = registry_->QueryAudit({});
   ASSERT_TRUE(all.ok());
   for (const registry::AuditEntry& e : all->items) EXPECT_NE(e.actor, "mallory");
+}
+
+// Changes outside the registry (experiments, runs, artifacts) are in the log of audited requests, under the
+// authenticated user; refused or failed requests and data logged into a run are not.
+TEST_P(AuthApiTest, TrackingChangesAreAuditedUnderTheAuthenticatedUser) {
+  Reply run = Call("POST", "runs/create", {{"experiment_id", "0"}}, {Bearer("sam"), "X-Gyre-User: mallory"});
+  ASSERT_EQ(run.status, 200) << run.body;
+  const std::string run_id = run.json["run"]["info"]["run_id"];
+  ASSERT_EQ(Call("POST", "runs/log-metric", {{"run_id", run_id}, {"key", "auc"}, {"value", 0.9}, {"timestamp", 1}},
+                 {Bearer("sam")}).status, 200);
+  EXPECT_EQ(Call("POST", "runs/delete", {{"run_id", run_id}}, {Bearer("ann")}).status, 403);
+  EXPECT_EQ(Call("POST", "runs/delete", {{"run_id", "0123456789abcdef0123456789abcdef"}}, {Bearer("sam")}).status, 404);
+  ASSERT_EQ(Call("POST", "runs/delete", {{"run_id", run_id}}, {Bearer("eve")}).status, 200);
+  Reply put = Send("PUT", "/api/2.0/mlflow-artifacts/artifacts/0/" + run_id + "/artifacts/model.json", "{}",
+                   "application/json", {Bearer("sam")});
+  ASSERT_EQ(put.status, 200) << put.body;
+
+  auto logged = auth_->ListRequests({});
+  ASSERT_TRUE(logged.ok()) << logged.status().ToString();
+  ASSERT_EQ(logged->size(), 3u) << "runs/create, runs/delete, the artifact PUT; not the metric, 403 or 404";
+  const auth::AuditedRequest& put_record = (*logged)[0];  // newest first
+  EXPECT_EQ(put_record.actor, "sam");
+  EXPECT_EQ(put_record.method, "PUT");
+  EXPECT_EQ(put_record.route, "/api/2.0/mlflow-artifacts/artifacts/{path...}");
+  EXPECT_NE(put_record.target.find(run_id + "/artifacts/model.json"), std::string::npos) << put_record.target;
+  EXPECT_EQ((*logged)[1].actor, "eve");
+  EXPECT_EQ((*logged)[1].route, std::string(kMlflowApiPrefix) + "/runs/delete");
+  EXPECT_EQ((*logged)[1].status, 200);
+  EXPECT_EQ((*logged)[2].actor, "sam") << "not the claimed X-Gyre-User";
+  EXPECT_EQ((*logged)[2].route, std::string(kMlflowApiPrefix) + "/runs/create");
+  auth::RequestAuditQuery by_eve;
+  by_eve.actor = "eve";
+  auto eve = auth_->ListRequests(by_eve);
+  ASSERT_TRUE(eve.ok());
+  EXPECT_EQ(eve->size(), 1u);
 }
 
 TEST_P(AuthApiTest, XGyreUserAloneIsNoCredential) {

@@ -128,6 +128,45 @@ TEST_P(AuthStoreTest, BasicCredentialsNeedTheUsersOwnToken) {
   EXPECT_EQ(bearer->role, Role::kAdmin);
 }
 
+TEST_P(AuthStoreTest, AuditedRequestsAreAppendOnlyNewestFirst) {
+  for (int i = 0; i < 3; ++i) {
+    AuditedRequest r{1000 + i, i == 1 ? "eve" : "sam", "POST", "/api/2.0/mlflow/runs/create",
+                     "/api/2.0/mlflow/runs/create", 200, "req-" + std::to_string(i)};
+    ASSERT_TRUE(store_->RecordRequest(r).ok());
+  }
+  AuditedRequest long_target{2000, "sam", "PUT", "/a/{path...}", "/a/" + std::string(5000, 'x'), 200, "req-long"};
+  ASSERT_TRUE(store_->RecordRequest(long_target).ok());
+  auto all = store_->ListRequests({});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0].request_id, "req-long");
+  EXPECT_EQ((*all)[0].target.size(), 2048u) << "targets are cut at 2048 bytes";
+  EXPECT_EQ((*all)[3].request_id, "req-0");
+  RequestAuditQuery between;
+  between.since = 1001;
+  between.until = 2000;
+  auto window = store_->ListRequests(between);
+  ASSERT_TRUE(window.ok());
+  ASSERT_EQ(window->size(), 2u);
+  EXPECT_EQ((*window)[0].time_ms, 1002);
+  RequestAuditQuery by_eve;
+  by_eve.actor = "eve";
+  auto eve = store_->ListRequests(by_eve);
+  ASSERT_TRUE(eve.ok());
+  ASSERT_EQ(eve->size(), 1u);
+  EXPECT_EQ((*eve)[0].request_id, "req-1");
+  RequestAuditQuery none;
+  none.max_results = 0;
+  auto bad = store_->ListRequests(none);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  // The database itself refuses to rewrite history.
+  EXPECT_FALSE(db_->Execute("UPDATE auth_request_audit SET actor = 'mallory'").ok());
+  EXPECT_FALSE(db_->Execute("DELETE FROM auth_request_audit").ok());
+  auto after = store_->ListRequests({});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), 4u);
+}
+
 TEST(ParseAuthorizationTest, Schemes) {
   EXPECT_EQ(ParseAuthorization(std::nullopt).kind, Credentials::Kind::kNone);
   Credentials c = ParseAuthorization("Bearer  abc ");

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -477,6 +478,16 @@ TEST_F(CliTest, UsersTokensAndAuthRequiredOffLoopback) {
   auto open_write = (*open_client)->Request("POST", "/api/2.0/mlflow/runs/create", body);
   ASSERT_TRUE(open_write.ok());
   EXPECT_EQ(open_write->status, 200);
+  EXPECT_EQ(open_server.Kill(SIGTERM), 0);
+
+  // Both runs are in the log of audited requests: the authenticated one under sam, the anonymous one under "".
+  RunResult audited = RunGyre("audit --requests -w " + ws.string());
+  EXPECT_EQ(audited.exit_code, 0) << audited.out;
+  EXPECT_NE(audited.out.find("/api/2.0/mlflow/runs/create"), std::string::npos) << audited.out;
+  RunResult by_sam = RunGyre("audit --requests --actor sam --json -w " + ws.string());
+  EXPECT_EQ(std::count(by_sam.out.begin(), by_sam.out.end(), '\n'), 1) << by_sam.out;
+  EXPECT_NE(by_sam.out.find("\"actor\":\"sam\""), std::string::npos) << by_sam.out;
+  EXPECT_EQ(RunGyre("audit --actor sam -w " + ws.string()).exit_code, 2) << "--actor needs --requests";
 }
 
 // HTTPS from gyre.yaml (paths relative to the workspace) or from flags; a real client (curl) with a token;
