@@ -44,7 +44,9 @@ Result<std::string> RunIdField(const MlflowFields& f) {
 
 class TrackingRoutes {
  public:
-  TrackingRoutes(TrackingStore* store, ArtifactStore* artifacts) : store_(store), artifacts_(artifacts) {}
+  TrackingRoutes(TrackingStore* store, ArtifactStore* artifacts,
+                 std::function<Status(std::string_view)> check_artifact_writable)
+      : store_(store), artifacts_(artifacts), check_artifact_writable_(std::move(check_artifact_writable)) {}
 
   // Experiments ----------------------------------------------------------------------------------------
   Result<Response> CreateExperiment(const Request& req) {
@@ -347,11 +349,13 @@ class TrackingRoutes {
   }
 
   Result<Response> UploadArtifact(const Request& req) {
+    GYRE_RETURN_IF_ERROR(CheckWritable(req.Param("path")));
     GYRE_RETURN_IF_ERROR(artifacts_->Put(req.Param("path"), req.body));
     return Empty();
   }
 
   Result<Response> DeleteArtifact(const Request& req) {
+    GYRE_RETURN_IF_ERROR(CheckWritable(req.Param("path")));
     GYRE_RETURN_IF_ERROR(artifacts_->Delete(req.Param("path")));
     return Empty();
   }
@@ -373,9 +377,14 @@ class TrackingRoutes {
   }
 
  private:
+  Status CheckWritable(std::string_view path) const {
+    return check_artifact_writable_ ? check_artifact_writable_(path) : Status::OK();
+  }
+
   static constexpr const char* kLoggedModelsTag = "mlflow.log-model.history";
   TrackingStore* store_;
   ArtifactStore* artifacts_;
+  std::function<Status(std::string_view)> check_artifact_writable_;
   std::mutex log_model_mutex_;
 };
 
@@ -398,8 +407,9 @@ http::Handler AuditedHandler(http::Handler handler, auth::AuthStore* audit, std:
 }
 
 void AddMlflowTrackingRoutes(http::Router& router, TrackingStore* store, ArtifactStore* artifacts,
-                             auth::AuthStore* audit) {
-  auto routes = std::make_shared<TrackingRoutes>(store, artifacts);
+                             TrackingRouteOptions options) {
+  auth::AuthStore* audit = options.audit;
+  auto routes = std::make_shared<TrackingRoutes>(store, artifacts, std::move(options.check_artifact_writable));
   static const MlflowRoute<TrackingRoutes> kRoutes[] = {
       {"POST", "experiments/create", &TrackingRoutes::CreateExperiment, true},
       {"GET", "experiments/get", &TrackingRoutes::GetExperiment},

@@ -7,6 +7,9 @@
 // DELETE. Errors on these prefixes have MLflow's shape.
 #pragma once
 
+#include <functional>
+#include <string_view>
+
 #include "api/mlflow_protocol.h"
 #include "http/router.h"
 #include "tracking/artifact_store.h"
@@ -14,10 +17,17 @@
 
 namespace gyre::api {
 
-// The stores must outlive the router's use of the routes. With `audit`, the changes that matter to an auditor
-// (experiments and runs created, updated, deleted, restored; models logged; artifacts written or deleted) are
-// recorded in its log of audited requests once they succeed.
+struct TrackingRouteOptions {
+  // The changes that matter to an auditor (experiments and runs created, updated, deleted, restored; models
+  // logged; artifacts written or deleted) are recorded in its log of audited requests once they succeed.
+  auth::AuthStore* audit = nullptr;
+  // Asked before the artifact proxy writes or deletes a path (relative to the artifact root); its error is the
+  // answer (services::WorkspaceServices::CheckArtifactWritable: a registered version's files are frozen).
+  std::function<Status(std::string_view artifact_path)> check_artifact_writable;
+};
+
+// The stores (and what `options` points to) must outlive the router's use of the routes.
 void AddMlflowTrackingRoutes(http::Router& router, tracking::TrackingStore* store, tracking::ArtifactStore* artifacts,
-                             auth::AuthStore* audit = nullptr);
+                             TrackingRouteOptions options = {});
 
 }  // namespace gyre::api

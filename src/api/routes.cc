@@ -10,7 +10,11 @@ namespace gyre::api {
 
 void AddRoutes(http::Server& server, services::WorkspaceServices& services) {
   http::Router& router = server.router();
-  AddMlflowTrackingRoutes(router, &services.tracking(), &services.artifacts(), &services.auth());
+  AddMlflowTrackingRoutes(router, &services.tracking(), &services.artifacts(),
+                          {.audit = &services.auth(),
+                           .check_artifact_writable = [&services](std::string_view path) {
+                             return services.CheckArtifactWritable(path);
+                           }});
   AddMlflowRegistryRoutes(router, &services.registry());
   AddFeatureRoutes(router, [&services] { return services.online_features(); });
   AddServingRoutes(router, [&services] { return services.scoring(); });

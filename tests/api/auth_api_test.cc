@@ -21,7 +21,9 @@ class AuthApiTest : public MlflowServerTest {
     auto auth = auth::AuthStore::Open(db_.get(), options);
     ASSERT_TRUE(auth.ok()) << auth.status().ToString();
     auth_ = std::move(auth).value();
-    AddMlflowTrackingRoutes(router, tracking_.get(), artifacts_.get(), auth_.get());
+    TrackingRouteOptions tracking_options;
+    tracking_options.audit = auth_.get();
+    AddMlflowTrackingRoutes(router, tracking_.get(), artifacts_.get(), tracking_options);
     auto registry = registry::RegistryStore::Open(db_.get());
     ASSERT_TRUE(registry.ok()) << registry.status().ToString();
     registry_ = std::move(registry).value();

@@ -65,6 +65,59 @@ TEST_F(ServicesTest, ModelSourcesThatServeAndThoseRefusedWithAReason) {
   EXPECT_FALSE(services::LocalModelFolder("file://relative/path", *artifacts).ok());
 }
 
+// A registered version's files are frozen: the artifact proxy refuses to overwrite or delete them (or a folder
+// holding them) — over a real server, as a client that may log runs would try — and writes next to them pass.
+TEST_F(ServicesTest, ARegisteredVersionsArtifactsCannotBeChangedThroughTheProxy) {
+  auto ws = Workspace::Init((dir_ / "ws_frozen").string());
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  auto services = services::WorkspaceServices::Open(*ws, {.serve = false});
+  ASSERT_TRUE(services.ok()) << services.status().ToString();
+  ASSERT_TRUE((*services)->artifacts().Put("0/r1/artifacts/model/model.json", "{}").ok());
+  ASSERT_TRUE((*services)->registry().CreateRegisteredModel("ato", {}, "", "test").ok());
+  registry::CreateModelVersionRequest version;
+  version.name = "ato";
+  version.source = "mlflow-artifacts:/0/r1/artifacts/model";
+  ASSERT_TRUE((*services)->registry().CreateModelVersion(version, "test").ok());
+
+  services::WorkspaceServices& app = **services;
+  EXPECT_EQ(app.CheckArtifactWritable("0/r1/artifacts/model/model.json").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(app.CheckArtifactWritable("0/r1/artifacts/model").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(app.CheckArtifactWritable("0/r1").code(), StatusCode::kFailedPrecondition) << "a folder holding it";
+  EXPECT_TRUE(app.CheckArtifactWritable("0/r1/artifacts/model2/model.json").ok()) << "a name sharing a prefix";
+  EXPECT_TRUE(app.CheckArtifactWritable("0/r1/artifacts/plot.png").ok());
+  EXPECT_TRUE(app.CheckArtifactWritable("0/r2/artifacts/model/model.json").ok());
+
+  http::ServerOptions options;
+  options.port = 0;
+  auto server = http::Server::Create(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  api::AddRoutes(**server, app);
+  ASSERT_TRUE((*server)->Start().ok());
+  auto client = http::Client::Connect("127.0.0.1", (*server)->port());
+  ASSERT_TRUE(client.ok());
+  const std::string proxy = "/api/2.0/mlflow-artifacts/artifacts/";
+  auto tampered = (*client)->Request("PUT", proxy + "0/r1/artifacts/model/model.json", R"({"thresholds": 0})");
+  ASSERT_TRUE(tampered.ok());
+  EXPECT_EQ(tampered->status, 400) << tampered->body;  // MLflow's answer to a state that forbids the change
+  EXPECT_THAT(tampered->body, HasSubstr("INVALID_STATE"));
+  EXPECT_THAT(tampered->body, HasSubstr("registered model version ato version 1"));
+  auto removed = (*client)->Request("DELETE", proxy + "0/r1");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(removed->status, 400) << removed->body;
+  auto beside = (*client)->Request("PUT", proxy + "0/r1/artifacts/plot.png", "png");
+  ASSERT_TRUE(beside.ok());
+  EXPECT_EQ(beside->status, 200) << beside->body;
+  auto kept = app.artifacts().Get("0/r1/artifacts/model/model.json");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, "{}");
+  // The refused attempts are not in the log of audited requests; the write beside them is.
+  auto audited = app.auth().ListRequests({});
+  ASSERT_TRUE(audited.ok());
+  ASSERT_EQ(audited->size(), 1u);
+  EXPECT_EQ((*audited)[0].method, "PUT");
+  EXPECT_TRUE((*server)->Shutdown().ok());
+}
+
 TEST_F(ServicesTest, AServedModelIsNamedAfterItsRegisteredNameFileOrFolder) {
   EXPECT_EQ(*services::ModelServingName("models:/ato@champion"), "ato");
   EXPECT_EQ(*services::ModelServingName("models:/fraud/3"), "fraud");
