@@ -79,17 +79,7 @@ Status RunRequests(const AuditFlags& flags, services::WorkspaceServices& app) {
   return Status::OK();
 }
 
-Status Run(const AuditFlags& flags) {
-  if (flags.requests && (!flags.model.empty() || !flags.action.empty())) {
-    return Status::InvalidArgument("--model and --action filter the registry's log; with --requests use --actor");
-  }
-  if (!flags.requests && !flags.actor.empty()) {
-    return Status::InvalidArgument("--actor filters the log of audited requests: add --requests");
-  }
-  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.workspace));
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app,
-                        services::WorkspaceServices::Open(ws, {.serve = false}));
-  if (flags.requests) return RunRequests(flags, *app);
+Status PrintRegistryLog(services::WorkspaceServices& app, const AuditFlags& flags) {
   registry::AuditQuery query;
   if (!flags.model.empty()) query.model_name = flags.model;
   if (!flags.action.empty()) query.action = flags.action;
@@ -100,7 +90,7 @@ Status Run(const AuditFlags& flags) {
   for (;;) {
     query.max_results = std::min<int64_t>(flags.limit - shown, 1000);
     if (query.max_results <= 0) break;
-    GYRE_ASSIGN_OR_RETURN(registry::Page<registry::AuditEntry> page, app->registry().QueryAudit(query));
+    GYRE_ASSIGN_OR_RETURN(registry::Page<registry::AuditEntry> page, app.registry().QueryAudit(query));
     for (const registry::AuditEntry& e : page.items) {
       if (flags.json) {
         fmt::print("{}\n", api::ToJson(e).dump());
@@ -122,7 +112,31 @@ Status Run(const AuditFlags& flags) {
   return Status::OK();
 }
 
+Status Run(const AuditFlags& flags) {
+  if (flags.requests && (!flags.model.empty() || !flags.action.empty())) {
+    return Status::InvalidArgument("--model and --action filter the registry's log; with --requests use --actor");
+  }
+  if (!flags.requests && !flags.actor.empty()) {
+    return Status::InvalidArgument("--actor filters the log of audited requests: add --requests");
+  }
+  GYRE_ASSIGN_OR_RETURN(Workspace ws, Workspace::OpenExisting(flags.workspace));
+  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app,
+                        services::WorkspaceServices::Open(ws, {.serve = false}));
+  if (flags.requests) return RunRequests(flags, *app);
+  return PrintRegistryLog(*app, flags);
+}
+
 }  // namespace
+
+Status PrintRegistryAudit(const std::string& workspace, const std::string& model, const std::string& action,
+                          int64_t limit) {
+  AuditFlags flags;
+  flags.workspace = workspace;
+  flags.model = model;
+  flags.action = action;
+  flags.limit = limit;
+  return Run(flags);
+}
 
 void AddAuditCommand(CLI::App& root) {
   auto* cmd = root.add_subcommand("audit", "The registry's audit log, newest first: who changed which model, when");

@@ -7,7 +7,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <string>
 
 #include "core/status.h"
 
@@ -41,5 +43,8 @@ void AddEvaluateCommand(CLI::App& root);
 void AddUsersCommand(CLI::App& root);
 void AddTokensCommand(CLI::App& root);
 void AddAuditCommand(CLI::App& root);
+// The registry's audit log as `gyre audit` prints it; also `gyre models audit [NAME]` (audit_command.cc).
+Status PrintRegistryAudit(const std::string& workspace, const std::string& model, const std::string& action,
+                          int64_t limit);
 
 }  // namespace gyre::cli

@@ -135,23 +135,7 @@ Status Alias(const ModelsFlags& flags) {
 }
 
 Status Audit(const ModelsFlags& flags) {
-  GYRE_ASSIGN_OR_RETURN(std::unique_ptr<services::WorkspaceServices> app, OpenApp(flags.workspace));
-  registry::AuditQuery query;
-  if (!flags.name.empty()) query.model_name = flags.name;
-  if (!flags.action.empty()) query.action = flags.action;
-  query.max_results = flags.max_results;
-  GYRE_ASSIGN_OR_RETURN(auto page, app->registry().QueryAudit(query));
-  if (page.items.empty()) {
-    fmt::print("no audit entries\n");
-    return Status::OK();
-  }
-  TextTable table({"id", "when", "who", "action", "model", "version", "alias", "before", "after"}, 60);
-  for (const auto& e : page.items) {
-    table.AddRow({std::to_string(e.id), FormatMillis(e.timestamp), e.actor, e.action, e.model_name,
-                  e.version.value_or(""), e.alias.value_or(""), e.before, e.after});
-  }
-  table.Print(stdout);
-  return Status::OK();
+  return PrintRegistryAudit(flags.workspace, flags.name, flags.action, flags.max_results);
 }
 
 std::vector<std::string> SplitNames(const std::string& list) {
