@@ -80,7 +80,6 @@ start_gyre() {  # $1 name, $2 durability, then gyre server flags
 start_gyre window window --threads 2
 start_gyre sync sync
 start_gyre sync-t2 sync --threads 2
-sync_threads=$(python3 -c "import re,sys; print(re.search(r'kSyncDurabilityServerThreads = (\d+)', open('src/services/workspace_services.h').read()).group(1))")
 
 declare -A REDIS_PORT
 start_redis() {  # $1 appendfsync (not in a $(...): the subshell would lose the pid, and run the EXIT trap)
@@ -125,7 +124,7 @@ print("%.3f" % (sorted(times)[100] * 1000))
 EOF
 )
 echo "durability: wrk -t2 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, alternating; fdatasync here: median $fsync_ms ms"
-echo "  gyre window --threads 2; sync (default: $sync_threads worker threads); sync-t2 --threads 2"
+echo "  gyre window --threads 2; sync (its default workers: services::kSyncDurabilityServerThreads); sync-t2 --threads 2"
 echo "  redis-server $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-) appendonly, SET of $VALUE_BYTES B (a login event's size), redis-benchmark -c$CONNECTIONS"
 TARGETS=("score window|${URL[window]}/v1/score/ato|$TMP/score.jsonl"
          "score sync|${URL[sync]}/v1/score/ato|$TMP/score.jsonl"

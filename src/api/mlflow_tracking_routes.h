@@ -22,7 +22,7 @@ struct TrackingRouteOptions {
   // logged; artifacts written or deleted) are recorded in its log of audited requests once they succeed.
   auth::AuthStore* audit = nullptr;
   // Asked before the artifact proxy writes or deletes a path (relative to the artifact root); its error is the
-  // answer (services::WorkspaceServices::CheckArtifactWritable: a registered version's files are frozen).
+  // answer (registry::RegistryStore::CheckArtifactWritable: a registered version's files are frozen).
   std::function<Status(std::string_view artifact_path)> check_artifact_writable;
 };
 

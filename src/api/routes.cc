@@ -13,7 +13,7 @@ void AddRoutes(http::Server& server, services::WorkspaceServices& services) {
   AddMlflowTrackingRoutes(router, &services.tracking(), &services.artifacts(),
                           {.audit = &services.auth(),
                            .check_artifact_writable = [&services](std::string_view path) {
-                             return services.CheckArtifactWritable(path);
+                             return services.registry().CheckArtifactWritable(path);
                            }});
   AddMlflowRegistryRoutes(router, &services.registry());
   AddFeatureRoutes(router, [&services] { return services.online_features(); });

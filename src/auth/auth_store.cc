@@ -46,23 +46,9 @@ CREATE TABLE auth_tokens (
 CREATE INDEX auth_tokens_by_user ON auth_tokens (user_name, created_ms);
 )",
        ""},
-      {2, "audited requests", RequestAuditTable("INTEGER PRIMARY KEY AUTOINCREMENT") + R"(
-CREATE TRIGGER auth_request_audit_no_update BEFORE UPDATE ON auth_request_audit
-  BEGIN SELECT RAISE(ABORT, 'auth_request_audit is append-only'); END;
-CREATE TRIGGER auth_request_audit_no_delete BEFORE DELETE ON auth_request_audit
-  BEGIN SELECT RAISE(ABORT, 'auth_request_audit is append-only'); END;
-)",
-       RequestAuditTable("BIGSERIAL PRIMARY KEY") + R"(
-CREATE FUNCTION auth_request_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'auth_request_audit is append-only';
-END;
-$$;
-CREATE TRIGGER auth_request_audit_no_change BEFORE UPDATE OR DELETE ON auth_request_audit
-  FOR EACH ROW EXECUTE PROCEDURE auth_request_audit_append_only();
-CREATE TRIGGER auth_request_audit_no_truncate BEFORE TRUNCATE ON auth_request_audit
-  FOR EACH STATEMENT EXECUTE PROCEDURE auth_request_audit_append_only();
-)"},
+      {2, "audited requests",
+       RequestAuditTable("INTEGER PRIMARY KEY AUTOINCREMENT") + store::AppendOnlySqlite("auth_request_audit"),
+       RequestAuditTable("BIGSERIAL PRIMARY KEY") + store::AppendOnlyPostgres("auth_request_audit")},
   };
   return kMigrations;
 }

@@ -413,10 +413,6 @@ Result<Durability> ParseDurability(std::string_view text) {
                                              "journaled within ~2 ms) or 'sync' (fsynced before acknowledged)", text));
 }
 
-std::string_view DurabilityName(Durability durability) {
-  return durability == Durability::kSync ? "sync" : "window";
-}
-
 Result<PushResult> OnlineStore::Push(int source, const Table& rows, std::span<const int> only_groups,
                                      std::span<const std::string> receipts) {
   const SourceDef& def = registry_->sources()[source];

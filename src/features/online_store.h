@@ -121,7 +121,6 @@ enum class Durability {
 };
 // "window" and "sync" (gyre.yaml's online.durability); InvalidArgument naming the value otherwise.
 Result<Durability> ParseDurability(std::string_view text);
-std::string_view DurabilityName(Durability durability);
 
 struct OnlineStoreOptions {
   // Decoded key states kept in memory (when the KvStore is single-writer); 0 turns the cache off.

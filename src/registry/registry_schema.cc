@@ -170,24 +170,8 @@ const std::vector<store::Migration>& Migrations() {
        Schema("BIGSERIAL PRIMARY KEY")},
       // The code has no path that changes an audit entry; these make the database refuse one too (a stray
       // UPDATE in a future change, or an operator's ad-hoc SQL through gyre's connection).
-      {2, "audit log is append-only",
-       R"(
-CREATE TRIGGER registry_audit_no_update BEFORE UPDATE ON registry_audit
-  BEGIN SELECT RAISE(ABORT, 'registry_audit is append-only'); END;
-CREATE TRIGGER registry_audit_no_delete BEFORE DELETE ON registry_audit
-  BEGIN SELECT RAISE(ABORT, 'registry_audit is append-only'); END;
-)",
-       R"(
-CREATE FUNCTION registry_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'registry_audit is append-only';
-END;
-$$;
-CREATE TRIGGER registry_audit_no_change BEFORE UPDATE OR DELETE ON registry_audit
-  FOR EACH ROW EXECUTE PROCEDURE registry_audit_append_only();
-CREATE TRIGGER registry_audit_no_truncate BEFORE TRUNCATE ON registry_audit
-  FOR EACH STATEMENT EXECUTE PROCEDURE registry_audit_append_only();
-)"},
+      {2, "audit log is append-only", store::AppendOnlySqlite("registry_audit"),
+       store::AppendOnlyPostgres("registry_audit")},
   };
   return kMigrations;
 }

@@ -10,6 +10,7 @@
 #include "registry/registry_schema.h"
 #include "registry/validation.h"
 #include "store/migrations.h"
+#include "tracking/artifact_store.h"
 #include "tracking/tracking_store.h"
 
 namespace gyre::registry {
@@ -586,6 +587,34 @@ Result<ModelVersion> RegistryStore::ResolveModelUri(const std::string& uri) {
   }
   if (!found.ok()) return found.status().WithContext(fmt::format("model URI '{}'", uri));
   return found;
+}
+
+Status RegistryStore::CheckArtifactWritable(std::string_view artifact_path) {
+  SearchModelVersionsRequest request;
+  request.filter = "source_path LIKE 'mlflow-artifacts:%'";
+  request.max_results = kMaxSearchVersionsResults;
+  for (;;) {
+    GYRE_ASSIGN_OR_RETURN(Page<ModelVersion> page, SearchModelVersions(request));
+    for (const ModelVersion& version : page.items) {
+      Result<std::string> held = tracking::ArtifactPathOf(version.source);
+      if (!held.ok()) continue;
+      std::string_view frozen = *held;
+      while (frozen.ends_with('/')) frozen.remove_suffix(1);
+      const bool inside = artifact_path == frozen ||
+                          (artifact_path.starts_with(frozen) && artifact_path.size() > frozen.size() &&
+                           artifact_path[frozen.size()] == '/');
+      const bool holds = frozen.starts_with(artifact_path) && frozen.size() > artifact_path.size() &&
+                         frozen[artifact_path.size()] == '/';
+      if (inside || holds || frozen.empty()) {
+        return Status::FailedPrecondition(fmt::format(
+            "artifact '{}' {} the files of registered model version {} version {} ({}): a registered version "
+            "cannot change; log the model again and register a new version",
+            artifact_path, inside ? "is among" : "holds", version.name, version.version, version.source));
+      }
+    }
+    if (page.next_page_token.empty()) return Status::OK();
+    request.page_token = page.next_page_token;
+  }
 }
 
 }  // namespace gyre::registry

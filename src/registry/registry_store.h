@@ -137,6 +137,12 @@ class RegistryStore {
   // version). Errors are prefixed with "model URI '<uri>': ".
   Result<ModelVersion> ResolveModelUri(const std::string& uri);
 
+  // OK when the artifact proxy may write or delete `artifact_path` (relative to the artifact root);
+  // FailedPrecondition naming the version when the path is inside, or holds, the files of a registered model
+  // version (source mlflow-artifacts:/...): what is registered — and may be served — is frozen, so a token
+  // that may log runs cannot swap a deployed model's files. A new version is the way to change a model.
+  Status CheckArtifactWritable(std::string_view artifact_path);
+
   // The audit log, newest first. Page tokens are keyset cursors: entries appended while a caller pages do
   // not shift later pages.
   Result<Page<AuditEntry>> QueryAudit(const AuditQuery& query);

@@ -100,34 +100,6 @@ serving::ModelResolver WorkspaceServices::ModelResolver() {
   };
 }
 
-Status WorkspaceServices::CheckArtifactWritable(std::string_view artifact_path) {
-  registry::SearchModelVersionsRequest request;
-  request.filter = "source_path LIKE 'mlflow-artifacts:%'";
-  request.max_results = registry::RegistryStore::kMaxSearchVersionsResults;
-  for (;;) {
-    GYRE_ASSIGN_OR_RETURN(tracking::Page<registry::ModelVersion> page, registry_->SearchModelVersions(request));
-    for (const registry::ModelVersion& version : page.items) {
-      Result<std::string> held = tracking::ArtifactPathOf(version.source);
-      if (!held.ok()) continue;
-      std::string_view frozen = *held;
-      while (frozen.ends_with('/')) frozen.remove_suffix(1);
-      const bool inside = artifact_path == frozen ||
-                          (artifact_path.starts_with(frozen) && artifact_path.size() > frozen.size() &&
-                           artifact_path[frozen.size()] == '/');
-      const bool holds = frozen.starts_with(artifact_path) && frozen.size() > artifact_path.size() &&
-                         frozen[artifact_path.size()] == '/';
-      if (inside || holds || frozen.empty()) {
-        return Status::FailedPrecondition(fmt::format(
-            "artifact '{}' {} the files of registered model version {} version {} ({}): a registered version "
-            "cannot change; log the model again and register a new version",
-            artifact_path, inside ? "is among" : "holds", version.name, version.version, version.source));
-      }
-    }
-    if (page.next_page_token.empty()) return Status::OK();
-    request.page_token = page.next_page_token;
-  }
-}
-
 Result<std::shared_ptr<const serving::Servable>> WorkspaceServices::LoadModel(const std::string& uri) {
   GYRE_ASSIGN_OR_RETURN(serving::ResolvedModel resolved, ModelResolver()(uri));
   return serving::Servable::Load(resolved.package_dir, resolved.name, resolved.version);

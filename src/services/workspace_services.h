@@ -52,12 +52,6 @@ class WorkspaceServices {
 
   // models:/ato@champion (or a version's source) → the local package folder serving loads.
   serving::ModelResolver ModelResolver();
-  // OK when the artifact proxy may write or delete `artifact_path` (relative to the artifact root);
-  // FailedPrecondition naming the version when the path is inside, or holds, the files of a registered model
-  // version (source mlflow-artifacts:/...): what is registered — and may be served — is frozen, so a token
-  // that may log runs cannot swap a deployed model's files. A new version is the way to change a model.
-  Status CheckArtifactWritable(std::string_view artifact_path);
-
   // Resolves `uri` and loads it, outside any deployment (batch scoring, `gyre models serve`).
   Result<std::shared_ptr<const serving::Servable>> LoadModel(const std::string& uri);
 

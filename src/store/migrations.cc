@@ -73,4 +73,29 @@ Status Migrate(Database& db, const std::string& component, std::span<const Migra
   }
 }
 
+std::string AppendOnlySqlite(std::string_view table) {
+  return fmt::format(R"(
+CREATE TRIGGER {0}_no_update BEFORE UPDATE ON {0}
+  BEGIN SELECT RAISE(ABORT, '{0} is append-only'); END;
+CREATE TRIGGER {0}_no_delete BEFORE DELETE ON {0}
+  BEGIN SELECT RAISE(ABORT, '{0} is append-only'); END;
+)",
+                     table);
+}
+
+std::string AppendOnlyPostgres(std::string_view table) {
+  return fmt::format(R"(
+CREATE FUNCTION {0}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '{0} is append-only';
+END;
+$$;
+CREATE TRIGGER {0}_no_change BEFORE UPDATE OR DELETE ON {0}
+  FOR EACH ROW EXECUTE PROCEDURE {0}_append_only();
+CREATE TRIGGER {0}_no_truncate BEFORE TRUNCATE ON {0}
+  FOR EACH STATEMENT EXECUTE PROCEDURE {0}_append_only();
+)",
+                     table);
+}
+
 }  // namespace gyre::store

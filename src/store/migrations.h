@@ -10,6 +10,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "store/database.h"
 
@@ -23,6 +24,11 @@ struct Migration {
 };
 
 Status Migrate(Database& db, const std::string& component, std::span<const Migration> migrations);
+
+// SQL that makes the database itself refuse UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) of `table`, for
+// append-only logs: SQLite triggers, or a PostgreSQL trigger function named <table>_append_only.
+std::string AppendOnlySqlite(std::string_view table);
+std::string AppendOnlyPostgres(std::string_view table);
 
 // The version recorded for `component`, 0 if none.
 Result<int> SchemaVersion(Database& db, const std::string& component);

@@ -13,12 +13,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 #include <vector>
 
+#include "core/csv_reader.h"
+#include "core/table.h"
+#include "core/time.h"
 #include "http/client.h"
 #include "tests/cli/run_gyre.h"
 #include "tests/http/test_certificate.h"
@@ -287,36 +289,22 @@ TEST_F(CliTest, AcknowledgedWritesSurviveKill9) {
   EXPECT_EQ(restarted.Kill(SIGTERM), 0);
 }
 
-// The fields of one CSV line (quoted fields may hold commas; "" is a quote).
-std::vector<std::string> CsvFields(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-      fields.back() += '"';
-      ++i;
-    } else if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      fields.emplace_back();
-    } else {
-      fields.back() += c;
+// Row `r` of `table` as a JSON event, each value typed as its column (the source's schema, as gyre reads it).
+nlohmann::json EventOf(const Table& table, int64_t r) {
+  nlohmann::json event = nlohmann::json::object();
+  for (int c = 0; c < table.num_columns(); ++c) {
+    const Column& column = table.column(c);
+    nlohmann::json& value = event[table.schema().column(c).name];
+    if (column.IsNull(r)) continue;  // stays null
+    switch (column.type()) {
+      case ColumnType::kInt64: value = column.Int64(r); break;
+      case ColumnType::kFloat64: value = column.Float64(r); break;
+      case ColumnType::kBool: value = column.Bool(r); break;
+      case ColumnType::kString: value = std::string(column.String(r)); break;
+      case ColumnType::kTimestamp: value = FormatTimestamp(column.Timestamp(r)); break;
     }
   }
-  return fields;
-}
-
-// A CSV value as JSON: empty is null, then booleans, integers, decimals, strings.
-nlohmann::json JsonValueOf(const std::string& text) {
-  if (text.empty()) return nullptr;
-  if (text == "true" || text == "false") return text == "true";
-  char* end = nullptr;
-  const long long integer = std::strtoll(text.c_str(), &end, 10);
-  if (*end == '\0') return integer;
-  const double decimal = std::strtod(text.c_str(), &end);
-  if (*end == '\0') return decimal;
-  return text;
+  return event;
 }
 
 // online.durability: sync, end to end: a real server under concurrent /v1/score (each scored login pushed) and
@@ -339,29 +327,20 @@ TEST_F(CliTest, SyncDurabilityKeepsEveryAcknowledgedEventThroughKill9) {
     Write(ws / "gyre.yaml", yaml);
   }
   // Login templates: the last rows of the demo's logins, each request with a new id and the time it is sent.
-  std::ifstream csv(ws / "data" / "logins.csv");
-  std::string line;
-  ASSERT_TRUE(std::getline(csv, line));
-  const std::vector<std::string> columns = CsvFields(line);
+  Result<CsvReadResult> logins = ReadCsv((ws / "data" / "logins.csv").string());
+  ASSERT_TRUE(logins.ok()) << logins.status().ToString();
+  const Table& table = logins->table;
+  std::vector<std::string> columns;
+  for (const ColumnSchema& c : table.schema().columns()) columns.push_back(c.name);
   std::vector<nlohmann::json> templates;
-  while (std::getline(csv, line)) {
-    nlohmann::json event;
-    std::vector<std::string> fields = CsvFields(line);
-    for (size_t c = 0; c < columns.size() && c < fields.size(); ++c) event[columns[c]] = JsonValueOf(fields[c]);
-    templates.push_back(std::move(event));
-    if (templates.size() > 64) templates.erase(templates.begin());
+  for (int64_t r = std::max<int64_t>(0, table.num_rows() - 64); r < table.num_rows(); ++r) {
+    templates.push_back(EventOf(table, r));
   }
   ASSERT_FALSE(templates.empty());
   auto fresh_event = [&](int64_t id) {
     nlohmann::json event = templates[static_cast<size_t>(id) % templates.size()];
     event["event_id"] = id;
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    std::array<char, 32> text{};
-    std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
-    event["time"] = text.data();
+    event["time"] = FormatTimestamp(NowMillis() * 1000);
     return event;
   };
   auto as_columns = [&](const std::vector<nlohmann::json>& events) {

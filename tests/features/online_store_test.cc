@@ -1362,7 +1362,6 @@ TEST(OnlineStoreTest, SyncDurabilityReportsARefusedFsync) {
 TEST(OnlineStoreTest, DurabilityNames) {
   EXPECT_EQ(*ParseDurability("sync"), Durability::kSync);
   EXPECT_EQ(*ParseDurability("window"), Durability::kWindow);
-  EXPECT_EQ(DurabilityName(Durability::kSync), "sync");
   Result<Durability> bad = ParseDurability("fsync");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("'fsync'"), std::string::npos) << bad.status().ToString();

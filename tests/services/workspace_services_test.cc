@@ -80,12 +80,12 @@ TEST_F(ServicesTest, ARegisteredVersionsArtifactsCannotBeChangedThroughTheProxy)
   ASSERT_TRUE((*services)->registry().CreateModelVersion(version, "test").ok());
 
   services::WorkspaceServices& app = **services;
-  EXPECT_EQ(app.CheckArtifactWritable("0/r1/artifacts/model/model.json").code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(app.CheckArtifactWritable("0/r1/artifacts/model").code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(app.CheckArtifactWritable("0/r1").code(), StatusCode::kFailedPrecondition) << "a folder holding it";
-  EXPECT_TRUE(app.CheckArtifactWritable("0/r1/artifacts/model2/model.json").ok()) << "a name sharing a prefix";
-  EXPECT_TRUE(app.CheckArtifactWritable("0/r1/artifacts/plot.png").ok());
-  EXPECT_TRUE(app.CheckArtifactWritable("0/r2/artifacts/model/model.json").ok());
+  EXPECT_EQ(app.registry().CheckArtifactWritable("0/r1/artifacts/model/model.json").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(app.registry().CheckArtifactWritable("0/r1/artifacts/model").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(app.registry().CheckArtifactWritable("0/r1").code(), StatusCode::kFailedPrecondition) << "a folder holding it";
+  EXPECT_TRUE(app.registry().CheckArtifactWritable("0/r1/artifacts/model2/model.json").ok()) << "a name sharing a prefix";
+  EXPECT_TRUE(app.registry().CheckArtifactWritable("0/r1/artifacts/plot.png").ok());
+  EXPECT_TRUE(app.registry().CheckArtifactWritable("0/r2/artifacts/model/model.json").ok());
 
   http::ServerOptions options;
   options.port = 0;
